@@ -1,0 +1,181 @@
+"""Plain data passed between layers: repo references, status records and errors.
+
+Everything here is a frozen, slotted dataclass or an Enum. Deep code builds these;
+only the output layer turns them into text.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+#: Version of the JSON record schema. Bump it when a field changes meaning or is removed.
+FORMAT_VERSION = 1
+
+
+class Reason(enum.StrEnum):
+    """Why a repo produced an error record instead of a result."""
+
+    TIMEOUT = "timeout"
+    AUTH = "auth"
+    NOT_A_REPO = "not_a_repo"
+    CORRUPT = "corrupt"
+    PERMISSION = "permission"
+    GIT_ERROR = "git_error"
+    INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"
+
+
+class Operation(enum.StrEnum):
+    """A multi-step git operation left in progress in the repository."""
+
+    MERGE = "merge"
+    REBASE = "rebase"
+    CHERRY_PICK = "cherry-pick"
+    REVERT = "revert"
+    BISECT = "bisect"
+
+
+@dataclass(frozen=True, slots=True)
+class RepoRef:
+    """A repository found by discovery.
+
+    ``path`` is the absolute work-tree path (bytes-safe: it may hold surrogate escapes for
+    non-UTF-8 names). ``git_dir`` is the resolved git directory. ``display_path`` is how the
+    path is shown to the user, relative to the root it was found under when possible.
+    """
+
+    path: str
+    git_dir: str
+    display_path: str
+    root: str = ""
+    is_worktree: bool = False
+    is_submodule: bool = False
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path.rstrip(os.sep)) or self.path
+
+
+@dataclass(frozen=True, slots=True)
+class RepoError:
+    """A per-repo failure: a reason code and a human-readable message."""
+
+    reason: Reason
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"reason": self.reason.value, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class RepoStatus:
+    """The state of one repository, as read by a single ``git status`` call.
+
+    Counts are ``None`` when they were not inspected (``--metadata-only``).
+    """
+
+    branch: str | None = None
+    head: str | None = None
+    detached: bool = False
+    upstream: str | None = None
+    upstream_gone: bool = False
+    ahead: int | None = None
+    behind: int | None = None
+    staged: int | None = None
+    modified: int | None = None
+    deleted: int | None = None
+    untracked: int | None = None
+    conflicted: int | None = None
+    stashes: int | None = None
+    operation: Operation | None = None
+    submodules: int | None = None
+    remote_url: str | None = None
+    mtime: float | None = None
+
+    @property
+    def dirty(self) -> bool | None:
+        counts = (self.staged, self.modified, self.deleted, self.untracked, self.conflicted)
+        if all(c is None for c in counts):
+            return None if self.operation is None else True
+        return any(c for c in counts) or self.operation is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RepoRecord:
+    """Exactly one of these is produced for every discovered repository.
+
+    ``status`` is ``None`` only when ``error`` is set and nothing could be read.
+    ``fetched`` / ``pulled`` / ``pushed`` are ``None`` when that action was not requested.
+    """
+
+    ref: RepoRef
+    status: RepoStatus | None = None
+    error: RepoError | None = None
+    duration: float = 0.0
+    fetched: bool | None = None
+    pulled: bool | None = None
+    pushed: bool | None = None
+    head_before: str | None = None
+    actions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.status is not None and self.status.dirty)
+
+    def with_error(self, error: RepoError) -> RepoRecord:
+        return replace(self, error=error)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON record (see README, "JSON fields")."""
+        st = self.status if self.status is not None else _EMPTY_STATUS
+        return {
+            "path": self.ref.path,
+            "display_path": self.ref.display_path,
+            "branch": st.branch,
+            "head": st.head,
+            "detached": st.detached,
+            "upstream": st.upstream,
+            "upstream_gone": st.upstream_gone,
+            "ahead": st.ahead,
+            "behind": st.behind,
+            "staged": st.staged,
+            "modified": st.modified,
+            "deleted": st.deleted,
+            "untracked": st.untracked,
+            "conflicted": st.conflicted,
+            "stashes": st.stashes,
+            "operation": st.operation.value if st.operation else None,
+            "submodules": st.submodules,
+            "remote_url": st.remote_url,
+            "dirty": bool(st.dirty) if self.status is not None else None,
+            "mtime": st.mtime,
+            "fetched": self.fetched,
+            "pulled": self.pulled,
+            "pushed": self.pushed,
+            "error": self.error.to_json() if self.error else None,
+            "format_version": FORMAT_VERSION,
+        }
+
+
+_EMPTY_STATUS = RepoStatus()
+
+#: Every key of :meth:`RepoRecord.to_json`, in order. The README documents each one.
+RECORD_FIELDS: tuple[str, ...] = tuple(RepoRecord(RepoRef("", "", "")).to_json())
+
+__all__ = [
+    "FORMAT_VERSION",
+    "RECORD_FIELDS",
+    "Operation",
+    "Reason",
+    "RepoError",
+    "RepoRecord",
+    "RepoRef",
+    "RepoStatus",
+]
