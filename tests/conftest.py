@@ -115,11 +115,17 @@ class Repo:
 class RepoFactory:
     """Make real repositories in a temporary folder: ``make_repo("name", commits=2)``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, aux: Path | None = None) -> None:
         self.root = root
+        #: Remotes, seeds and helper clones live here, outside the scanned ``root``.
+        self.aux = aux if aux is not None else root.parent / f"{root.name}-aux"
+        self.aux.mkdir(parents=True, exist_ok=True)
 
-    def repo(self, name: str = "repo", *, commits: int = 1, bare: bool = False) -> Repo:
-        path = self.root / name
+    def repo(
+        self, name: str = "repo", *, commits: int = 1, bare: bool = False, aux: bool = False
+    ) -> Repo:
+        """A repo at ``root/name`` (or ``aux/name`` with ``aux=True``)."""
+        path = (self.aux if aux else self.root) / name
         path.mkdir(parents=True, exist_ok=True)
         if bare:
             sh("git", "init", "-q", "--bare", "-b", "main", path)
@@ -132,8 +138,8 @@ class RepoFactory:
 
     def remote_and_clone(self, name: str = "repo", *, commits: int = 1) -> tuple[Repo, Repo]:
         """A bare remote with *commits* commits and a clone of it tracking ``main``."""
-        seed = self.repo(f".seed-{name}", commits=commits)
-        remote = self.root / f"remotes/{name}.git"
+        seed = self.repo(f"seed-{name}", commits=commits, aux=True)
+        remote = self.aux / f"remotes/{name}.git"
         remote.parent.mkdir(parents=True, exist_ok=True)
         sh("git", "clone", "-q", "--bare", seed.path, remote)
         clone = self.root / name
@@ -142,7 +148,7 @@ class RepoFactory:
 
     def push_from_other(self, remote: Repo, n: int = 1, name: str = "other") -> Repo:
         """Commit *n* changes to *remote* through a second clone (makes others behind)."""
-        other = self.root / f".{name}-{os.urandom(3).hex()}"
+        other = self.aux / f"{name}-{os.urandom(3).hex()}"
         sh("git", "clone", "-q", remote.path.as_uri(), other)
         o = Repo(other)
         for i in range(n):
@@ -153,10 +159,10 @@ class RepoFactory:
 
 @pytest.fixture
 def repos(tmp_path: Path) -> RepoFactory:
-    """Factory for real repos under ``tmp_path/work``."""
+    """Factory for real repos under ``tmp_path/work`` (remotes under ``tmp_path/aux``)."""
     root = tmp_path / "work"
     root.mkdir()
-    return RepoFactory(root)
+    return RepoFactory(root, tmp_path / "aux")
 
 
 @pytest.fixture

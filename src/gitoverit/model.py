@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+#: Every value of a record's ``outcome``.
+OUTCOMES = ("ok", "cloned", "updated", "unchanged", "skipped", "failed", "interrupted")
 
 #: Version of the JSON record schema. Bump it when a field changes meaning or is removed.
 FORMAT_VERSION = 1
@@ -44,7 +47,8 @@ class RepoRef:
 
     ``path`` is the absolute work-tree path (bytes-safe: it may hold surrogate escapes for
     non-UTF-8 names). ``git_dir`` is the resolved git directory. ``display_path`` is how the
-    path is shown to the user, relative to the root it was found under when possible.
+    path is shown to the user: relative to the current folder when the repo is under it,
+    else with the home folder as ``~``, else absolute.
     """
 
     path: str
@@ -109,6 +113,9 @@ class RepoRecord:
 
     ``status`` is ``None`` only when ``error`` is set and nothing could be read.
     ``fetched`` / ``pulled`` / ``pushed`` are ``None`` when that action was not requested.
+    ``action`` names what was asked (``status``, ``fetch``, ``fetch+pull``, ``clone``, ...);
+    ``outcome`` is what came of it (see :data:`OUTCOMES`); ``note`` says why a repo was
+    skipped or left unchanged.
     """
 
     ref: RepoRef
@@ -119,11 +126,22 @@ class RepoRecord:
     pulled: bool | None = None
     pushed: bool | None = None
     head_before: str | None = None
-    actions: tuple[str, ...] = field(default_factory=tuple)
+    action: str = "status"
+    outcome: str | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def final_outcome(self) -> str:
+        """``outcome`` when set, else ``failed``/``skipped``/``interrupted``/``ok``."""
+        if self.error is not None:
+            if self.error.reason in (Reason.SKIPPED, Reason.INTERRUPTED):
+                return self.error.reason.value
+            return "failed"
+        return self.outcome or "ok"
 
     @property
     def dirty(self) -> bool:
@@ -159,6 +177,12 @@ class RepoRecord:
             "fetched": self.fetched,
             "pulled": self.pulled,
             "pushed": self.pushed,
+            "action": self.action,
+            "outcome": self.final_outcome,
+            "note": self.note,
+            "head_before": self.head_before,
+            "head_after": st.head,
+            "duration_ms": round(self.duration * 1000, 1),
             "error": self.error.to_json() if self.error else None,
             "format_version": FORMAT_VERSION,
         }
@@ -166,16 +190,75 @@ class RepoRecord:
 
 _EMPTY_STATUS = RepoStatus()
 
+
+# --------------------------------------------------------------------------- events
+# The scan pipeline yields these, in order of occurrence; sinks and the progress display
+# consume them. Deep code never prints.
+
+
+@dataclass(frozen=True, slots=True)
+class RepoFound:
+    """Discovery found a repository (it is queued for work at once)."""
+
+    ref: RepoRef
+
+
+@dataclass(frozen=True, slots=True)
+class RepoStarted:
+    """Work on a repository began (used by the multi-slot network display)."""
+
+    ref: RepoRef
+
+
+@dataclass(frozen=True, slots=True)
+class RepoProgress:
+    """A line of git's own progress output for a repository being worked on."""
+
+    ref: RepoRef
+    line: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepoDone:
+    """A repository finished, successfully or not: its one record."""
+
+    record: RepoRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ScanWarning:
+    """Something worth telling the user that is not a per-repo result."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryDone:
+    """Discovery walked every root; *count* repositories were found."""
+
+    count: int
+
+
+Event = RepoFound | RepoStarted | RepoProgress | RepoDone | ScanWarning | DiscoveryDone
+
 #: Every key of :meth:`RepoRecord.to_json`, in order. The README documents each one.
 RECORD_FIELDS: tuple[str, ...] = tuple(RepoRecord(RepoRef("", "", "")).to_json())
 
 __all__ = [
     "FORMAT_VERSION",
     "RECORD_FIELDS",
+    "DiscoveryDone",
+    "Event",
     "Operation",
     "Reason",
+    "RepoDone",
     "RepoError",
+    "RepoFound",
+    "RepoProgress",
     "RepoRecord",
     "RepoRef",
+    "RepoStarted",
     "RepoStatus",
+    "ScanWarning",
 ]

@@ -5,10 +5,15 @@ the whole process group, including ssh and credential helpers), a timeout, and a
 environment built explicitly for the child:
 
 - prompts off: ``GIT_TERMINAL_PROMPT=0``, ``GCM_INTERACTIVE=never``, empty askpass programs,
-  ssh in ``BatchMode``;
+  ssh in ``BatchMode``; the child also has no controlling terminal, so nothing can prompt;
 - ``LC_ALL=C`` so that messages can be recognised;
 - ``GIT_OPTIONAL_LOCKS=0`` for read-only work;
 - inherited ``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_INDEX_FILE`` and friends removed.
+
+Output is read by a selector loop rather than ``communicate()``, so that the loop can hand
+progress lines to a callback as they arrive, notice a cancelled task within ``_TICK``
+seconds, and stop waiting for a pipe that some escaped descendant keeps open after the
+command itself has exited.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import selectors
+import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO, Any
 
 from gitoverit.model import Reason
-from gitoverit.parallel._cancel import current_scope
+from gitoverit.parallel._cancel import CancelScope, current_scope
 
 #: Default timeout for local, read-only git commands (status, rev-parse, ...).
 LOCAL_TIMEOUT = 60.0
@@ -31,8 +39,18 @@ LOCAL_TIMEOUT = 60.0
 NETWORK_TIMEOUT = 120.0
 #: After SIGTERM, how long a process group gets before SIGKILL.
 KILL_GRACE = 0.5
+#: After the command has exited (or been killed), how long to keep reading pipes that are
+#: still open because a descendant that left the process group holds them.
+DRAIN_GRACE = 0.5
 
 GIT = "git"
+
+# How often the wait loop wakes up with no output, to notice a cancelled scope or a
+# command that exited while something else still holds its pipes.
+_TICK = 0.1
+
+#: Called with each line git writes to stderr (``\r`` counts as a line break), as it arrives.
+ProgressCallback = Callable[[str], None]
 
 # Variables that point git at a different repository, index or object store than the
 # one we name explicitly; inheriting them would make us report on the wrong repo.
@@ -53,32 +71,51 @@ _LOCATION_VARS = frozenset(
 )
 
 _AUTH_PATTERNS = re.compile(
+    # git itself, over http(s), with prompts disabled or credentials rejected
     r"terminal prompts disabled"
     r"|could not read (?:Username|Password)"
     r"|Authentication failed"
-    r"|Permission denied \((?:publickey|password|keyboard-interactive)"
-    r"|Host key verification failed"
-    r"|No ECDSA host key is known|No RSA host key is known|No ED25519 host key is known"
-    r"|REMOTE HOST IDENTIFICATION HAS CHANGED"
-    r"|Enter passphrase"
     r"|HTTP Basic: Access denied"
-    r"|The requested URL returned error: 40[13]"
-    r"|invalid credentials"
-    r"|access denied or repository not exported",
+    r"|The requested URL returned error: 40[13]\b"
+    r"|(?:invalid|bad) (?:credentials|username or password)"
+    r"|Permission to \S+ denied to"
+    r"|access denied or repository not exported"
+    # ssh: rejected keys or passwords (always followed by the list of methods tried)
+    r"|Permission denied \([\w@.,-]+\)"
+    r"|Too many authentication failures"
+    r"|sign_and_send_pubkey: signing failed"
+    r"|Load key .*: (?:bad permissions|incorrect passphrase)"
+    r"|UNPROTECTED PRIVATE KEY FILE"
+    r"|Enter passphrase"
+    # ssh: host keys that would need a human decision
+    r"|Host key verification failed"
+    r"|No \S+ host key is known for"
+    r"|REMOTE HOST IDENTIFICATION HAS CHANGED"
+    r"|Host key for \S+ has changed",
     re.IGNORECASE,
 )
 _NOT_A_REPO = re.compile(r"not a git repository", re.IGNORECASE)
 _PERMISSION = re.compile(
-    r"dubious ownership|Permission denied|unable to access '.*': Permission denied",
+    r"dubious ownership|Permission denied|Operation not permitted",
     re.IGNORECASE,
 )
 _CORRUPT = re.compile(
-    r"index file corrupt|bad index file|bad signature|bad object|corrupt|unknown index entry"
-    r"|invalid (?:sha1|object) pointer|unable to read tree|fatal: bad config"
-    r"|unknown repository format|loose object .* is corrupt|packfile .* cannot be accessed"
-    r"|invalid gitfile format|not a gitdir|bad numeric config value|expected format",
+    r"index file corrupt|index file smaller than expected|bad index file|bad signature 0x"
+    r"|unknown index entry"
+    r"|bad object|\bcorrupt|invalid (?:sha1|object) pointer|unable to read tree"
+    r"|fatal: bad config|bad numeric config value|unknown repository format"
+    r"|packfile .* cannot be accessed|invalid gitfile format|not a gitdir"
+    r"|index uses .* extension, which we do not understand",
     re.IGNORECASE,
 )
+
+
+def _restore_error(cls: type[GitError], message: str, state: dict[str, Any]) -> GitError:
+    """Rebuild a pickled :class:`GitError` (their ``__init__`` signatures differ)."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
 
 
 class GitError(Exception):
@@ -102,6 +139,9 @@ class GitError(Exception):
         self.duration = duration
         super().__init__(message or self._default_message())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), str(self), dict(self.__dict__)))
+
     @property
     def command(self) -> str:
         """The command as a short display string, without ``-c`` overrides."""
@@ -121,6 +161,7 @@ class GitError(Exception):
 
     @property
     def stderr_text(self) -> str:
+        """stderr decoded (invalid bytes replaced) and stripped."""
         return self.stderr.decode("utf-8", "replace").strip()
 
     def _default_message(self) -> str:
@@ -144,7 +185,7 @@ class GitTimeoutError(GitError):
             stdout,
             stderr,
             duration,
-            message=f"Command timed out after {timeout:g}s: {_short(argv)}",
+            message=f"Command timed out after {round(timeout, 2):g}s: {_short(argv)}",
         )
 
 
@@ -161,19 +202,25 @@ class GitCancelledError(GitError):
 
 
 class GitNotARepoError(GitError):
+    """The directory is not (or no longer) a git repository."""
+
     reason = Reason.NOT_A_REPO
 
 
 class GitCorruptError(GitError):
+    """The repository's index, objects or configuration cannot be read."""
+
     reason = Reason.CORRUPT
 
 
 class GitPermissionError(GitError):
+    """The filesystem (or git's ownership check) refused access."""
+
     reason = Reason.PERMISSION
 
 
 def _short(argv: Sequence[str]) -> str:
-    return GitError(argv, 0, message="").command
+    return GitError(argv, 0, message="-").command
 
 
 def _last_meaningful_line(text: str) -> str:
@@ -185,7 +232,11 @@ def _last_meaningful_line(text: str) -> str:
 
 
 def classify(stderr: bytes) -> type[GitError]:
-    """Map git's stderr to the most specific error class."""
+    """Map git's stderr to the most specific error class.
+
+    Authentication comes first: a rejected ssh key says "Permission denied (publickey)",
+    which must not be read as a filesystem permission problem.
+    """
     text = stderr.decode("utf-8", "replace")
     if _AUTH_PATTERNS.search(text):
         return GitAuthError
@@ -198,13 +249,63 @@ def classify(stderr: bytes) -> type[GitError]:
     return GitError
 
 
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _batch_ssh(command: str) -> str:
+    """*command* (a shell string that starts ssh) with prompts turned off.
+
+    The option goes right after the program name (past any leading ``VAR=value``
+    assignments): ssh keeps the first value it sees for an option, so this overrides a
+    ``-o BatchMode=no`` later in the user's command. PuTTY's plink takes ``-batch``.
+    """
+    command = command.strip()
+    start = 0
+    while True:
+        end = start + _first_word_end(command[start:])
+        word = command[start:end]
+        rest = command[end:].lstrip()
+        if not (_ASSIGNMENT.match(word) and rest):
+            break
+        start = len(command) - len(rest)
+    try:
+        program = shlex.split(word)[0]
+    except (ValueError, IndexError):
+        program = word
+    name = os.path.basename(program).lower().removesuffix(".exe")
+    flag = "-batch" if name in {"plink", "tortoiseplink"} else "-o BatchMode=yes"
+    return f"{command[:end]} {flag}{command[end:]}"
+
+
+def _first_word_end(command: str) -> int:
+    """Index just past the first shell word of *command* (quotes and escapes respected)."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(command):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch.isspace():
+            return i
+    return len(command)
+
+
 def git_env(
     *,
     read_only: bool,
     base: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Build the child environment for one git call (never touches ``os.environ``)."""
+    """Build the child environment for one git call (never touches ``os.environ``).
+
+    *base* defaults to ``os.environ``; *extra* is applied last and wins.
+    """
     env = {
         k: v for k, v in (os.environ if base is None else base).items() if k not in _LOCATION_VARS
     }
@@ -219,14 +320,19 @@ def git_env(
     env["GIT_PAGER"] = "cat"
     env["GIT_EDITOR"] = "false"
     env["GIT_MERGE_AUTOEDIT"] = "no"
-    ssh = env.get("GIT_SSH_COMMAND")
-    if ssh:
-        if "BatchMode" not in ssh:
-            env["GIT_SSH_COMMAND"] = f"{ssh} -o BatchMode=yes"
-    elif not env.get("GIT_SSH"):
+    ssh_command = env.get("GIT_SSH_COMMAND", "").strip()
+    ssh_program = env.get("GIT_SSH", "").strip()
+    if ssh_command:
+        env["GIT_SSH_COMMAND"] = _batch_ssh(ssh_command)
+    elif ssh_program:
+        # GIT_SSH names a program, not a shell command; GIT_SSH_COMMAND takes precedence.
+        env["GIT_SSH_COMMAND"] = _batch_ssh(shlex.quote(ssh_program))
+    else:
         env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30"
     if read_only:
         env["GIT_OPTIONAL_LOCKS"] = "0"
+    else:
+        env.pop("GIT_OPTIONAL_LOCKS", None)
     if extra:
         env.update(extra)
     return env
@@ -259,103 +365,266 @@ class GitResult:
     duration: float
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, then SIGKILL it if it is still there after a grace."""
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send *sig* to process group *pgid*; ``False`` when the group no longer exists."""
     try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        if sig == signal.SIGTERM:
-            try:
-                proc.wait(KILL_GRACE)
-            except subprocess.TimeoutExpired:
-                continue
-            # The leader is gone; make sure nothing else in the group survives it.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
-            return
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
-def run(
-    argv: Sequence[str],
-    *,
-    cwd: str | None = None,
-    timeout: float = LOCAL_TIMEOUT,
-    read_only: bool = True,
-    env: Mapping[str, str] | None = None,
-    check: bool = True,
-    on_output: object = None,
-) -> GitResult:
-    """Run *argv* (any program, usually git) and return its result.
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, wait up to ``KILL_GRACE`` for the leader, SIGKILL the rest.
 
-    Raises :class:`GitTimeoutError` on timeout (the whole process group is killed first),
-    :class:`GitCancelledError` when the current task's scope was cancelled, and with
-    ``check=True`` a :class:`GitError` subclass chosen from stderr on a non-zero exit.
+    The child is a session leader, so its pid is the group id, and the group can be
+    signalled even after the leader has exited while descendants live on. The leader (git)
+    gets the grace to remove its lock files; whatever is left of the group afterwards is
+    killed outright. An exception during the grace (a second Ctrl-C) goes straight to
+    SIGKILL. The leader is always reaped.
     """
-    argv = list(argv)
-    child_env = dict(env) if env is not None else git_env(read_only=read_only)
-    start = time.monotonic()
-    scope = current_scope()
-    if scope is not None and scope.cancelled:
-        raise GitCancelledError(argv, None, message=f"cancelled before start: {_short(argv)}")
+    pgid = proc.pid
     try:
-        proc = subprocess.Popen(
+        if _signal_group(pgid, signal.SIGTERM):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=KILL_GRACE)
+    finally:
+        _signal_group(pgid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5.0)
+
+
+# poll(2) needs no extra file descriptor per call, unlike epoll.
+_Selector: type[selectors.BaseSelector] = getattr(
+    selectors, "PollSelector", selectors.DefaultSelector
+)
+
+
+class _Reader:
+    """Collects a child's stdout and stderr, passing stderr lines to a progress callback."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], on_progress: ProgressCallback | None):
+        self._proc = proc
+        self._on_progress = on_progress
+        self._chunks: dict[int, list[bytes]] = {}
+        self._stdout_fd = -1
+        self._stderr_fd = -1
+        self._partial = b""
+        self._sel = _Selector()
+        pipes: list[IO[bytes] | None] = [proc.stdout, proc.stderr]
+        for pipe in pipes:
+            if pipe is not None:
+                self._chunks[pipe.fileno()] = []
+                self._sel.register(pipe.fileno(), selectors.EVENT_READ)
+        if proc.stdout is not None:
+            self._stdout_fd = proc.stdout.fileno()
+        if proc.stderr is not None:
+            self._stderr_fd = proc.stderr.fileno()
+
+    @property
+    def open(self) -> bool:
+        return bool(self._sel.get_map())
+
+    def pump(self, wait: float) -> None:
+        """Read whatever arrives within *wait* seconds (returns early on any event)."""
+        for key, _ in self._sel.select(max(wait, 0.0)):
+            fd = int(key.fd)
+            data = os.read(fd, 65536)
+            if not data:
+                self._sel.unregister(fd)
+                if fd == self._stderr_fd:
+                    self._progress(b"", final=True)
+                continue
+            self._chunks[fd].append(data)
+            if fd == self._stderr_fd:
+                self._progress(data, final=False)
+
+    def drain(self, grace: float) -> None:
+        """Read until every pipe is at EOF or *grace* seconds have passed."""
+        end = time.monotonic() + grace
+        while self.open:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            self.pump(left)
+
+    def _progress(self, data: bytes, *, final: bool) -> None:
+        if self._on_progress is None:
+            return
+        *lines, self._partial = re.split(rb"[\r\n]", self._partial + data)
+        if final:
+            lines.append(self._partial)
+            self._partial = b""
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                self._on_progress(line)
+
+    @property
+    def stdout(self) -> bytes:
+        return b"".join(self._chunks.get(self._stdout_fd, []))
+
+    @property
+    def stderr(self) -> bytes:
+        return b"".join(self._chunks.get(self._stderr_fd, []))
+
+    def close(self) -> None:
+        self._sel.close()
+        _close_pipes(self._proc)
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+def _scope_error(
+    scope: CancelScope, argv: Sequence[str], out: bytes, err: bytes, duration: float
+) -> GitError:
+    if scope.reason == "timeout":
+        return GitTimeoutError(argv, duration, out, err, duration)
+    return GitCancelledError(argv, None, out, err, duration, message=f"interrupted: {_short(argv)}")
+
+
+def _start(
+    argv: list[str], cwd: str | os.PathLike[str] | None, env: dict[str, str], start: float
+) -> subprocess.Popen[bytes]:
+    """Start *argv* in a new session, mapping start-up failures to typed errors."""
+    try:
+        return subprocess.Popen(
             argv,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=child_env,
+            env=env,
             start_new_session=True,
             close_fds=True,
         )
-    except FileNotFoundError as exc:
-        if cwd is not None and not os.path.isdir(cwd):
-            raise GitNotARepoError(argv, None, message=f"no such directory: {cwd}") from exc
-        raise GitError(argv, None, message=f"cannot run {argv[0]}: {exc}") from exc
-    except PermissionError as exc:
-        raise GitPermissionError(argv, None, message=f"permission denied: {exc}") from exc
-    handle = scope.add_callback(lambda: _kill_group(proc)) if scope is not None else None
+    except OSError as exc:
+        duration = time.monotonic() - start
+        in_cwd = cwd is not None and exc.filename is not None and exc.filename == os.fspath(cwd)
+        if isinstance(exc, PermissionError):
+            what = f"directory {cwd}" if in_cwd else argv[0]
+            cls: type[GitError] = GitPermissionError
+            message = f"permission denied: {what}"
+        elif in_cwd or (cwd is not None and not os.path.isdir(cwd)):
+            cls, message = GitNotARepoError, f"no such directory: {cwd}"
+        else:
+            cls, message = GitError, f"cannot run {argv[0]}: {exc.strerror or exc}"
+        raise cls(argv, None, duration=duration, message=message) from exc
+
+
+def _on_cancel(proc: subprocess.Popen[bytes]) -> None:
+    """Scope callback, run on the cancelling thread: signal only, never wait.
+
+    The thread waiting in :func:`run` notices the cancelled scope and escalates to SIGKILL.
+    """
+    if proc.returncode is None:
+        _signal_group(proc.pid, signal.SIGTERM)
+
+
+def _wait(
+    proc: subprocess.Popen[bytes], reader: _Reader, deadline: float, scope: CancelScope | None
+) -> str | None:
+    """Collect output until the command is done; ``"timeout"`` or ``"cancelled"`` if not.
+
+    Done means: every pipe is at EOF and the leader has exited, or the leader exited
+    ``DRAIN_GRACE`` seconds ago and something outside its group still holds a pipe.
+    """
+    exited_at: float | None = None
+    while reader.open:
+        now = time.monotonic()
+        if scope is not None and scope.cancelled:
+            return "cancelled"
+        if now >= deadline:
+            return "timeout"
+        if exited_at is None and proc.poll() is not None:
+            exited_at = now
+        if exited_at is not None and now - exited_at >= DRAIN_GRACE:
+            return None
+        reader.pump(min(deadline - now, _TICK))
     try:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
-            raise GitTimeoutError(argv, timeout, out, err, time.monotonic() - start) from None
-        except BaseException:
-            # KeyboardInterrupt (or anything else) while waiting: never leave the group.
-            _kill_group(proc)
-            proc.wait()
-            raise
+        # The pipes are closed; a leader that closed them itself may still be running.
+        proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return None
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = LOCAL_TIMEOUT,
+    read_only: bool = True,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    on_progress: ProgressCallback | None = None,
+) -> GitResult:
+    """Run *argv* (any program, usually git) and return its result.
+
+    *env*, when given, is the child's complete environment (build it with
+    :func:`git_env`); otherwise ``git_env(read_only=read_only)`` is used. *on_progress*
+    receives each non-empty stderr line as it arrives (``\\r`` ends a line too); stderr is
+    still captured in full.
+
+    Raises :class:`GitTimeoutError` when *timeout* seconds pass (the whole process group is
+    killed first), :class:`GitCancelledError` (or :class:`GitTimeoutError` for a task
+    timeout) when the current task's scope is cancelled, and with ``check=True`` a
+    :class:`GitError` subclass chosen by :func:`classify` on a non-zero exit. Any other
+    exception while waiting (KeyboardInterrupt, or one raised by *on_progress*) kills the
+    process group and propagates.
+    """
+    argv = list(argv)
+    child_env = dict(env) if env is not None else git_env(read_only=read_only)
+    start = time.monotonic()
+    deadline = start + timeout
+    scope = current_scope()
+    if scope is not None and scope.cancelled:
+        raise _scope_error(scope, argv, b"", b"", 0.0)
+    proc = _start(argv, cwd, child_env, start)
+    handle: int | None = None
+    reader: _Reader | None = None
+    try:
+        if scope is not None:
+            handle = scope.add_callback(lambda: _on_cancel(proc))
+        reader = _Reader(proc, on_progress)
+        stopped = _wait(proc, reader, deadline, scope)
+        if stopped is not None:
+            _terminate(proc)
+            reader.drain(DRAIN_GRACE)
+    except BaseException:
+        _terminate(proc)
+        raise
     finally:
         if scope is not None and handle is not None:
             scope.remove_callback(handle)
+        if reader is not None:
+            reader.close()
+        else:
+            _close_pipes(proc)
+    out, err = reader.stdout, reader.stderr
     duration = time.monotonic() - start
+    if stopped == "timeout":
+        raise GitTimeoutError(argv, timeout, out, err, duration)
     if scope is not None and scope.cancelled:
-        if scope.reason == "timeout":
-            raise GitTimeoutError(argv, duration, out, err, duration)
-        raise GitCancelledError(
-            argv, proc.returncode, out, err, duration, message=f"interrupted: {_short(argv)}"
-        )
-    if check and proc.returncode != 0:
-        cls = classify(err)
-        raise cls(argv, proc.returncode, out, err, duration)
-    return GitResult(tuple(argv), proc.returncode, out, err, duration)
+        raise _scope_error(scope, argv, out, err, duration)
+    returncode = proc.returncode
+    if check and returncode != 0:
+        raise classify(err)(argv, returncode, out, err, duration)
+    return GitResult(tuple(argv), returncode, out, err, duration)
 
 
 def git(
     *args: str,
-    cwd: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     timeout: float = LOCAL_TIMEOUT,
     read_only: bool = True,
     check: bool = True,
     env: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> GitResult:
     """Run ``git <SAFE_CONFIG> <args>`` through :func:`run`."""
     return run(
@@ -365,4 +634,5 @@ def git(
         read_only=read_only,
         check=check,
         env=env,
+        on_progress=on_progress,
     )

@@ -9,6 +9,7 @@ its git process group killed, even though Python cannot interrupt the thread its
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -19,10 +20,11 @@ _local = threading.local()
 class CancelScope:
     """A thread-safe cancellation flag with callbacks that run once, on cancel."""
 
-    __slots__ = ("_callbacks", "_lock", "_reason", "cancelled")
+    __slots__ = ("_callbacks", "_handles", "_lock", "_reason", "cancelled")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._handles = itertools.count()
         self._callbacks: dict[int, Callable[[], None]] = {}
         self._reason = ""
         self.cancelled = False
@@ -35,10 +37,12 @@ class CancelScope:
     def add_callback(self, callback: Callable[[], None]) -> int:
         """Register *callback*; run it at once if the scope is already cancelled.
 
-        Returns a handle for :meth:`remove_callback`.
+        Callbacks run on the cancelling thread, usually the scheduler's, so they must only
+        signal (send a signal, set a flag) and never block. Returns a handle for
+        :meth:`remove_callback`.
         """
         with self._lock:
-            handle = id(callback) ^ len(self._callbacks) << 48
+            handle = next(self._handles)
             if not self.cancelled:
                 self._callbacks[handle] = callback
                 return handle
@@ -46,6 +50,7 @@ class CancelScope:
         return handle
 
     def remove_callback(self, handle: int) -> None:
+        """Forget the callback registered under *handle* (a no-op once it has run)."""
         with self._lock:
             self._callbacks.pop(handle, None)
 

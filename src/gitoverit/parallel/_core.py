@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Awaitable, Callable, Generator, Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from gitoverit.parallel._cancel import CancelScope, enter_scope
 from gitoverit.parallel._pool import DaemonThreadPool
@@ -111,8 +114,13 @@ def _fd_budget() -> int:
     return max(1, (soft - 64) // 8)
 
 
+#: What :func:`run_parallel` returns: an iterator with ``close()``, for ``closing()``.
+Outcomes = Generator[Outcome[T, R], None, None]
+
+
+@overload
 def run_parallel(
-    func: Callable[[T], R] | Callable[[T], Awaitable[R]],
+    func: Callable[[T], Awaitable[R]],
     items: Iterable[T],
     *,
     max_workers: int | None = None,
@@ -121,39 +129,75 @@ def run_parallel(
     timeout: float | None = None,
     ordered: bool = False,
     desc: str | None = None,
-) -> Iterator[Outcome[T, R]]:
+) -> Outcomes[T, R]: ...
+
+
+@overload
+def run_parallel(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    max_workers: int | None = None,
+    backend: Backend = "thread",
+    fail_fast: bool = False,
+    timeout: float | None = None,
+    ordered: bool = False,
+    desc: str | None = None,
+) -> Outcomes[T, R]: ...
+
+
+def run_parallel(
+    func: Callable[[T], Any],
+    items: Iterable[T],
+    *,
+    max_workers: int | None = None,
+    backend: Backend = "thread",
+    fail_fast: bool = False,
+    timeout: float | None = None,
+    ordered: bool = False,
+    desc: str | None = None,
+) -> Outcomes[T, Any]:
     """Run ``func(item)`` for every item concurrently and yield one :class:`Outcome` each.
 
     Outcomes arrive as tasks finish, or in input order with ``ordered=True``. *items* may be
-    any iterable, including a generator that is still producing; it is consumed lazily with
-    at most about ``2 * max_workers`` tasks in flight, so memory stays flat.
+    any iterable, including a generator that is still producing; it is consumed lazily, with
+    at most ``2 * max_workers`` items taken but not yet yielded, so memory stays flat.
 
-    Backends: ``"thread"`` (default), ``"process"``, ``"async"``, or any
-    :class:`concurrent.futures.Executor` (a dask or Ray executor spreads work over a
-    cluster). An ``async def`` *func* always runs on an asyncio loop, limited by a
-    semaphore of *max_workers*, whatever *backend* says.
+    Backends: ``"thread"`` (default), ``"process"`` (*func* and items must pickle), ``"async"``,
+    or any :class:`concurrent.futures.Executor` (a dask or Ray executor spreads work over a
+    cluster; it is not shut down here). An ``async def`` *func* always runs on a private
+    asyncio loop, limited by a semaphore of *max_workers*, whatever *backend* says; the
+    caller must not already be running a loop on this thread.
 
-    ``fail_fast``: after the first error no new task starts; running tasks finish and are
-    yielded; every remaining item is yielded with a :class:`TaskSkipped` error.
+    ``fail_fast``: after the first error (a timeout counts) no new task starts; running
+    tasks finish and are yielded; every remaining item is yielded with a
+    :class:`TaskSkipped` error. Thread and async tasks check the stop flag as they start.
+    A process or foreign executor may already have handed a few tasks to its workers; those
+    cannot be recalled and run to completion.
 
     ``timeout`` is per task; an expired task yields a :class:`TaskTimeout` at once. What can
     be interrupted differs by backend:
 
     - async: the coroutine is cancelled.
-    - thread: Python cannot stop a thread. Its :class:`CancelScope` is cancelled, which
-      kills any process it started through ``gitoverit.git`` (the whole process group);
-      pure-Python work keeps its worker busy until it returns, and its result is dropped.
-    - process and custom executors: the clock starts at submission; the worker is not
-      interrupted, and its late result is dropped.
+    - thread: the clock starts when a worker picks the task up. Python cannot stop a
+      thread: the task's :class:`CancelScope` is cancelled, which kills any process it
+      started through ``gitoverit.git`` (the whole process group) and makes the runner
+      raise; pure-Python work keeps its worker busy until it returns, and its result is
+      dropped.
+    - process and foreign executors: the clock starts at submission (so only *max_workers*
+      tasks are submitted at a time); the worker is not interrupted and its late result is
+      dropped. A process pool created here has its workers terminated at the end of the
+      run if any task expired.
 
-    Ctrl-C (or closing the iterator early): no new task starts, queued tasks are dropped,
-    running tasks are cancelled as above and given ``INTERRUPT_GRACE`` seconds, then the
-    exception reaches the caller. Worker threads are daemons, so a stuck task can never hold
-    the interpreter open at exit. Wrap the iterator in ``contextlib.closing`` when you may
-    stop consuming it early.
+    Ctrl-C (or closing the iterator early, or an error raised by *items*): no new task
+    starts, queued tasks are dropped, running tasks are cancelled as above and given
+    ``INTERRUPT_GRACE`` seconds, then the exception reaches the caller. Worker threads are
+    daemons and worker processes are terminated, so a stuck task can never hold the
+    interpreter open at exit. Wrap the iterator in ``contextlib.closing`` when you may stop
+    consuming it early.
 
     ``desc``: when set and stderr is a terminal, a Rich progress bar counts outcomes and
-    errors on stderr.
+    errors on stderr; otherwise nothing is written.
     """
     if max_workers is not None and max_workers < 1:
         raise ValueError("max_workers must be at least 1")
@@ -163,9 +207,9 @@ def run_parallel(
         raise ValueError(f"unknown backend {backend!r}")
     workers = max_workers or optimal_workers(None, io_bound=True)
     is_async = backend == "async" or inspect.iscoroutinefunction(func)
-    gen: Iterator[Outcome[T, R]]
+    gen: Outcomes[T, Any]
     if is_async:
-        gen = _run_async(func, items, workers, fail_fast, timeout, ordered)  # type: ignore[arg-type]
+        gen = _run_async(func, items, workers, fail_fast, timeout, ordered)
     else:
         gen = _run_executor(func, items, backend, workers, fail_fast, timeout, ordered)  # type: ignore[arg-type]
     if desc is not None and sys.stderr.isatty():
@@ -185,6 +229,32 @@ def batch_map(func: Callable[[T], R], items: Iterable[T], **kw: Any) -> list[R]:
 
 # --------------------------------------------------------------------------- executors
 
+#: While a task with a timeout is queued but not yet started, the scheduler looks again
+#: this often, so that its clock is noticed promptly once a worker picks it up.
+_START_POLL = 0.05
+
+
+def _is_failure(outcome: Outcome[Any, Any]) -> bool:
+    return outcome.error is not None and not isinstance(outcome.error, TaskSkipped)
+
+
+class _Stop:
+    """The run's stop flag, shared by the scheduler and its thread workers.
+
+    A worker checks it and marks its task started under the same lock, so once the flag is
+    set no further task begins.
+    """
+
+    __slots__ = ("lock", "stopped")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def set(self) -> None:
+        with self.lock:
+            self.stopped = True
+
 
 @dataclass(slots=True)
 class _Task(Generic[T]):
@@ -193,18 +263,24 @@ class _Task(Generic[T]):
     scope: CancelScope = field(default_factory=CancelScope)
     submitted: float = 0.0
     started: float | None = None
-    expired: bool = False
 
 
 def _invoke_in_scope(
-    func: Callable[[T], R], task: _Task[T]
+    func: Callable[[T], R], task: _Task[T], stop: _Stop, fail_fast: bool
 ) -> tuple[R | None, BaseException | None, float]:
-    start = task.started = time.monotonic()
+    with stop.lock:
+        if stop.stopped:
+            return None, TaskSkipped(), 0.0
+        start = task.started = time.monotonic()
     with enter_scope(task.scope):
         try:
-            return func(task.item), None, time.monotonic() - start
+            result = func(task.item)
         except Exception as exc:
+            if fail_fast:
+                # Stop the other workers at once, before the scheduler has seen the error.
+                stop.set()
             return None, exc, time.monotonic() - start
+    return result, None, time.monotonic() - start
 
 
 def _invoke_plain(func: Callable[[T], R], item: T) -> tuple[R | None, BaseException | None, float]:
@@ -223,11 +299,13 @@ class _Emitter(Generic[T, R]):
         self.ordered = ordered
         self.buffer: dict[int, Outcome[T, R]] = {}
         self.next_index = 0
-        self.failed = False
+
+    @property
+    def held(self) -> int:
+        """Outcomes finished but waiting for an earlier item (``ordered`` only)."""
+        return len(self.buffer)
 
     def add(self, index: int, outcome: Outcome[T, R]) -> list[Outcome[T, R]]:
-        if outcome.error is not None and not isinstance(outcome.error, TaskSkipped):
-            self.failed = True
         if not self.ordered:
             return [outcome]
         self.buffer[index] = outcome
@@ -238,6 +316,45 @@ class _Emitter(Generic[T, R]):
         return out
 
 
+def _outcome_of(fut: Future[Any], task: _Task[T]) -> Outcome[T, Any]:
+    if fut.cancelled():
+        return Outcome(task.item, error=TaskSkipped())
+    try:
+        result, error, duration = fut.result()
+    except BaseException as exc:  # the executor itself failed, or the task raised one
+        return Outcome(task.item, None, exc, time.monotonic() - task.submitted)
+    return Outcome(task.item, result, error, duration)
+
+
+def _wait_time(pending: Iterable[_Task[T]], timeout: float | None, scoped: bool) -> float | None:
+    """How long the scheduler may block before the next task can expire."""
+    if timeout is None:
+        return None
+    now = time.monotonic()
+    wait_for = timeout
+    for task in pending:
+        began = task.started if scoped else task.submitted
+        if began is None:
+            wait_for = min(wait_for, _START_POLL)
+        else:
+            wait_for = min(wait_for, began + timeout - now)
+    return max(0.0, wait_for)
+
+
+def _finished(finished: queue.SimpleQueue[Future[Any]], timeout: float | None) -> list[Future[Any]]:
+    """Block until a future finishes or *timeout* passes; return all finished so far."""
+    try:
+        first = finished.get(timeout=timeout)
+    except queue.Empty:
+        return []
+    done = [first]
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
+
+
 def _run_executor(
     func: Callable[[T], R],
     items: Iterable[T],
@@ -246,7 +363,7 @@ def _run_executor(
     fail_fast: bool,
     timeout: float | None,
     ordered: bool,
-) -> Iterator[Outcome[T, R]]:
+) -> Outcomes[T, R]:
     own = not isinstance(backend, Executor)
     executor: Executor
     if backend == "thread":
@@ -263,16 +380,17 @@ def _run_executor(
     it = iter(items)
     pending: dict[Future[Any], _Task[T]] = {}
     emitter: _Emitter[T, R] = _Emitter(ordered)
+    stop = _Stop()
+    # Futures report here as they finish: one callback each, instead of concurrent.futures
+    # .wait(), which installs and removes a waiter on every pending future per call.
+    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
     index = 0
     exhausted = False
-    stopping = False
-
-    def in_flight() -> int:
-        return len(pending) + len(emitter.buffer)
+    expired_any = False
 
     try:
         while True:
-            while not exhausted and not stopping and in_flight() < window:
+            while not exhausted and not stop.stopped and len(pending) + emitter.held < window:
                 try:
                     item = next(it)
                 except StopIteration:
@@ -281,83 +399,111 @@ def _run_executor(
                 task = _Task(index, item, submitted=time.monotonic())
                 index += 1
                 if scoped:
-                    fut = executor.submit(_invoke_in_scope, func, task)
+                    fut = executor.submit(_invoke_in_scope, func, task, stop, fail_fast)
                 else:
                     fut = executor.submit(_invoke_plain, func, item)
                 pending[fut] = task
+                fut.add_done_callback(finished.put)
             if not pending:
                 break
-            wait_for: float | None = None
-            if timeout is not None:
-                now = time.monotonic()
-                wait_for = timeout
-                for t in pending.values():
-                    began = t.started if scoped else t.submitted
-                    if began is not None:
-                        wait_for = min(wait_for, began + timeout - now)
-                wait_for = max(0.0, wait_for)
-            done, _ = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = pending.pop(fut)
-                if fut.cancelled():
-                    outcome: Outcome[T, R] = Outcome(task.item, error=TaskSkipped())
-                else:
-                    try:
-                        result, error, duration = fut.result()
-                    except BaseException as exc:  # the executor itself failed
-                        result, error, duration = None, exc, time.monotonic() - task.submitted
-                    outcome = Outcome(task.item, result, error, duration)
-                yield from emitter.add(task.index, outcome)
+            ready: list[tuple[int, Outcome[T, R]]] = []
+            for fut in _finished(finished, _wait_time(pending.values(), timeout, scoped)):
+                done_task = pending.pop(fut, None)
+                if done_task is not None:  # None: already reported as expired or skipped
+                    ready.append((done_task.index, _outcome_of(fut, done_task)))
             if timeout is not None:
                 now = time.monotonic()
                 for fut, task in list(pending.items()):
                     began = task.started if scoped else task.submitted
                     if began is not None and now - began >= timeout:
-                        task.expired = True
-                        task.scope.cancel("timeout")
                         del pending[fut]
+                        expired_any = True
+                        task.scope.cancel("timeout")
+                        fut.cancel()  # still queued inside a foreign executor: never start
                         expired: Outcome[T, R] = Outcome(
                             task.item, error=TaskTimeout(timeout), duration=now - began
                         )
-                        yield from emitter.add(task.index, expired)
-            if fail_fast and emitter.failed and not stopping:
-                stopping = True
+                        ready.append((task.index, expired))
+            if fail_fast and not stop.stopped and any(_is_failure(o) for _, o in ready):
+                stop.set()
+            if stop.stopped:
+                # Before anything is yielded: the workers keep going while the consumer
+                # holds an outcome, and none of them may pick up a queued task.
                 for fut, task in list(pending.items()):
                     if fut.cancel():
                         del pending[fut]
-                        yield from emitter.add(task.index, Outcome(task.item, error=TaskSkipped()))
-        if stopping:
+                        ready.append((task.index, Outcome(task.item, error=TaskSkipped())))
+            for idx, outcome in ready:
+                yield from emitter.add(idx, outcome)
+        if stop.stopped:
             for item in it:
                 yield from emitter.add(index, Outcome(item, error=TaskSkipped()))
                 index += 1
     except BaseException:
-        # KeyboardInterrupt, GeneratorExit or a failure in the consumer's items iterator.
-        for fut in pending:
-            fut.cancel()
-        for task in pending.values():
-            task.scope.cancel("interrupted")
-        running = [f for f in pending if not f.cancelled()]
-        if running:
-            wait(running, timeout=INTERRUPT_GRACE)
-        if own:
-            executor.shutdown(wait=False, cancel_futures=True)
-            if isinstance(executor, ProcessPoolExecutor):
-                _terminate_process_pool(executor)
+        # KeyboardInterrupt, GeneratorExit (the consumer closed the iterator) or an error
+        # raised by *items*: start nothing new, cancel what runs, wait a bounded time.
+        stop.set()
+        try:
+            for fut, task in pending.items():
+                if not fut.cancel():
+                    task.scope.cancel("interrupted")
+            running = [f for f in pending if not f.done()]
+            if running:
+                wait(running, timeout=INTERRUPT_GRACE)
+        finally:
+            if own:
+                _shutdown(executor, cancel=True, terminate=True)
         raise
     else:
         if own:
-            executor.shutdown(wait=False)
+            _shutdown(executor, cancel=False, terminate=expired_any)
 
 
-def _terminate_process_pool(executor: ProcessPoolExecutor) -> None:
-    # ProcessPoolExecutor has no public way to stop a running task; its worker processes
-    # are only reachable through this private attribute.
-    procs = getattr(executor, "_processes", None) or {}
-    for proc in list(procs.values()):
-        proc.terminate()
+def _shutdown(executor: Executor, *, cancel: bool, terminate: bool) -> None:
+    """Shut down an executor this module created, never waiting for its workers.
+
+    A process pool with a task still running (timed out, or interrupted) has its worker
+    processes terminated; otherwise ``concurrent.futures`` would join them at exit.
+    """
+    procs: list[Any] = []
+    if terminate and isinstance(executor, ProcessPoolExecutor):
+        # No public way exists to stop a running task; the worker processes are only
+        # reachable through this private attribute, which shutdown() clears.
+        procs = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=cancel)
+    for proc in procs:
+        with suppress(Exception):
+            proc.terminate()
 
 
 # --------------------------------------------------------------------------- asyncio
+
+
+async def _attempt(
+    func: Callable[[T], Awaitable[R]], item: T, timeout: float | None
+) -> Outcome[T, R]:
+    """Run one task on the loop, turning whatever it raises into an outcome."""
+    start = time.monotonic()
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            # With backend="async" a plain function is accepted too; its value is used as is.
+            value: Any = func(item)
+            result: R = await value if inspect.isawaitable(value) else value
+    except TimeoutError as exc:
+        error: BaseException = exc
+        if deadline.expired():
+            assert timeout is not None
+            error = TaskTimeout(timeout)
+        return Outcome(item, None, error, time.monotonic() - start)
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the scheduler is cancelling this task
+        return Outcome(item, None, exc, time.monotonic() - start)
+    except Exception as exc:
+        return Outcome(item, None, exc, time.monotonic() - start)
+    return Outcome(item, result, None, time.monotonic() - start)
 
 
 def _run_async(
@@ -367,77 +513,69 @@ def _run_async(
     fail_fast: bool,
     timeout: float | None,
     ordered: bool,
-) -> Iterator[Outcome[T, R]]:
+) -> Outcomes[T, R]:
     loop = asyncio.new_event_loop()
     it = iter(items)
     emitter: _Emitter[T, R] = _Emitter(ordered)
-    pending: dict[asyncio.Task[Outcome[T, R]], tuple[int, T]] = {}
-    started: set[int] = set()
-    stopped = {"flag": False}
+    pending: dict[asyncio.Task[Outcome[T, R]], int] = {}
     sem = asyncio.Semaphore(workers)
+    stopped = False
 
-    async def one(index: int, item: T) -> Outcome[T, R]:
+    async def one(item: T) -> Outcome[T, R]:
+        nonlocal stopped
         async with sem:
-            if stopped["flag"]:
+            if stopped:
                 return Outcome(item, error=TaskSkipped())
-            started.add(index)
-            start = time.monotonic()
-            try:
-                if timeout is None:
-                    return Outcome(item, await func(item), None, time.monotonic() - start)
-                async with asyncio.timeout(timeout) as cm:
-                    result = await func(item)
-                return Outcome(item, result, None, time.monotonic() - start)
-            except TimeoutError as exc:
-                if timeout is not None and cm.expired():
-                    return Outcome(item, None, TaskTimeout(timeout), time.monotonic() - start)
-                return Outcome(item, None, exc, time.monotonic() - start)
-            except Exception as exc:
-                return Outcome(item, None, exc, time.monotonic() - start)
+            outcome: Outcome[T, R] = await _attempt(func, item, timeout)
+            if fail_fast and outcome.error is not None:
+                # Set while still holding the semaphore: no waiting task gets to start.
+                stopped = True
+            return outcome
 
     index = 0
     exhausted = False
     try:
-        while True:
-            while (
-                not exhausted
-                and not stopped["flag"]
-                and len(pending) + len(emitter.buffer) < 2 * workers
-            ):
-                try:
-                    item = next(it)
-                except StopIteration:
-                    exhausted = True
+        try:
+            while True:
+                while not exhausted and not stopped and len(pending) + emitter.held < 2 * workers:
+                    try:
+                        item = next(it)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    pending[loop.create_task(one(item))] = index
+                    index += 1
+                if not pending:
                     break
-                pending[loop.create_task(one(index, item))] = (index, item)
-                index += 1
-            if not pending:
-                break
-            done, _ = loop.run_until_complete(asyncio.wait(pending, return_when=FIRST_COMPLETED))
-            for task in done:
-                idx, item = pending.pop(task)
-                yield from emitter.add(idx, task.result())
-            if fail_fast and emitter.failed:
-                stopped["flag"] = True
-        if stopped["flag"]:
-            for item in it:
-                yield from emitter.add(index, Outcome(item, error=TaskSkipped()))
-                index += 1
-    except BaseException:
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.wait(pending, timeout=INTERRUPT_GRACE))
-        raise
+                done, _ = loop.run_until_complete(
+                    asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                )
+                ready = [(pending.pop(task), task.result()) for task in done]
+                for idx, outcome in ready:
+                    yield from emitter.add(idx, outcome)
+            if stopped:
+                for item in it:
+                    yield from emitter.add(index, Outcome(item, error=TaskSkipped()))
+                    index += 1
+        except BaseException:
+            # KeyboardInterrupt, GeneratorExit or an error raised by *items*.
+            stopped = True
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=INTERRUPT_GRACE))
+            raise
     finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
 
 
 # --------------------------------------------------------------------------- progress
 
 
-def _with_progress(gen: Iterator[Outcome[T, R]], desc: str) -> Iterator[Outcome[T, R]]:
+def _with_progress(gen: Outcomes[T, R], desc: str) -> Outcomes[T, R]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -451,10 +589,14 @@ def _with_progress(gen: Iterator[Outcome[T, R]], desc: str) -> Iterator[Outcome[
         transient=True,
     )
     errors = 0
-    with progress:
-        task_id = progress.add_task(desc, total=None, errors=0)
-        for outcome in gen:
-            if not outcome.ok:
-                errors += 1
-            progress.update(task_id, advance=1, errors=errors)
-            yield outcome
+    try:
+        with progress:
+            task_id = progress.add_task(desc, total=None, errors=0)
+            for outcome in gen:
+                if not outcome.ok:
+                    errors += 1
+                progress.update(task_id, advance=1, errors=errors)
+                yield outcome
+    finally:
+        # Closing this wrapper early must close the run too, so that it cancels its tasks.
+        gen.close()

@@ -1,0 +1,892 @@
+"""The gitoverit benchmark: ``make bench`` (``python bench/run.py [options]``).
+
+Sections (``--only`` picks some; ``net`` runs only with ``--net`` or ``--only net``):
+
+status
+    The status scan over the synthetic corpus (``bench/corpus.py``), several variants side by
+    side in one run: one warm-up each, then ``--rounds`` rounds, interleaved (A B C, A B C,
+    ...). Each variant gets its median, its minimum and its ratio to the floor measured in
+    the same run.
+
+    - floor: ``xargs -0 -P2`` running one ``git status`` per repo over a precomputed list of
+      the work trees a scan should report, with the flags, configuration and environment
+      gitoverit uses for its single status call;
+    - the same with xargs at gitoverit's default job count (for reference);
+    - a serial shell loop running the same command (the serial floor);
+    - ``gitoverit -o json --no-progress DIR`` at default settings;
+    - ``gitoverit -j 1 ...``.
+
+version
+    Wall time of ``gitoverit --version``, next to ``python -c pass``.
+memory
+    Peak resident memory of the end-to-end scan, measured with GNU time when installed
+    (else ``wait4`` rusage, which cannot see below this runner's own peak).
+ndjson
+    ``gitoverit -o ndjson``: time to the first line against the time to exit.
+net
+    Fetch over clones of local remotes whose upload-pack sleeps first (simulated latency):
+    ``gitoverit -f`` at default settings, xargs running ``git fetch`` at ``--net-jobs``
+    concurrency, and one serial fetch loop.
+
+All commands run in the corpus's isolated git environment (``HOME``, ``GIT_CONFIG_GLOBAL``,
+``GIT_CONFIG_NOSYSTEM=1``), never with the user's configuration, and without any
+``GITOVERIT_*`` variables. Results are printed as a table and written to
+``bench/.corpus/last-results.json``. A variant that fails is reported as failed, with the
+tail of its stderr, and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus as corpus_mod
+
+RESULTS_FILE = corpus_mod.CACHE_DIR / "last-results.json"
+SECTIONS = ("status", "version", "memory", "ndjson", "net")
+DEFAULT_SECTIONS = ("status", "version", "memory", "ndjson")
+
+#: Used for the floors when gitoverit's own constants cannot be imported.
+FALLBACK_CONFIG = ("-c", "core.fsmonitor=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false")
+FALLBACK_STATUS = (
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--show-stash",
+    "--untracked-files=normal",
+)
+FALLBACK_FETCH = ("fetch", "--all", "--prune")
+
+TARGET_E2E = 1.25
+TARGET_SERIAL = 1.10
+TARGET_VERSION_MS = 80.0
+TARGET_MEMORY_MB = 100.0
+TARGET_NET_XARGS = 1.2
+TARGET_NET_SERIAL = 10.0
+
+
+def gitoverit_bin() -> Path:
+    return Path(sys.executable).parent / "gitoverit"
+
+
+@dataclass(frozen=True)
+class GitCommands:
+    """The git arguments of gitoverit's one status call and one fetch call per repo."""
+
+    status: tuple[str, ...]
+    fetch: tuple[str, ...]
+    status_source: str
+    fetch_source: str
+
+
+def git_commands() -> GitCommands:
+    """Take the floors' git arguments from gitoverit itself, so they do the same git work.
+
+    ``-c`` options come from ``gitoverit.git._run.SAFE_CONFIG``, the status arguments from
+    ``gitoverit.git.status.STATUS_ARGS``; when either is missing, documented defaults are
+    used instead.
+    """
+    try:
+        from gitoverit.git._run import SAFE_CONFIG
+        from gitoverit.git.status import STATUS_ARGS
+    except ImportError:
+        return GitCommands(
+            (*FALLBACK_CONFIG, *FALLBACK_STATUS),
+            (*FALLBACK_CONFIG, *FALLBACK_FETCH),
+            "bench defaults",
+            "bench defaults",
+        )
+    return GitCommands(
+        (*SAFE_CONFIG, *STATUS_ARGS),
+        (*SAFE_CONFIG, *FALLBACK_FETCH),
+        "gitoverit's SAFE_CONFIG and STATUS_ARGS",
+        "gitoverit's SAFE_CONFIG; fetch arguments as in gitoverit.git.ops",
+    )
+
+
+def time_bin() -> str | None:
+    """GNU time, when installed: it reports its child's peak RSS (``%M``)."""
+    path = shutil.which("time")
+    if path is None:
+        return None
+    probe = subprocess.run([path, "-f", "%M", "true"], capture_output=True, text=True, check=False)
+    return path if probe.returncode == 0 and probe.stderr.strip().isdigit() else None
+
+
+def default_jobs() -> int:
+    """gitoverit's documented default for local work: about 2x the cores, capped at 8."""
+    return max(1, min(8, 2 * (os.cpu_count() or 1)))
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class Sample:
+    seconds: float
+    returncode: int
+
+
+@dataclass
+class Variant:
+    """One command measured over several rounds."""
+
+    key: str
+    label: str
+    argv: list[str]
+    env: dict[str, str]
+    stdin: Path | None = None
+    ok_codes: frozenset[int] = frozenset({0})
+    samples: list[Sample] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def times(self) -> list[float]:
+        return [s.seconds for s in self.samples]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.samples)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.ok else None
+
+    @property
+    def minimum(self) -> float | None:
+        return min(self.times) if self.ok else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "argv": self.argv,
+            "ok": self.ok,
+            "error": self.error,
+            "times_s": [round(t, 4) for t in self.times],
+            "median_s": _r(self.median),
+            "min_s": _r(self.minimum),
+            "returncodes": sorted({s.returncode for s in self.samples}),
+        }
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def run_once(
+    argv: Sequence[str], env: dict[str, str], stdin: Path | None = None, stdout: Path | None = None
+) -> tuple[Sample, str]:
+    """Run *argv* to completion; return its wall time and exit code, and its stderr tail."""
+    with tempfile.TemporaryFile() as err, open(os.devnull, "wb") as null:
+        fin = open(stdin, "rb") if stdin else open(os.devnull, "rb")  # noqa: SIM115
+        fout = open(stdout, "wb") if stdout else null  # noqa: SIM115
+        try:
+            t0 = time.perf_counter()
+            try:
+                proc = subprocess.Popen(list(argv), stdin=fin, stdout=fout, stderr=err, env=env)
+            except OSError as exc:
+                return Sample(0.0, 127), str(exc)
+            proc.wait()
+            elapsed = time.perf_counter() - t0
+        finally:
+            fin.close()
+            if fout is not null:
+                fout.close()
+        err.seek(0)
+        tail = err.read()[-600:].decode(errors="replace").strip()
+    return Sample(elapsed, proc.returncode), tail
+
+
+def _failure(sample: Sample, tail: str) -> str:
+    return f"exit {sample.returncode}: {tail[-400:] or '(no stderr)'}"
+
+
+def measure(
+    variants: Sequence[Variant],
+    rounds: int,
+    warmup: int = 1,
+    on_warmup: Callable[[Variant], None] | None = None,
+    log: Callable[[str], None] = lambda _m: None,
+) -> None:
+    """Warm up each variant, then run *rounds* interleaved rounds of the ones that work."""
+    for v in variants:
+        for _ in range(warmup):
+            if on_warmup is not None:
+                on_warmup(v)
+                if v.error:
+                    break
+                continue
+            sample, tail = run_once(v.argv, v.env, v.stdin)
+            if sample.returncode not in v.ok_codes:
+                v.error = _failure(sample, tail)
+                break
+    live = [v for v in variants if v.error is None]
+    for r in range(rounds):
+        for v in live:
+            if v.error:
+                continue
+            sample, tail = run_once(v.argv, v.env, v.stdin)
+            if sample.returncode not in v.ok_codes:
+                v.error = _failure(sample, tail)
+                continue
+            v.samples.append(sample)
+        log(f"  round {r + 1}/{rounds}: " + "  ".join(_short(v) for v in live))
+
+
+def _short(v: Variant) -> str:
+    if v.error:
+        return f"{v.key}=failed"
+    return f"{v.key}={v.samples[-1].seconds:.2f}s" if v.samples else f"{v.key}=-"
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _fmt_s(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f} s"
+
+
+def _fmt_ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def ratio(a: Variant, b: Variant) -> float | None:
+    if a.median is None or b.median is None or b.median == 0:
+        return None
+    return a.median / b.median
+
+
+def print_table(variants: Sequence[Variant], baseline: Variant) -> None:
+    width = max(len(v.label) for v in variants) + 2
+    rw = max(10, len(baseline.key) + 5)
+    print(f"  {'variant':<{width}}{'median':>10}{'min':>10}{'vs ' + baseline.key:>{rw}}")
+    for v in variants:
+        if not v.ok:
+            print(f"  {v.label:<{width}}failed: {(v.error or 'no samples').splitlines()[-1]}")
+            continue
+        line = f"  {v.label:<{width}}{_fmt_s(v.median):>10}{_fmt_s(v.minimum):>10}"
+        line += f"{_fmt_ratio(ratio(v, baseline)):>{rw}}"
+        print(line)
+    for v in variants:
+        if v.error and "\n" in v.error:
+            print(f"\n  {v.label} stderr tail:\n    " + v.error.replace("\n", "\n    "))
+
+
+def target_line(
+    name: str, value: float | None, target: float, higher_is_better: bool = False
+) -> str:
+    if value is None:
+        return f"  {name:<40} not measured"
+    met = value >= target if higher_is_better else value <= target
+    op = ">=" if higher_is_better else "<="
+    return f"  {name:<40} {value:>8.2f}   target {op} {target:g}: {'met' if met else 'MISSED'}"
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _validate_records(out: Path, expected: Sequence[Path]) -> dict[str, Any]:
+    """Compare the repos in gitoverit's JSON output with the work trees the corpus holds."""
+    try:
+        data = json.loads(out.read_bytes())
+    except (OSError, ValueError) as exc:
+        return {"ok": False, "problem": f"output is not JSON: {exc}"}
+    if isinstance(data, dict):
+        data = data.get("repos") or data.get("records") or []
+    if not isinstance(data, list):
+        return {"ok": False, "problem": "output is not a JSON array"}
+    got = {os.path.realpath(r["path"]) for r in data if isinstance(r, dict) and "path" in r}
+    want = {os.path.realpath(p) for p in expected}
+    errors = sum(1 for r in data if isinstance(r, dict) and r.get("error"))
+    missing = sorted(want - got)
+    extra = sorted(got - want)
+    return {
+        "ok": not missing and not extra,
+        "records": len(data),
+        "expected": len(want),
+        "errors": errors,
+        "missing": missing[:10],
+        "extra": extra[:10],
+        "missing_count": len(missing),
+        "extra_count": len(extra),
+    }
+
+
+def status_section(
+    corpus: corpus_mod.Corpus, rounds: int, env: dict[str, str], log: Callable[[str], None]
+) -> dict[str, Any]:
+    gito = str(gitoverit_bin())
+    # gitoverit's read-only environment; each work tree's parent as the ceiling, as
+    # gitoverit sets it, changes nothing here: every listed path holds its own .git.
+    git_env = dict(env, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+    jobs = default_jobs()
+    cmds = git_commands()
+    status_args = cmds.status
+
+    # git exits 128 on a corrupt repo; xargs goes on (it stops only on 255 or a signal) and
+    # exits 123 at the end. No shell per repo: one git process per repo and nothing else.
+    def xargs_status(p: int) -> list[str]:
+        return ["xargs", "-0", f"-P{p}", "-I{}", "git", "-C", "{}", *status_args]
+
+    loop = (
+        'while IFS= read -r d; do git -C "$d" '
+        + shlex.join(status_args)
+        + " >/dev/null 2>&1; done; exit 0"
+    )
+    # xargs exits 123 when some command failed (the corrupt repos); that is expected.
+    floor = Variant(
+        "floor",
+        "floor: xargs -P2 git status",
+        xargs_status(2),
+        git_env,
+        corpus.list_nul,
+        frozenset({0, 123}),
+    )
+    variants = [floor]
+    if jobs != 2:
+        variants.append(
+            Variant(
+                f"xargs-P{jobs}",
+                f"xargs -P{jobs} git status",
+                xargs_status(jobs),
+                git_env,
+                corpus.list_nul,
+                frozenset({0, 123}),
+            )
+        )
+    serial = Variant("serial", "serial shell loop", ["sh", "-c", loop], git_env, corpus.list_lines)
+    e2e = Variant(
+        "gitoverit",
+        "gitoverit -o json",
+        [gito, "-o", "json", "--no-progress", str(corpus.repos_dir)],
+        env,
+        ok_codes=frozenset({0, 1}),
+    )
+    j1 = Variant(
+        "gitoverit-j1",
+        "gitoverit -o json -j 1",
+        [gito, "-o", "json", "--no-progress", "-j", "1", str(corpus.repos_dir)],
+        env,
+        ok_codes=frozenset({0, 1}),
+    )
+    variants += [serial, e2e, j1]
+
+    checks: dict[str, Any] = {}
+
+    def warm(v: Variant) -> None:
+        if not v.key.startswith("gitoverit"):
+            sample, tail = run_once(v.argv, v.env, v.stdin)
+            if sample.returncode not in v.ok_codes:
+                v.error = _failure(sample, tail)
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out.json"
+            sample, tail = run_once(v.argv, v.env, v.stdin, stdout=out)
+            if sample.returncode not in v.ok_codes:
+                v.error = _failure(sample, tail)
+                return
+            checks[v.key] = check = _validate_records(out, corpus.worktrees)
+            if "problem" in check:
+                v.error = f"exit {sample.returncode}, {check['problem']}: {tail or '(no stderr)'}"
+
+    log(f"status: {len(variants)} variants, 1 warm-up + {rounds} rounds each")
+    measure(variants, rounds, on_warmup=warm, log=log)
+
+    print(
+        f"\nStatus scan: {len(corpus.worktrees)} work trees under {corpus.repos_dir}\n"
+        f"  ({rounds} rounds after one warm-up each, interleaved; {os.cpu_count()} CPUs; "
+        f"gitoverit default -j {jobs})"
+    )
+    print_table(variants, floor)
+    print(f"  per-repo command: git -C DIR {shlex.join(status_args)}")
+    print(f"  (arguments from {cmds.status_source}; env GIT_OPTIONAL_LOCKS=0 LC_ALL=C)")
+    for key, check in checks.items():
+        if not check.get("ok"):
+            print(f"  note: {key} output check: {json.dumps(check)[:600]}")
+        else:
+            print(f"  {key}: {check['records']} records as expected ({check['errors']} errors)")
+    r_e2e = ratio(e2e, floor)
+    r_j1 = ratio(j1, serial)
+    print(target_line("gitoverit / floor (xargs -P2)", r_e2e, TARGET_E2E))
+    print(target_line("gitoverit -j 1 / serial shell loop", r_j1, TARGET_SERIAL))
+    return {
+        "worktrees": len(corpus.worktrees),
+        "rounds": rounds,
+        "default_jobs": jobs,
+        "git_args": list(status_args),
+        "git_args_source": cmds.status_source,
+        "variants": {v.key: v.as_json() for v in variants},
+        "output_checks": checks,
+        "ratios": {
+            "gitoverit_vs_floor": _r(r_e2e),
+            "gitoverit_j1_vs_serial": _r(r_j1),
+            "serial_vs_floor": _r(ratio(serial, floor)),
+        },
+    }
+
+
+def version_section(runs: int, env: dict[str, str], log: Callable[[str], None]) -> dict[str, Any]:
+    gito = Variant("version", "gitoverit --version", [str(gitoverit_bin()), "--version"], env)
+    py = Variant("python", "python -c pass", [sys.executable, "-c", "pass"], env)
+    log(f"version: {runs} runs each")
+    measure([py, gito], runs, warmup=2)
+    print(f"\nStartup ({runs} runs each, interleaved)")
+    print_table([py, gito], py)
+    ms = None if gito.median is None else gito.median * 1000
+    print(target_line("gitoverit --version median, ms", ms, TARGET_VERSION_MS))
+    return {"runs": runs, "variants": {v.key: v.as_json() for v in (py, gito)}, "median_ms": ms}
+
+
+def peak_rss(argv: Sequence[str], env: dict[str, str]) -> tuple[int | None, str, str | None]:
+    """Peak RSS of one run of *argv* in KiB, the method used, and an error if it failed.
+
+    With GNU time the value is the child's own peak. Without it, ``wait4`` rusage is used;
+    a child forked from this process starts with this process's peak, so that value can
+    only say "at most what the runner itself uses" when the two are equal.
+    """
+    tbin = time_bin()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "stdout"
+        if tbin is not None:
+            rss = Path(tmp) / "rss"
+            sample, tail = run_once([tbin, "-f", "%M", "-o", str(rss), *argv], env, stdout=out)
+            method = "GNU time"
+        else:
+            with open(out, "wb") as fout:
+                proc = subprocess.Popen(
+                    list(argv),
+                    stdin=subprocess.DEVNULL,
+                    stdout=fout,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
+                _, status, usage = os.wait4(proc.pid, 0)
+            sample, tail = Sample(0.0, os.waitstatus_to_exitcode(status)), ""
+            method = "wait4"
+        if sample.returncode not in (0, 1):
+            return None, method, _failure(sample, tail)
+        try:
+            json.loads(out.read_bytes())
+        except (OSError, ValueError) as exc:
+            return None, method, f"exit {sample.returncode}, output is not JSON ({exc}): {tail}"
+        if tbin is None:
+            return usage.ru_maxrss, method, None
+        try:
+            return int(rss.read_text().split()[-1]), method, None
+        except (OSError, ValueError, IndexError):
+            return None, method, f"unreadable GNU time output: {tail}"
+
+
+def memory_section(
+    corpus: corpus_mod.Corpus, runs: int, env: dict[str, str], log: Callable[[str], None]
+) -> dict[str, Any]:
+    argv = [str(gitoverit_bin()), "-o", "json", "--no-progress", str(corpus.repos_dir)]
+    log(f"memory: {runs} runs of the end-to-end scan")
+    values: list[int] = []
+    method = ""
+    error: str | None = None
+    for _ in range(runs):
+        kb, method, error = peak_rss(argv, env)
+        if kb is None:
+            break
+        values.append(kb)
+    py_kb, _, _ = peak_rss([sys.executable, "-c", "pass"], env)
+    own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"\nPeak memory (peak RSS, measured with {method or 'nothing'})")
+    mb: float | None = None
+    if error is not None or not values:
+        print(f"  gitoverit -o json: failed: {(error or 'no runs').splitlines()[-1]}")
+    else:
+        mb = max(values) / 1024
+        print(f"  gitoverit -o json: {mb:.1f} MB (largest of {len(values)} runs)")
+    if py_kb is not None:
+        print(f"  python -c pass:    {py_kb / 1024:.1f} MB")
+    if method == "wait4":
+        print(
+            f"  note: without GNU time, a value equal to this runner's own peak "
+            f"({own_kb / 1024:.1f} MB) means 'at most that much'"
+        )
+    print(target_line("peak RSS, MB", mb, TARGET_MEMORY_MB))
+    return {
+        "method": method,
+        "gitoverit_peak_rss_mb": _r(mb, 1),
+        "runs_kib": values,
+        "python_pass_rss_mb": None if py_kb is None else round(py_kb / 1024, 1),
+        "runner_rss_mb": round(own_kb / 1024, 1),
+        "error": error,
+    }
+
+
+def reference_walk(root: Path) -> float:
+    """Seconds for this process to list every folder under *root* with ``os.scandir``."""
+    t0 = time.perf_counter()
+    stack = [str(root)]
+    while stack:
+        d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+        except OSError:
+            pass
+    return time.perf_counter() - t0
+
+
+_DISCOVERY_PROBE = """
+import sys, time
+t0 = time.time()
+from gitoverit.discovery import find_repos
+t1 = time.time()
+n = sum(1 for _ in find_repos([sys.argv[1]]))
+t2 = time.time()
+print(t0, t1, t2, n)
+"""
+
+
+def discovery_probe(root: Path, env: dict[str, str]) -> tuple[float, float, int] | str:
+    """Run gitoverit's discovery alone in a fresh process.
+
+    Returns (seconds from spawn to the end of discovery, seconds of the walk itself, repos
+    found), or an error message.
+    """
+    start = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-c", _DISCOVERY_PROBE, str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    try:
+        _t0, t1, t2, n = proc.stdout.split()
+        return float(t2) - start, float(t2) - float(t1), int(n)
+    except ValueError:
+        return f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"
+
+
+def ndjson_section(
+    corpus: corpus_mod.Corpus, runs: int, env: dict[str, str], log: Callable[[str], None]
+) -> dict[str, Any]:
+    argv = [str(gitoverit_bin()), "-o", "ndjson", "--no-progress", str(corpus.repos_dir)]
+    log(f"ndjson: {runs} runs")
+    firsts: list[float] = []
+    totals: list[float] = []
+    lines: list[int] = []
+    types: set[str] = set()
+    error: str | None = None
+    for _ in range(runs):
+        with tempfile.TemporaryFile() as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
+            )
+            assert proc.stdout is not None
+            first: float | None = None
+            count = 0
+            for raw in proc.stdout:
+                if first is None:
+                    first = time.perf_counter() - t0
+                count += 1
+                try:
+                    rec = json.loads(raw)
+                    if isinstance(rec, dict) and isinstance(rec.get("type"), str):
+                        types.add(rec["type"])
+                except ValueError:
+                    pass
+            rc = proc.wait()
+            total = time.perf_counter() - t0
+            if rc not in (0, 1) or first is None or not types:
+                err.seek(0)
+                tail = err.read()[-600:].decode(errors="replace").strip()
+                error = f"exit {rc}: {tail or '(no stderr)'}"
+                break
+        firsts.append(first)
+        totals.append(total)
+        lines.append(count)
+    walks = [reference_walk(corpus.repos_dir) for _ in range(3)]
+    probes = [discovery_probe(corpus.repos_dir, env) for _ in range(3)]
+    probe_ok = [p for p in probes if not isinstance(p, str)]
+    probe_err = next((p for p in probes if isinstance(p, str)), None)
+    print(f"\nNDJSON streaming ({runs} runs)")
+    if error:
+        print(f"  gitoverit -o ndjson: failed: {error.splitlines()[-1]}")
+        return {"ok": False, "error": error}
+    f_med, t_med = statistics.median(firsts), statistics.median(totals)
+    print(
+        f"  first line after        {f_med * 1000:8.1f} ms (median; min {min(firsts) * 1000:.1f})"
+    )
+    print(
+        f"  exit after              {t_med * 1000:8.1f} ms (median; min {min(totals) * 1000:.1f})"
+    )
+    print(f"  lines per run           {statistics.median(lines):8.0f}")
+    print(f"  first line at           {f_med / t_med * 100:8.1f} % of the run")
+    print(
+        f"  reference: a bare os.scandir walk of the whole tree by this script takes "
+        f"{statistics.median(walks) * 1000:.1f} ms"
+    )
+    disc_end: float | None = None
+    if probe_ok:
+        disc_end = statistics.median(p[0] for p in probe_ok)
+        walk = statistics.median(p[1] for p in probe_ok)
+        print(
+            f"  gitoverit.discovery alone, in a fresh process: the walk takes "
+            f"{walk * 1000:.1f} ms and ends {disc_end * 1000:.1f} ms after spawn "
+            f"({probe_ok[0][2]} repos; median of {len(probe_ok)})"
+        )
+        before = f_med < disc_end
+        print(
+            f"  first line earlier than a discovery-only process ends{'':<5}"
+            f"{'yes' if before else 'NO'}"
+        )
+    else:
+        print(f"  gitoverit.discovery probe failed: {probe_err}")
+    return {
+        "ok": True,
+        "first_line_s": [round(x, 4) for x in firsts],
+        "total_s": [round(x, 4) for x in totals],
+        "lines": lines,
+        "event_types": sorted(types),
+        "reference_walk_s": [round(x, 4) for x in walks],
+        "discovery_probe": [
+            p if isinstance(p, str) else [round(p[0], 4), round(p[1], 4), p[2]] for p in probes
+        ],
+        "first_line_before_discovery_end": None if disc_end is None else f_med < disc_end,
+    }
+
+
+def net_section(
+    n_repos: int,
+    latency: float,
+    net_jobs: int,
+    rounds: int,
+    base_env: dict[str, str],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    net = corpus_mod.load_or_build_net(n_repos, latency, log=log)
+    build = None if net.build_seconds is None else time.perf_counter() - t0
+    env = corpus_mod.isolated_env(net.home, base_env)
+    git_env = dict(env, LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    gito = str(gitoverit_bin())
+    cmds = git_commands()
+    fetch_args = cmds.fetch
+    loop = f'while IFS= read -r d; do git -C "$d" {shlex.join(fetch_args)} 2>&1; done; exit 0'
+    ours = Variant(
+        "gitoverit-f",
+        "gitoverit -f -o json",
+        [gito, "-f", "-o", "json", "--no-progress", str(net.repos_dir)],
+        env,
+        ok_codes=frozenset({0, 1}),
+    )
+    xargs = Variant(
+        f"xargs-P{net_jobs}",
+        f"xargs -P{net_jobs} git fetch",
+        ["xargs", "-0", f"-P{net_jobs}", "-I{}", "git", "-C", "{}", *fetch_args],
+        git_env,
+        net.list_nul,
+    )
+    serial = Variant("serial", "serial fetch loop", ["sh", "-c", loop], git_env, net.list_lines)
+    checks: dict[str, Any] = {}
+
+    def warm(v: Variant) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out"
+            sample, tail = run_once(v.argv, v.env, v.stdin, stdout=out)
+            if sample.returncode not in v.ok_codes:
+                v.error = _failure(sample, tail)
+            elif v is ours:
+                checks[v.key] = check = _validate_records(out, net.worktrees)
+                if "problem" in check:
+                    v.error = (
+                        f"exit {sample.returncode}, {check['problem']}: {tail or '(no stderr)'}"
+                    )
+
+    log(f"net: {n_repos} repos, {latency * 1000:.0f} ms latency, {rounds} rounds")
+    measure([xargs, ours], rounds, on_warmup=warm, log=log)
+    log("net: one serial round")
+    measure([serial], 1, warmup=0, log=log)
+    print(
+        f"\nFetch: {n_repos} clones of local remotes with {latency * 1000:.0f} ms latency "
+        f"({rounds} rounds after one warm-up, interleaved; serial: 1 round)"
+    )
+    print_table([xargs, ours, serial], xargs)
+    print(f"  per-repo command: git -C DIR {shlex.join(fetch_args)}")
+    print(f"  (arguments from {cmds.fetch_source})")
+    for key, check in checks.items():
+        if not check.get("ok"):
+            print(f"  note: {key} output check: {json.dumps(check)[:600]}")
+        else:
+            print(f"  {key}: {check['records']} records as expected ({check['errors']} errors)")
+    r_x = ratio(ours, xargs)
+    r_s = ratio(serial, ours)
+    print(target_line(f"gitoverit -f / xargs -P{net_jobs}", r_x, TARGET_NET_XARGS))
+    print(target_line("serial loop / gitoverit -f (speed-up)", r_s, TARGET_NET_SERIAL, True))
+    return {
+        "repos": n_repos,
+        "latency_s": latency,
+        "net_jobs": net_jobs,
+        "rounds": rounds,
+        "corpus": str(net.root),
+        "corpus_build_s": _r(build, 2),
+        "git_args": list(fetch_args),
+        "git_args_source": cmds.fetch_source,
+        "variants": {v.key: v.as_json() for v in (xargs, ours, serial)},
+        "output_checks": checks,
+        "ratios": {
+            "gitoverit_vs_xargs": _r(r_x),
+            "serial_vs_gitoverit": _r(r_s),
+            "serial_vs_xargs": _r(ratio(serial, xargs)),
+        },
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _git_version() -> str:
+    try:
+        out = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False)
+    except OSError:
+        return "unknown"
+    return out.stdout.strip()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py", description="Benchmark gitoverit against plain git."
+    )
+    ap.add_argument("--repos", type=int, help="repositories in the corpus (default 1000)")
+    ap.add_argument("--big-files", type=int, help="files in each big repo (default 20000)")
+    ap.add_argument("--big-repos", type=int, default=2, help="big repos (default 2)")
+    ap.add_argument("--rounds", type=int, help="measured rounds per variant (default 5)")
+    ap.add_argument("--version-runs", type=int, default=20, help="runs of --version (default 20)")
+    ap.add_argument("--memory-runs", type=int, default=3, help="runs for peak memory (default 3)")
+    ap.add_argument(
+        "--quick", action="store_true", help="200 repos, 2,000-file big repos, 3 rounds"
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="SECTION",
+        help=f"run only these sections, comma-separated or repeated: {', '.join(SECTIONS)}",
+    )
+    ap.add_argument("--net", action="store_true", help="also run the fetch benchmark")
+    ap.add_argument("--net-repos", type=int, default=100, help="fetch corpus size (default 100)")
+    ap.add_argument("--latency", type=float, default=0.3, help="simulated latency, s (0.3)")
+    ap.add_argument(
+        "--net-jobs", type=int, default=16, help="xargs concurrency for the fetch floor (16)"
+    )
+    ap.add_argument("--net-rounds", type=int, help="fetch rounds (default 3; --quick 2)")
+    ap.add_argument("--results", type=Path, default=RESULTS_FILE, help="JSON results file")
+    args = ap.parse_args(argv)
+    if args.only:
+        chosen = {s.strip() for item in args.only for s in item.split(",") if s.strip()}
+        unknown = chosen - set(SECTIONS)
+        if unknown:
+            ap.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    else:
+        chosen = set(DEFAULT_SECTIONS)
+    if args.net:
+        chosen.add("net")
+    args.sections = [s for s in SECTIONS if s in chosen]
+    args.repos = args.repos or (200 if args.quick else 1000)
+    args.big_files = (
+        args.big_files if args.big_files is not None else (2000 if args.quick else 20000)
+    )
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    args.net_rounds = args.net_rounds or (2 if args.quick else 3)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "git": _git_version(),
+        },
+        "gitoverit": str(gitoverit_bin()),
+        "sections": args.sections,
+    }
+    base_env = dict(os.environ)
+    needs_corpus = any(s in args.sections for s in ("status", "memory", "ndjson"))
+    corpus: corpus_mod.Corpus | None = None
+    env: dict[str, str] = {}
+    if needs_corpus:
+        t0 = time.perf_counter()
+        corpus = corpus_mod.load_or_build(args.repos, args.big_repos, args.big_files, log=log)
+        if corpus.build_seconds is None:
+            log(f"corpus: reusing {corpus.root}")
+        else:
+            log(f"corpus: built {corpus.root} in {time.perf_counter() - t0:.1f} s")
+        results["corpus"] = {
+            "path": str(corpus.root),
+            "repos": args.repos,
+            "big_repos": args.big_repos,
+            "big_files": args.big_files,
+            "worktrees": len(corpus.worktrees),
+            "shapes": dict(corpus.shapes),
+            "build_s": _r(corpus.build_seconds, 2),
+        }
+        env = corpus_mod.isolated_env(corpus.home, base_env)
+    elif "version" in args.sections:
+        home = Path(tempfile.mkdtemp(prefix="gitoverit-bench-home-"))
+        corpus_mod.make_home(home)
+        env = corpus_mod.isolated_env(home / "home", base_env)
+
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if "status" in args.sections and corpus is not None:
+        results["status"] = status_section(corpus, args.rounds, env, log)
+    if "version" in args.sections:
+        results["version"] = version_section(args.version_runs, env, log)
+    if "memory" in args.sections and corpus is not None:
+        results["memory"] = memory_section(corpus, args.memory_runs, env, log)
+    if "ndjson" in args.sections and corpus is not None:
+        results["ndjson"] = ndjson_section(corpus, args.rounds, env, log)
+    if "net" in args.sections:
+        results["net"] = net_section(
+            args.net_repos, args.latency, args.net_jobs, args.net_rounds, base_env, log
+        )
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    results["children_cpu_s"] = round(
+        (usage_after.ru_utime + usage_after.ru_stime)
+        - (usage_before.ru_utime + usage_before.ru_stime),
+        2,
+    )
+
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nResults written to {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""Per-repo network work: fetch, safe pull, safe push (``-f/-P/-U``), and ``sync``.
+
+Each task runs in the network pool. Its local steps (status, the fast-forward merge) take
+a token from a shared local limiter, so local and network work keep separate concurrency
+limits. Tasks report progress through an event callback (``RepoStarted``,
+``RepoProgress``, then ``RepoDone`` just before returning, which frees the display slot in
+the same step as the worker) and return exactly one record; they never raise, except
+``RepoFailed`` under ``fail_fast`` so that the pool stops starting new work.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+from gitoverit.git._run import NETWORK_TIMEOUT
+from gitoverit.model import (
+    Event,
+    RepoDone,
+    RepoProgress,
+    RepoRecord,
+    RepoRef,
+    RepoStarted,
+    RepoStatus,
+)
+
+EventSink = Callable[[Event], None]
+
+#: Default network concurrency. Fetching 100 repos over a 300 ms link takes 31.6 s one at a
+#: time, 2.2 s at 16 and 1.3 s at 32: 16 already gets most of the gain while opening half
+#: as many simultaneous connections to one host as 32 would. ``--net-jobs`` changes it.
+DEFAULT_NET_JOBS = 16
+
+
+def default_net_jobs() -> int:
+    """``DEFAULT_NET_JOBS``, lowered when the open-file limit is small."""
+    from gitoverit.parallel._core import _fd_budget
+
+    return max(1, min(DEFAULT_NET_JOBS, _fd_budget()))
+
+
+#: Blockers that mean "nothing to do" rather than "not safe to do".
+_NOTHING_TO_DO = frozenset(
+    {"up to date", "nothing to push", "ahead of upstream", "behind upstream"}
+)
+
+
+class RepoFailed(Exception):
+    """Raised by a task under ``fail_fast`` to stop the pool; carries the failed record."""
+
+    def __init__(self, record: RepoRecord) -> None:
+        super().__init__(record.error.message if record.error else "failed")
+        self.record = record
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOptions:
+    """Which actions to run on each repo. Pull and push imply a fetch first."""
+
+    fetch: bool = False
+    pull: bool = False
+    push: bool = False
+    timeout: float = NETWORK_TIMEOUT
+    fail_fast: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.fetch or self.pull or self.push
+
+    @property
+    def name(self) -> str:
+        parts = ["fetch"]
+        if self.pull:
+            parts.append("pull")
+        if self.push:
+            parts.append("push")
+        return "+".join(parts)
+
+
+def _emit(sink: EventSink | None, event: Event) -> None:
+    if sink is not None:
+        sink(event)
+
+
+def _finish(record: RepoRecord, sink: EventSink | None, fail_fast: bool) -> RepoRecord:
+    _emit(sink, RepoDone(record))
+    if fail_fast and record.error is not None:
+        raise RepoFailed(record)
+    return record
+
+
+def _limited(limit: threading.Semaphore | None) -> AbstractContextManager[object]:
+    return limit if limit is not None else nullcontext()
+
+
+def update_repo(
+    ref: RepoRef,
+    actions: ActionOptions,
+    *,
+    local_limit: threading.Semaphore | None,
+    sink: EventSink | None,
+    action_name: str | None = None,
+) -> RepoRecord:
+    """Fetch, then fast-forward and/or push when safe. Returns the repo's record."""
+    from gitoverit.git import ops
+    from gitoverit.git.status import read_status
+    from gitoverit.scan import error_from_exception
+
+    start = time.monotonic()
+    on_progress = (lambda line: _emit(sink, RepoProgress(ref, line))) if sink else None
+    fetched = False
+    pulled: bool | None = False if actions.pull else None
+    pushed: bool | None = False if actions.push else None
+    status: RepoStatus | None = None
+    head_before: str | None = None
+    blockers: list[str] = []
+    name = action_name or actions.name
+    try:
+        ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
+        fetched = True
+        with _limited(local_limit):
+            status = read_status(ref)
+        head_before = status.head
+        changed = False
+        if actions.pull:
+            blocker = ops.pull_blocker(status)
+            if blocker is None:
+                with _limited(local_limit):
+                    ops.merge_ff(ref, timeout=actions.timeout)
+                    status = read_status(ref)
+                pulled = changed = True
+            else:
+                blockers.append(f"pull: {blocker}" if actions.push else blocker)
+        if actions.push:
+            blocker = ops.push_blocker(status)
+            if blocker is None and status.branch is not None:
+                ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
+                pushed = changed = True
+                with _limited(local_limit):
+                    status = read_status(ref)
+            elif blocker is not None:
+                blockers.append(f"push: {blocker}" if actions.pull else blocker)
+    except Exception as exc:
+        return RepoRecord(
+            ref,
+            status=status,
+            error=error_from_exception(exc),
+            duration=time.monotonic() - start,
+            fetched=fetched,
+            pulled=pulled,
+            pushed=pushed,
+            head_before=head_before,
+            action=name,
+        )
+    if pulled or pushed:
+        outcome = "updated"
+    elif not (actions.pull or actions.push):
+        outcome = "ok"
+    elif any(b.split(": ", 1)[-1] not in _NOTHING_TO_DO for b in blockers):
+        outcome = "skipped"
+    else:
+        outcome = "unchanged"
+    if changed and outcome != "updated":  # pragma: no cover - defensive
+        outcome = "updated"
+    return RepoRecord(
+        ref,
+        status=status,
+        duration=time.monotonic() - start,
+        fetched=fetched,
+        pulled=pulled,
+        pushed=pushed,
+        head_before=head_before,
+        action=name,
+        outcome=outcome,
+        note="; ".join(blockers) or None,
+    )
+
+
+def action_task(
+    actions: ActionOptions,
+    *,
+    local_limit: threading.Semaphore | None = None,
+    sink: EventSink | None = None,
+) -> Callable[[RepoRef], RepoRecord]:
+    """The per-repo task for ``-f``/``-P``/``-U``."""
+
+    def task(ref: RepoRef) -> RepoRecord:
+        _emit(sink, RepoStarted(ref))
+        record = update_repo(ref, actions, local_limit=local_limit, sink=sink)
+        return _finish(record, sink, actions.fail_fast)
+
+    return task
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    """One manifest entry, as the sync task needs it."""
+
+    ref: RepoRef
+    url: str
+    branch: str | None = None
+    remotes: tuple[tuple[str, str], ...] = ()
+
+
+def sync_task(
+    targets: dict[str, SyncTarget],
+    actions: ActionOptions,
+    *,
+    local_limit: threading.Semaphore | None = None,
+    sink: EventSink | None = None,
+) -> Callable[[RepoRef], RepoRecord]:
+    """The per-repo task of ``gitoverit sync``: clone when missing, else a safe pull.
+
+    Outcomes: ``cloned``, ``updated``, ``unchanged``, ``skipped`` (with a note) or a failure.
+    It never rebases, stashes or merges.
+    """
+    pull = ActionOptions(
+        fetch=True, pull=True, timeout=actions.timeout, fail_fast=actions.fail_fast
+    )
+
+    def task(ref: RepoRef) -> RepoRecord:
+        from gitoverit.git import ops
+        from gitoverit.git.status import read_status
+        from gitoverit.scan import error_from_exception
+
+        _emit(sink, RepoStarted(ref))
+        target = targets[ref.path]
+        start = time.monotonic()
+        on_progress = (lambda line: _emit(sink, RepoProgress(ref, line))) if sink else None
+        if os.path.lexists(os.path.join(ref.path, ".git")):
+            record = update_repo(ref, pull, local_limit=local_limit, sink=sink, action_name="sync")
+        elif os.path.exists(ref.path) and (not os.path.isdir(ref.path) or os.listdir(ref.path)):
+            record = RepoRecord(
+                ref, action="sync", outcome="skipped", note="exists and is not a git repository"
+            )
+        else:
+            try:
+                ops.clone(
+                    target.url,
+                    ref.path,
+                    branch=target.branch,
+                    timeout=actions.timeout,
+                    on_progress=on_progress,
+                )
+                for name, url in target.remotes:
+                    if name != "origin":
+                        ops.add_remote(ref, name, url)
+                with _limited(local_limit):
+                    status = read_status(ref)
+                record = RepoRecord(
+                    ref,
+                    status=status,
+                    duration=time.monotonic() - start,
+                    fetched=True,
+                    action="clone",
+                    outcome="cloned",
+                )
+            except Exception as exc:
+                record = RepoRecord(
+                    ref,
+                    error=error_from_exception(exc),
+                    action="clone",
+                    duration=time.monotonic() - start,
+                )
+        return _finish(record, sink, actions.fail_fast)
+
+    return task

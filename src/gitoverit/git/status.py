@@ -1,0 +1,963 @@
+"""Read one repository's state into a :class:`~gitoverit.model.RepoStatus`.
+
+A full status costs exactly one git process::
+
+    git status --porcelain=v2 --branch -z --show-stash --untracked-files=all
+               --ahead-behind --ignore-submodules=dirty
+
+run in the read-only environment of :mod:`gitoverit.git._run` (``GIT_OPTIONAL_LOCKS=0``,
+``core.fsmonitor=false``), with ``GIT_CEILING_DIRECTORIES`` set to the repo's parent so that
+git never reports on an enclosing repository instead. Everything else is read from files:
+
+- the operation in progress from marker files in the git dir (:func:`detect_operation`);
+- tracked paths and the submodule count from the binary index (:func:`read_index`); only a
+  split index or a sparse index, whose full path list is not in that file, costs one more
+  process (``git ls-files --stage``);
+- the remote URL from the repository's config file (:func:`read_remote_url`).
+
+``ref.git_dir`` must be the resolved git dir (for a linked worktree, its own one under
+``worktrees/``); the config and the stash reflog are read from its common dir.
+
+Choices, and why:
+
+- ``--untracked-files=all`` instead of ``normal``: the record needs both git's ``normal``
+  count (a wholly untracked folder counts as one) and the modification time of every
+  non-ignored untracked *file*. ``all`` lists the files; :func:`count_untracked` folds them
+  back into exactly the entries ``normal`` would show, using the tracked paths from the
+  index (a folder is shown whole when no index path lies under it). This keeps one process
+  per repo where ``normal`` plus ``git ls-files -o`` would need two.
+- ``--ignore-submodules=dirty``: a submodule whose checked-out commit differs from the
+  recorded gitlink still counts as modified, but git does not start a nested ``git status``
+  inside every submodule. A submodule is a repository of its own and gets its own record.
+- ``--ahead-behind`` overrides ``status.aheadBehind=false``, which would hide the counts.
+- ``git am`` in progress (``rebase-apply/applying``) is reported as ``rebase``: it uses
+  the same machinery and is resolved the same way (``--continue`` / ``--abort``).
+- ``mtime`` covers files and symlinks only (``lstat``, so a symlink's own time): tracked
+  paths from the index plus non-ignored untracked files. Directories are never counted, so
+  submodules (gitlinks) and untracked nested repositories (listed by git as ``dir/``) do not
+  contribute; they are repositories of their own. Missing files (deleted, skip-worktree)
+  are skipped. Stat-ing every file costs about 1 µs per file; for an index of
+  :data:`OVERLAP_MIN_INDEX_BYTES` or more it runs in a helper thread while git works.
+- ``remote_url`` is the first ``url`` of the current branch's ``branch.<name>.remote``; for
+  a detached HEAD, a branch without upstream, or a local upstream (remote ``.``) it is the
+  URL of ``origin``, git's default remote. The config file is parsed in-process;
+  ``include``/``includeIf`` and ``url.<base>.insteadOf`` are not applied, so the URL is
+  shown as configured in the repository.
+
+``metadata_only=True`` never looks at the work tree: branch, head and stash count come from
+files in the git dir, and upstream plus ahead/behind from a single
+``git for-each-ref refs/heads/<branch>`` (no process at all for a detached HEAD).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat as _stat
+import struct
+import threading
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from gitoverit.git._run import (
+    LOCAL_TIMEOUT,
+    GitCorruptError,
+    GitError,
+    GitNotARepoError,
+    git,
+    git_env,
+)
+from gitoverit.model import Operation, RepoRef, RepoStatus
+
+#: The one git command behind a full status (see the module docstring for each flag).
+STATUS_ARGS: tuple[str, ...] = (
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--show-stash",
+    "--untracked-files=all",
+    "--ahead-behind",
+    "--ignore-submodules=dirty",
+)
+
+_GITLINK = 0o160000
+_DIR = 0o040000
+_TYPE_MASK = 0o170000
+_GITLINK_BYTES = struct.pack(">I", _GITLINK)
+
+
+class StatusParseError(ValueError):
+    """``git status --porcelain=v2`` produced output this parser does not understand."""
+
+
+class IndexFormatError(ValueError):
+    """The index file is not in a format :func:`read_index` can read in-process."""
+
+
+# ---------------------------------------------------------------------------------------
+# porcelain v2
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStatus:
+    """Everything one ``git status --porcelain=v2 --branch -z --show-stash`` output says.
+
+    ``untracked`` holds the untracked paths exactly as git listed them (a trailing ``/``
+    marks a directory git did not descend into). ``ahead``/``behind`` are ``None`` when
+    git printed no ``branch.ab`` header.
+    """
+
+    oid: str | None = None
+    branch: str | None = None
+    detached: bool = False
+    upstream: str | None = None
+    ahead: int | None = None
+    behind: int | None = None
+    stashes: int = 0
+    staged: int = 0
+    modified: int = 0
+    deleted: int = 0
+    conflicted: int = 0
+    untracked: tuple[bytes, ...] = ()
+
+    @property
+    def upstream_gone(self) -> bool:
+        """An upstream is configured but git could not compare with it.
+
+        On an unborn branch git never prints ``branch.ab``, so that case is not "gone".
+        """
+        return self.upstream is not None and self.ahead is None and self.oid is not None
+
+
+_CHANGED = b"MARCT"
+
+
+def parse_porcelain_v2(data: bytes) -> ParsedStatus:
+    """Parse NUL-separated ``git status --porcelain=v2 --branch --show-stash`` output.
+
+    Counting rules: ``staged`` counts ordinary and rename/copy entries whose index
+    column is not ``.``; ``modified`` counts those with M/A/R/C/T in either column;
+    ``deleted`` those with D in either column; ``conflicted`` counts unmerged entries.
+    Raises :class:`StatusParseError` on a line it does not recognise.
+    """
+    oid: str | None = None
+    branch: str | None = None
+    detached = False
+    upstream: str | None = None
+    ahead: int | None = None
+    behind: int | None = None
+    stashes = 0
+    staged = modified = deleted = conflicted = 0
+    untracked: list[bytes] = []
+    tokens = data.split(b"\0")
+    i = 0
+    n = len(tokens)
+    while i < n:
+        tok = tokens[i]
+        i += 1
+        if not tok:
+            continue
+        kind = tok[0]
+        if kind == 0x31 or kind == 0x32:  # "1" ordinary, "2" rename/copy
+            if len(tok) < 5 or tok[1] != 0x20:
+                raise StatusParseError(f"bad entry: {tok[:40]!r}")
+            x = tok[2]
+            y = tok[3]
+            if x != 0x2E:
+                staged += 1
+            if x in _CHANGED or y in _CHANGED:
+                modified += 1
+            if x == 0x44 or y == 0x44:
+                deleted += 1
+            if kind == 0x32:
+                i += 1  # the original path follows as its own NUL-terminated token
+        elif kind == 0x75:  # "u" unmerged
+            conflicted += 1
+        elif kind == 0x3F:  # "?" untracked
+            untracked.append(tok[2:])
+        elif kind == 0x21:  # "!" ignored (only with --ignored)
+            continue
+        elif kind == 0x23:  # "#" header
+            parts = tok.split(b" ", 2)
+            if len(parts) < 3:
+                continue
+            key, value = parts[1], parts[2]
+            if key == b"branch.oid":
+                oid = None if value == b"(initial)" else value.decode("ascii", "replace")
+            elif key == b"branch.head":
+                if value == b"(detached)":
+                    detached = True
+                    branch = None
+                else:
+                    branch = value.decode("utf-8", "surrogateescape")
+            elif key == b"branch.upstream":
+                upstream = value.decode("utf-8", "surrogateescape")
+            elif key == b"branch.ab":
+                ahead, behind = _parse_ab(value)
+            elif key == b"stash":
+                try:
+                    stashes = int(value)
+                except ValueError:
+                    raise StatusParseError(f"bad stash header: {tok!r}") from None
+        else:
+            raise StatusParseError(f"unknown entry: {tok[:40]!r}")
+    return ParsedStatus(
+        oid=oid,
+        branch=branch,
+        detached=detached,
+        upstream=upstream,
+        ahead=ahead,
+        behind=behind,
+        stashes=stashes,
+        staged=staged,
+        modified=modified,
+        deleted=deleted,
+        conflicted=conflicted,
+        untracked=tuple(untracked),
+    )
+
+
+def _parse_ab(value: bytes) -> tuple[int | None, int | None]:
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].startswith(b"+") or not parts[1].startswith(b"-"):
+        raise StatusParseError(f"bad branch.ab header: {value!r}")
+    try:
+        return int(parts[0][1:]), int(parts[1][1:])
+    except ValueError:
+        return None, None  # "+? -?": counts not computed
+
+
+def count_untracked(untracked: Iterable[bytes], tracked: Sequence[bytes]) -> int:
+    """Count untracked entries the way ``git status --untracked-files=normal`` lists them.
+
+    *untracked* are paths from ``--untracked-files=all``; *tracked* is the sorted list of
+    index paths. A directory with no index path under it is listed once, as a whole; a
+    file in a directory that holds tracked paths is listed on its own.
+    """
+    has_tracked: dict[bytes, bool] = {}
+    entries: set[bytes] = set()
+    ntracked = len(tracked)
+    for path in untracked:
+        key = path
+        start = 0
+        while True:
+            j = path.find(b"/", start)
+            if j == -1 or j == len(path) - 1:
+                break
+            prefix = path[: j + 1]
+            known = has_tracked.get(prefix)
+            if known is None:
+                k = bisect_left(tracked, prefix)
+                known = k < ntracked and tracked[k].startswith(prefix)
+                has_tracked[prefix] = known
+            if not known:
+                key = prefix
+                break
+            start = j + 1
+        entries.add(key)
+    return len(entries)
+
+
+# ---------------------------------------------------------------------------------------
+# index
+
+
+@dataclass(frozen=True, slots=True)
+class IndexInfo:
+    """What the index says: every path once, in index order, and the gitlink count."""
+
+    paths: tuple[bytes, ...]
+    gitlinks: int
+
+
+def parse_index(data: bytes, hash_len: int = 20) -> IndexInfo:
+    """Parse a binary index file (``DIRC``, versions 2, 3 and 4).
+
+    Unmerged paths (several stages) appear once. Raises :class:`IndexFormatError` for
+    anything else, including a split index (``link`` extension) and a sparse index
+    (directory entries), whose full path list is not in this file.
+    """
+    if len(data) < 12 or data[:4] != b"DIRC":
+        raise IndexFormatError("not an index file")
+    version, count = struct.unpack_from(">II", data, 4)
+    if version not in (2, 3, 4):
+        raise IndexFormatError(f"unsupported index version {version}")
+    head = struct.Struct(f">24xI{12 + hash_len}xH")
+    name_at = 42 + hash_len
+    paths: list[bytes] = []
+    append = paths.append
+    gitlinks = 0
+    last = b""
+    off = 12
+    find = data.find
+    try:
+        if version == 4:
+            prev = b""
+            for _ in range(count):
+                mode, flags = head.unpack_from(data, off)
+                p = off + name_at + (2 if flags & 0x4000 else 0)
+                # git's offset varint: how many bytes to drop from the previous path.
+                c = data[p]
+                p += 1
+                drop = c & 0x7F
+                while c & 0x80:
+                    c = data[p]
+                    p += 1
+                    drop = ((drop + 1) << 7) | (c & 0x7F)
+                end = find(b"\0", p)
+                if end < 0 or drop > len(prev):
+                    raise IndexFormatError("truncated entry")
+                name = prev[: len(prev) - drop] + data[p:end]
+                prev = name
+                off = end + 1
+                kind = mode & _TYPE_MASK
+                if kind == _GITLINK:
+                    gitlinks += 1
+                elif kind == _DIR:
+                    raise IndexFormatError("sparse index")
+                if name != last:
+                    append(name)
+                    last = name
+        else:
+            for _ in range(count):
+                mode, flags = head.unpack_from(data, off)
+                p = off + name_at + (2 if flags & 0x4000 else 0)
+                namelen = flags & 0xFFF
+                end = p + namelen if namelen < 0xFFF else find(b"\0", p)
+                if end < 0:
+                    raise IndexFormatError("truncated entry")
+                name = data[p:end]
+                off += (end - off + 8) & ~7
+                kind = mode & _TYPE_MASK
+                if kind == _GITLINK:
+                    gitlinks += 1
+                elif kind == _DIR:
+                    raise IndexFormatError("sparse index")
+                if name != last:
+                    append(name)
+                    last = name
+    except (struct.error, IndexError) as exc:
+        raise IndexFormatError(f"truncated index: {exc}") from None
+    stop = len(data) - hash_len
+    while off + 8 <= stop:
+        sig = data[off : off + 4]
+        (size,) = struct.unpack_from(">I", data, off + 4)
+        if sig in (b"link", b"sdir"):
+            raise IndexFormatError("split or sparse index")
+        off += 8 + size
+    return IndexInfo(tuple(paths), gitlinks)
+
+
+def read_index(ref: RepoRef, *, hash_len: int = 20, timeout: float = LOCAL_TIMEOUT) -> IndexInfo:
+    """Read the repo's index: in-process, or with ``git ls-files --stage`` when the index
+    is split, sparse, or in a format :func:`parse_index` does not read.
+
+    A missing index (a new repository) is an empty one.
+    """
+    data = _read_index_bytes(ref.git_dir)
+    if data is None:
+        return IndexInfo((), 0)
+    try:
+        return parse_index(data, hash_len)
+    except IndexFormatError:
+        return _index_from_ls_files(ref, timeout)
+
+
+def _read_index_bytes(git_dir: str) -> bytes | None:
+    """The index file's bytes; ``None`` when there is none, ``b""`` when unreadable (so
+    that the caller falls back to git, which reports the real problem).
+    """
+    try:
+        with open(os.path.join(git_dir, "index"), "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return b""
+
+
+def _index_from_ls_files(ref: RepoRef, timeout: float) -> IndexInfo:
+    out = git("ls-files", "-z", "--stage", cwd=ref.path, timeout=timeout, env=_env(ref)).stdout
+    paths: list[bytes] = []
+    gitlinks = 0
+    last = b""
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, name = rec.partition(b"\t")
+        if meta.startswith(b"160000"):
+            gitlinks += 1
+        if name != last:
+            paths.append(name)
+            last = name
+    return IndexInfo(tuple(paths), gitlinks)
+
+
+def count_gitlinks(ref: RepoRef, *, hash_len: int = 20, timeout: float = LOCAL_TIMEOUT) -> int:
+    """Number of submodule entries (gitlinks) in the index.
+
+    Fast and exact for the common case: when the big-endian mode ``0o160000`` occurs
+    nowhere in the file and it is neither split nor sparse, there is no gitlink.
+    """
+    data = _read_index_bytes(ref.git_dir)
+    if data is None:
+        return 0
+    if (
+        data[:4] == b"DIRC"
+        and _GITLINK_BYTES not in data
+        and b"link" not in data
+        and b"sdir" not in data
+    ):
+        return 0
+    return read_index(ref, hash_len=hash_len, timeout=timeout).gitlinks
+
+
+# ---------------------------------------------------------------------------------------
+# mtime
+
+
+def latest_mtime(
+    worktree: str, tracked: Iterable[bytes], untracked: Iterable[bytes] = ()
+) -> float | None:
+    """Latest ``lstat`` modification time among the given files, in epoch seconds.
+
+    Paths are relative to *worktree*. Directories and missing paths are skipped; so are
+    untracked entries that end in ``/`` (nested repositories git does not descend into).
+    """
+    best = max(_latest_ns(worktree, tracked), _latest_ns(worktree, untracked))
+    return best / 1e9 if best >= 0 else None
+
+
+def _latest_ns(worktree: str, paths: Iterable[bytes]) -> int:
+    # The hot loop of a full status on a big repo: one lstat per path, nothing else.
+    prefix = os.fsencode(worktree).rstrip(b"/") + b"/"
+    lstat = os.lstat
+    isdir = _stat.S_ISDIR
+    best = -1
+    for rel in paths:
+        try:
+            st = lstat(prefix + rel)
+        except OSError:
+            continue
+        m = st.st_mtime_ns
+        if m > best and not isdir(st.st_mode):
+            best = m
+    return best
+
+
+#: Index files at least this big are parsed and their paths stat-ed in a helper thread
+#: while ``git status`` runs (about 5,000 entries); smaller ones are not worth a thread.
+OVERLAP_MIN_INDEX_BYTES = 400_000
+
+
+class _TrackedScan:
+    """Parse the index and find the latest mtime of its paths, maybe in a thread.
+
+    Only in-process work happens here (no processes are started from the helper thread),
+    so it always finishes. An index that needs ``git ls-files`` is left to :meth:`result`,
+    which runs in the caller's thread.
+    """
+
+    def __init__(self, ref: RepoRef, hash_len: int) -> None:
+        self._ref = ref
+        self._hash_len = hash_len
+        self._index: IndexInfo | None = None
+        self._latest = -1
+        self._data = _read_index_bytes(ref.git_dir)
+        self._thread: threading.Thread | None = None
+        if self._data is not None and len(self._data) >= OVERLAP_MIN_INDEX_BYTES:
+            self._thread = threading.Thread(target=self._work, daemon=True)
+            self._thread.start()
+
+    def _work(self) -> None:
+        data = self._data
+        if data is None:
+            self._index = IndexInfo((), 0)
+            return
+        try:
+            self._index = parse_index(data, self._hash_len)
+        except IndexFormatError:
+            return
+        self._latest = _latest_ns(self._ref.path, self._index.paths)
+
+    def result(self, timeout: float) -> tuple[IndexInfo, int]:
+        if self._thread is None:
+            self._work()
+        else:
+            self._thread.join()
+        if self._index is None:
+            self._index = _index_from_ls_files(self._ref, timeout)
+            self._latest = _latest_ns(self._ref.path, self._index.paths)
+        return self._index, self._latest
+
+
+# ---------------------------------------------------------------------------------------
+# operation in progress
+
+
+def detect_operation(git_dir: str) -> Operation | None:
+    """The multi-step operation left in progress, read from marker files in *git_dir*.
+
+    For a linked worktree *git_dir* is that worktree's own git dir, where these
+    per-worktree files live. When several apply, the outermost wins: rebase, merge,
+    cherry-pick, revert, bisect.
+    """
+    try:
+        names = set(os.listdir(git_dir))
+    except OSError:
+        return None
+    if "rebase-merge" in names or "rebase-apply" in names:
+        return Operation.REBASE
+    if "MERGE_HEAD" in names:
+        return Operation.MERGE
+    if "CHERRY_PICK_HEAD" in names:
+        return Operation.CHERRY_PICK
+    if "REVERT_HEAD" in names:
+        return Operation.REVERT
+    if "sequencer" in names:
+        # A multi-commit cherry-pick or revert between steps: the todo list names it.
+        op = _sequencer_operation(os.path.join(git_dir, "sequencer", "todo"))
+        if op is not None:
+            return op
+    if "BISECT_LOG" in names:
+        return Operation.BISECT
+    return None
+
+
+def _sequencer_operation(todo: str) -> Operation | None:
+    try:
+        with open(todo, "rb") as fh:
+            lines = fh.read(4096).splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        word = line.split(None, 1)[0] if line.strip() else b""
+        if not word or word.startswith(b"#"):
+            continue
+        if word in (b"pick", b"p"):
+            return Operation.CHERRY_PICK
+        if word == b"revert":
+            return Operation.REVERT
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# config and remote URL
+
+
+def common_dir(git_dir: str) -> str:
+    """The repository's common dir: *git_dir* itself, or what its ``commondir`` names."""
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as fh:
+            rel = os.fsdecode(fh.read().strip())
+    except OSError:
+        return git_dir
+    return os.path.normpath(os.path.join(git_dir, rel)) if rel else git_dir
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigEntry:
+    """One ``key = value`` of a git config file; section and key lower-cased."""
+
+    section: str
+    subsection: str | None
+    key: str
+    value: str | None
+
+
+_SECTION = re.compile(r'\[\s*([A-Za-z0-9.-]+)\s*(?:"((?:[^"\\\n]|\\.)*)"\s*)?\]')
+_KEY = re.compile(r"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
+_ESCAPES = {"n": "\n", "t": "\t", "b": "\b", "\\": "\\", '"': '"'}
+
+
+def parse_config(text: str) -> list[ConfigEntry]:
+    """Parse git config syntax: sections, subsections, quoting, escapes, continuations and
+    comments. A line git would reject ends the parse; what came before is kept.
+    """
+    entries: list[ConfigEntry] = []
+    section = ""
+    sub: str | None = None
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            i += 1
+            continue
+        if c in "#;":
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c == "[":
+            m = _SECTION.match(text, i)
+            if m is None:
+                break
+            name = m.group(1)
+            if m.group(2) is not None:
+                section = name.lower()
+                sub = re.sub(r"\\(.)", r"\1", m.group(2))
+            elif "." in name:
+                # Deprecated [section.sub] form: the subsection is lower-cased too.
+                section, _, rest = name.lower().partition(".")
+                sub = rest
+            else:
+                section, sub = name.lower(), None
+            i = m.end()
+            continue
+        m = _KEY.match(text, i)
+        if m is None or not section:
+            break
+        key = m.group(1).lower()
+        i = m.end()
+        if i < n and text[i] == "=":
+            value, i = _parse_value(text, i + 1)
+            if value is None:
+                break
+            entries.append(ConfigEntry(section, sub, key, value))
+        elif i >= n or text[i] in "\r\n#;":
+            entries.append(ConfigEntry(section, sub, key, None))
+        else:
+            break
+    return entries
+
+
+def _parse_value(text: str, i: int) -> tuple[str | None, int]:
+    out: list[str] = []
+    spaces = 0
+    quote = False
+    comment = False
+    n = len(text)
+    while i < n:
+        c = text[i]
+        i += 1
+        if c == "\n":
+            if quote:
+                return None, i
+            return "".join(out), i
+        if comment:
+            continue
+        if c in " \t\r" and not quote:
+            if out:
+                spaces += 1
+            continue
+        if not quote and c in "#;":
+            comment = True
+            continue
+        if spaces:
+            out.append(" " * spaces)
+            spaces = 0
+        if c == "\\":
+            if i >= n:
+                return None, i
+            c = text[i]
+            i += 1
+            if c == "\n":
+                continue
+            if c == "\r" and i < n and text[i] == "\n":
+                i += 1
+                continue
+            esc = _ESCAPES.get(c)
+            if esc is None:
+                return None, i
+            out.append(esc)
+            continue
+        if c == '"':
+            quote = not quote
+            continue
+        out.append(c)
+    if quote:
+        return None, i
+    return "".join(out), i
+
+
+def read_config(git_dir: str) -> list[ConfigEntry]:
+    """The repository's own config: the common dir's ``config``, then ``config.worktree``
+    when ``extensions.worktreeConfig`` is on. Unreadable files count as empty.
+    """
+    entries = _read_config_file(os.path.join(common_dir(git_dir), "config"))
+    if _get(entries, "extensions", None, "worktreeconfig") in ("true", "yes", "on", "1"):
+        entries += _read_config_file(os.path.join(git_dir, "config.worktree"))
+    return entries
+
+
+def _read_config_file(path: str) -> list[ConfigEntry]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return []
+    return parse_config(data.decode("utf-8", "surrogateescape"))
+
+
+def _get(entries: Iterable[ConfigEntry], section: str, sub: str | None, key: str) -> str | None:
+    """The first value of ``section.sub.key`` (the first ``url`` is git's fetch URL)."""
+    for e in entries:
+        if e.key == key and e.section == section and e.subsection == sub:
+            return e.value if e.value is not None else "true"
+    return None
+
+
+def _remote_url(
+    entries: Sequence[ConfigEntry], branch: str | None, upstream: str | None
+) -> str | None:
+    remotes = {e.subsection for e in entries if e.section == "remote" and e.subsection is not None}
+    name: str | None = None
+    if branch is not None:
+        name = _get(entries, "branch", branch, "remote")
+        if name is not None and name != "." and name not in remotes:
+            # branch.<name>.remote may itself be a URL or a path.
+            return redact_url(name)
+    if (name is None or name == ".") and upstream is not None:
+        # Longest configured remote name that prefixes the upstream ("a/b" before "a").
+        for candidate in sorted(remotes, key=len, reverse=True):
+            if upstream.startswith(candidate + "/"):
+                name = candidate
+                break
+    if name is None or name == "." or name not in remotes:
+        name = "origin"
+    url = _get(entries, "remote", name, "url")
+    return redact_url(url) if url is not None else None
+
+
+def read_remote_url(git_dir: str, remote_name: str = "origin") -> str | None:
+    """The fetch URL of *remote_name*, read from the config file (no process), redacted
+    and on one line; ``None`` when that remote has no URL.
+    """
+    url = _get(read_config(git_dir), "remote", remote_name, "url")
+    return redact_url(url) if url is not None else None
+
+
+_SCHEME_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$", re.S)
+_SSH_SCHEMES = frozenset({"ssh://", "git+ssh://", "ssh+git://"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def redact_url(url: str) -> str:
+    """Remove credentials from a URL and put it on one line.
+
+    ``https://user:token@host/x`` and ``https://token@host/x`` become ``https://***@host/x``
+    (a user name alone is a common way to pass a token over HTTP). For ssh URLs the user
+    name is kept (``ssh://git@host/x``, ``git@host:x``) and only a password is redacted.
+    Query values are masked. Control characters are shown as ``\\xNN``.
+    """
+    m = _SCHEME_URL.match(url)
+    if m is not None:
+        scheme, userinfo, rest, query, frag = m.groups()
+        if userinfo:
+            user, sep, _ = userinfo[:-1].partition(":")
+            if scheme.lower() in _SSH_SCHEMES:
+                userinfo = f"{user}:***@" if sep else userinfo
+            else:
+                userinfo = "***@"
+        if query:
+            query = "?" + "&".join(
+                f"{k}=***" if eq else k
+                for k, eq, _ in (p.partition("=") for p in query[1:].split("&"))
+            )
+        url = f"{scheme}{userinfo or ''}{rest}{query or ''}{frag or ''}"
+    return _CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", url)
+
+
+# ---------------------------------------------------------------------------------------
+# the record
+
+
+def _env(ref: RepoRef) -> dict[str, str]:
+    # git must not walk up from the work tree and report on an enclosing repository.
+    parent = os.path.dirname(os.path.realpath(ref.path))
+    return git_env(read_only=True, extra={"GIT_CEILING_DIRECTORIES": parent})
+
+
+def _git_checked(ref: RepoRef, *args: str, timeout: float) -> bytes:
+    """Run git in the repo; a repo that git no longer recognises although its git dir is
+    there is reported as corrupt (garbage ``HEAD``, missing ``objects``...).
+    """
+    try:
+        return git(*args, cwd=ref.path, timeout=timeout, env=_env(ref)).stdout
+    except GitNotARepoError as exc:
+        if ref.git_dir and os.path.isdir(ref.git_dir):
+            raise GitCorruptError(
+                exc.argv,
+                exc.returncode,
+                exc.stdout,
+                exc.stderr,
+                exc.duration,
+                message=f"repository is unreadable (corrupt git dir?): {exc}",
+            ) from exc
+        raise
+
+
+def _hash_len(entries: Sequence[ConfigEntry]) -> int:
+    fmt = _get(entries, "extensions", None, "objectformat")
+    return 32 if fmt is not None and fmt.lower() == "sha256" else 20
+
+
+def read_status(
+    ref: RepoRef, *, metadata_only: bool = False, timeout: float = LOCAL_TIMEOUT
+) -> RepoStatus:
+    """Read *ref*'s state: one ``git status`` process plus file reads.
+
+    With *metadata_only*, the work tree is not inspected and the work-tree counts and
+    ``mtime`` are ``None``. Raises a :class:`~gitoverit.git._run.GitError` subclass when
+    the repository cannot be read (its ``reason`` says why).
+    """
+    if metadata_only:
+        return _read_metadata(ref, timeout)
+    config = read_config(ref.git_dir)
+    scan = _TrackedScan(ref, _hash_len(config))
+    out = _git_checked(ref, *STATUS_ARGS, timeout=timeout)
+    try:
+        parsed = parse_porcelain_v2(out)
+    except StatusParseError as exc:
+        raise GitError(["git", *STATUS_ARGS], 0, out, b"", message=str(exc)) from exc
+    index, tracked_ns = scan.result(timeout)
+    latest = max(tracked_ns, _latest_ns(ref.path, parsed.untracked))
+    return RepoStatus(
+        branch=parsed.branch,
+        head=parsed.oid,
+        detached=parsed.detached,
+        upstream=parsed.upstream,
+        upstream_gone=parsed.upstream_gone,
+        ahead=parsed.ahead,
+        behind=parsed.behind,
+        staged=parsed.staged,
+        modified=parsed.modified,
+        deleted=parsed.deleted,
+        untracked=count_untracked(parsed.untracked, index.paths),
+        conflicted=parsed.conflicted,
+        stashes=parsed.stashes,
+        operation=detect_operation(ref.git_dir),
+        submodules=index.gitlinks,
+        remote_url=_remote_url(config, parsed.branch, parsed.upstream),
+        mtime=latest / 1e9 if latest >= 0 else None,
+    )
+
+
+_HEX_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_TRACK = re.compile(r"(ahead|behind) (\d+)")
+
+
+def _read_metadata(ref: RepoRef, timeout: float) -> RepoStatus:
+    config = read_config(ref.git_dir)
+    refstorage = _get(config, "extensions", None, "refstorage")
+    try:
+        with open(os.path.join(ref.git_dir, "HEAD"), "rb") as fh:
+            head = fh.read(512).strip()
+    except OSError:
+        head = b""
+    branch: str | None = None
+    oid: str | None = None
+    upstream: str | None = None
+    ahead: int | None = None
+    behind: int | None = None
+    gone = False
+    if head.startswith(b"ref:") and refstorage in (None, "files"):
+        full = os.fsdecode(head[4:].strip())
+        branch = full.removeprefix("refs/heads/")
+        out = _git_checked(
+            ref,
+            "for-each-ref",
+            "--format=%(refname)%00%(objectname)%00%(upstream:short)%00%(upstream:track,nobracket)",
+            full,
+            timeout=timeout,
+        )
+        for line in out.split(b"\n"):
+            fields = line.split(b"\0")
+            if len(fields) != 4 or os.fsdecode(fields[0]) != full:
+                continue
+            oid = fields[1].decode("ascii", "replace")
+            if fields[2]:
+                upstream = fields[2].decode("utf-8", "surrogateescape")
+                track = fields[3].decode("ascii", "replace")
+                if track == "gone":
+                    gone = True
+                else:
+                    counts = dict(_TRACK.findall(track))
+                    ahead = int(counts.get("ahead", 0))
+                    behind = int(counts.get("behind", 0))
+    elif _HEX_OID.fullmatch(head):
+        oid = head.decode("ascii")
+    else:
+        # Something this reader does not understand (reftable, garbage HEAD): ask git,
+        # header lines only; this also turns a broken repository into git's own error.
+        return _metadata_via_status(ref, config, timeout)
+    return RepoStatus(
+        branch=branch,
+        head=oid,
+        detached=branch is None,
+        upstream=upstream,
+        upstream_gone=gone,
+        ahead=ahead,
+        behind=behind,
+        stashes=_count_stashes(ref.git_dir),
+        operation=detect_operation(ref.git_dir),
+        submodules=count_gitlinks(ref, hash_len=_hash_len(config), timeout=timeout),
+        remote_url=_remote_url(config, branch, upstream),
+    )
+
+
+def _metadata_via_status(ref: RepoRef, config: Sequence[ConfigEntry], timeout: float) -> RepoStatus:
+    out = _git_checked(
+        ref,
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--show-stash",
+        "--untracked-files=no",
+        "--ahead-behind",
+        "--ignore-submodules=all",
+        timeout=timeout,
+    )
+    try:
+        parsed = parse_porcelain_v2(out)
+    except StatusParseError as exc:
+        raise GitError(["git", "status"], 0, out, b"", message=str(exc)) from exc
+    return RepoStatus(
+        branch=parsed.branch,
+        head=parsed.oid,
+        detached=parsed.detached,
+        upstream=parsed.upstream,
+        upstream_gone=parsed.upstream_gone,
+        ahead=parsed.ahead,
+        behind=parsed.behind,
+        stashes=parsed.stashes,
+        operation=detect_operation(ref.git_dir),
+        submodules=count_gitlinks(ref, hash_len=_hash_len(config), timeout=timeout),
+        remote_url=_remote_url(config, parsed.branch, parsed.upstream),
+    )
+
+
+def _count_stashes(git_dir: str) -> int:
+    # refs/stash is shared by all worktrees; each stash entry is one reflog line.
+    try:
+        with open(os.path.join(common_dir(git_dir), "logs", "refs", "stash"), "rb") as fh:
+            return fh.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+__all__ = [
+    "STATUS_ARGS",
+    "ConfigEntry",
+    "IndexFormatError",
+    "IndexInfo",
+    "ParsedStatus",
+    "StatusParseError",
+    "common_dir",
+    "count_gitlinks",
+    "count_untracked",
+    "detect_operation",
+    "latest_mtime",
+    "parse_config",
+    "parse_index",
+    "parse_porcelain_v2",
+    "read_config",
+    "read_index",
+    "read_remote_url",
+    "read_status",
+    "redact_url",
+]

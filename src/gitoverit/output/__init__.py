@@ -1,0 +1,1 @@
+"""Sinks: the only code that writes results to the terminal or a pipe."""

@@ -1,0 +1,74 @@
+"""Sort keys shared by the table and JSON outputs (``-s/--sort``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from gitoverit.model import RepoRecord
+
+SORT_KEYS = (
+    "dir",
+    "path",
+    "name",
+    "status",
+    "branch",
+    "remote",
+    "url",
+    "mtime",
+    "ahead",
+    "behind",
+    "none",
+)
+
+_NONE_LAST = (1, "")
+
+
+def _s(value: str | None) -> tuple[int, str]:
+    return (0, value.lower()) if value else _NONE_LAST
+
+
+def _n(value: float | int | None) -> tuple[int, float]:
+    return (0, float(value)) if value is not None else (-1, 0.0)
+
+
+def _status_rank(r: RepoRecord) -> tuple[int, ...]:
+    if r.error is not None:
+        return (0,)
+    st = r.status
+    if st is None:
+        return (5,)
+    if st.conflicted or st.operation is not None:
+        return (1,)
+    if r.dirty:
+        return (2,)
+    if st.ahead or st.behind or st.upstream_gone:
+        return (3,)
+    return (4,)
+
+
+_KEYS: dict[str, Callable[[RepoRecord], Any]] = {
+    "dir": lambda r: (os.path.dirname(r.ref.path).lower(), r.ref.name.lower()),
+    "path": lambda r: r.ref.display_path.lower(),
+    "name": lambda r: (r.ref.name.lower(), r.ref.display_path.lower()),
+    "status": lambda r: (_status_rank(r), r.ref.display_path.lower()),
+    "branch": lambda r: (_s(r.status.branch if r.status else None), r.ref.display_path.lower()),
+    "remote": lambda r: (_s(r.status.upstream if r.status else None), r.ref.display_path.lower()),
+    "url": lambda r: (_s(r.status.remote_url if r.status else None), r.ref.display_path.lower()),
+    "mtime": lambda r: (_n(r.status.mtime if r.status else None), r.ref.display_path.lower()),
+    "ahead": lambda r: (_n(r.status.ahead if r.status else None), r.ref.display_path.lower()),
+    "behind": lambda r: (_n(r.status.behind if r.status else None), r.ref.display_path.lower()),
+}
+
+
+def sort_records(
+    records: list[RepoRecord], key: str = "mtime", reverse: bool = False
+) -> list[RepoRecord]:
+    """Records sorted by *key* (one of :data:`SORT_KEYS`); ``none`` keeps completion order.
+
+    ``mtime`` puts the most recently modified last, so it sits next to the prompt.
+    """
+    if key == "none":
+        return list(reversed(records)) if reverse else list(records)
+    return sorted(records, key=_KEYS[key], reverse=reverse)

@@ -1,0 +1,235 @@
+"""The pipeline: discovery → bounded pool → one record per repository.
+
+:class:`Scan` walks the roots on a background thread and hands each repository to the
+worker pool the moment it is found. :meth:`Scan.events` yields :mod:`gitoverit.model`
+events in the order they happen; every discovered repository ends in exactly one
+:class:`~gitoverit.model.RepoDone`. After an interrupt, :meth:`Scan.unfinished` lists the
+repositories that were found but not finished, so callers can report them as
+``interrupted``.
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from gitoverit.actions import RepoFailed
+from gitoverit.model import (
+    DiscoveryDone,
+    Event,
+    Reason,
+    RepoDone,
+    RepoError,
+    RepoFound,
+    RepoRecord,
+    RepoRef,
+    ScanWarning,
+)
+from gitoverit.parallel import TaskSkipped, TaskTimeout, optimal_workers, run_parallel
+
+#: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
+#: while letting the progress display learn the total early on ordinary ones.
+DISCOVERY_AHEAD = 4096
+
+
+def default_jobs() -> int:
+    """Workers for local work: about 2x the cores, capped at 8 (see ``optimal_workers``)."""
+    return optimal_workers(None, io_bound=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """Everything a status scan needs to know. The CLI builds one from flags."""
+
+    roots: tuple[str, ...] = (".",)
+    jobs: int = field(default_factory=default_jobs)
+    exclude: tuple[str, ...] = ()
+    max_depth: int | None = None
+    include_ignored: bool = False
+    metadata_only: bool = False
+    timeout: float = 60.0
+    fail_fast: bool = False
+
+
+RepoTask = Callable[[RepoRef], RepoRecord]
+
+
+def status_task(options: ScanOptions) -> RepoTask:
+    """The per-repo work of a plain status scan: one ``git status``, never raises."""
+    from gitoverit.git.status import read_status
+
+    def task(ref: RepoRef) -> RepoRecord:
+        start = time.monotonic()
+        try:
+            status = read_status(ref, metadata_only=options.metadata_only, timeout=options.timeout)
+        except Exception as exc:
+            return RepoRecord(
+                ref, error=error_from_exception(exc), duration=time.monotonic() - start
+            )
+        return RepoRecord(ref, status=status, duration=time.monotonic() - start)
+
+    return task
+
+
+def error_from_exception(exc: BaseException) -> RepoError:
+    """Map any exception from per-repo work to a reason code and a one-line message."""
+    from gitoverit.git._run import GitError
+
+    if isinstance(exc, GitError):
+        return RepoError(exc.reason, one_line(str(exc)))
+    if isinstance(exc, TaskTimeout):
+        return RepoError(Reason.TIMEOUT, str(exc))
+    if isinstance(exc, TaskSkipped):
+        return RepoError(Reason.SKIPPED, str(exc))
+    if isinstance(exc, PermissionError):
+        return RepoError(Reason.PERMISSION, one_line(str(exc)))
+    if isinstance(exc, UnicodeError):
+        return RepoError(Reason.CORRUPT, one_line(f"{type(exc).__name__}: {exc}"))
+    return RepoError(Reason.GIT_ERROR, one_line(f"{type(exc).__name__}: {exc}"))
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Listener:
+    """Discovery listener that turns callbacks into queued events (thread-safe)."""
+
+    def __init__(self, sink: collections.deque[Event], found: dict[str, RepoRef]) -> None:
+        self._sink = sink
+        self._found = found
+
+    def started(self, roots: Sequence[str]) -> None:
+        pass
+
+    def looking_at(self, path: str) -> None:
+        pass
+
+    def repo_found(self, ref: RepoRef) -> None:
+        self._found[ref.path] = ref
+        self._sink.append(RepoFound(ref))
+
+    def warning(self, path: str, message: str) -> None:
+        self._sink.append(ScanWarning(path, message))
+
+    def finished(self, n_repos: int) -> None:
+        self._sink.append(DiscoveryDone(n_repos))
+
+
+_DONE = object()
+
+
+class Scan:
+    """One run of the pipeline. Iterate :meth:`events` once."""
+
+    def __init__(
+        self,
+        options: ScanOptions,
+        task: RepoTask | None = None,
+        *,
+        workers: int | None = None,
+        refs: Sequence[RepoRef] | None = None,
+    ) -> None:
+        """*task* defaults to a status scan; *workers* to ``options.jobs``. With *refs*,
+        those repositories are worked on instead of discovering any."""
+        self.options = options
+        self.task = task if task is not None else status_task(options)
+        self.workers = workers or options.jobs
+        self._given_refs = refs
+        self._events: collections.deque[Event] = collections.deque()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=DISCOVERY_AHEAD)
+        self._stop = threading.Event()
+        self._found: dict[str, RepoRef] = {}
+        self._finished: set[str] = set()
+        self._discovery_error: BaseException | None = None
+
+    # -- discovery thread -------------------------------------------------------------
+
+    def _source(self) -> Iterator[RepoRef]:
+        listener = _Listener(self._events, self._found)
+        if self._given_refs is not None:
+            for ref in self._given_refs:
+                listener.repo_found(ref)
+                yield ref
+            listener.finished(len(self._given_refs))
+            return
+        from gitoverit.discovery import find_repos
+
+        o = self.options
+        yield from find_repos(
+            o.roots,
+            exclude=o.exclude,
+            max_depth=o.max_depth,
+            include_ignored=o.include_ignored,
+            listener=listener,
+        )
+
+    def _discover(self) -> None:
+        try:
+            for ref in self._source():
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(ref, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+        except BaseException as exc:  # surfaced to the consumer, never lost
+            self._discovery_error = exc
+        finally:
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(_DONE, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def _refs(self) -> Iterator[RepoRef]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                if self._discovery_error is not None:
+                    raise self._discovery_error
+                return
+            assert isinstance(item, RepoRef)
+            yield item
+
+    # -- public -----------------------------------------------------------------------
+
+    def events(self) -> Iterator[Event]:
+        """Yield events as they happen; exactly one ``RepoDone`` per discovered repo."""
+        thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
+        thread.start()
+        o = self.options
+        outcomes = run_parallel(self.task, self._refs(), max_workers=o.jobs, fail_fast=o.fail_fast)
+        try:
+            for outcome in outcomes:
+                yield from self._drain()
+                ref = outcome.item
+                if outcome.ok and outcome.result is not None:
+                    record = outcome.result
+                elif isinstance(outcome.error, RepoFailed):
+                    record = outcome.error.record
+                else:
+                    err = outcome.error or RuntimeError("no result")
+                    record = RepoRecord(
+                        ref, error=error_from_exception(err), duration=outcome.duration
+                    )
+                self._finished.add(ref.path)
+                yield RepoDone(record)
+            yield from self._drain()
+        finally:
+            self._stop.set()
+
+    def _drain(self) -> Iterator[Event]:
+        while self._events:
+            yield self._events.popleft()
+
+    def unfinished(self) -> list[RepoRef]:
+        """Repositories found but not finished (after an interrupt), in discovery order."""
+        return [ref for path, ref in self._found.items() if path not in self._finished]

@@ -1,0 +1,1 @@
+"""Live displays on stderr. Shown only when stderr is a terminal."""

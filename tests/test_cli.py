@@ -1,0 +1,257 @@
+"""End-to-end tests of ``gitoverit [DIRS]`` against real repositories in every shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import RepoFactory
+from gitoverit.cli import main
+from gitoverit.model import RECORD_FIELDS
+from shapes import NON_UTF8, build_shapes
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+ANSI = re.compile(r"\x1b\[")
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def shapes(repos: RepoFactory) -> dict[str, Path]:
+    return build_shapes(repos)
+
+
+def by_name(records: list[dict[str, Any]], shapes: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    index = {os.path.realpath(p): name for name, p in shapes.items()}
+    out = {}
+    for rec in records:
+        name = index.get(os.path.realpath(rec["path"]))
+        assert name is not None, f"unexpected repo reported: {rec['path']!r}"
+        assert name not in out, f"repo reported twice: {name}"
+        out[name] = rec
+    return out
+
+
+def test_json_reports_every_shape_correctly(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, shapes: dict[str, Path]
+) -> None:
+    code, out, err = run_cli(capsys, "-o", "json", "--no-progress", str(repos.root))
+    records = json.loads(out)
+    got = by_name(records, shapes)
+    assert set(got) == set(shapes), "every repo exactly once; ignored nested repo left out"
+    assert code == 1, "the corrupt repo is an error"
+    assert "errors" in err and f"{len(shapes)} repos" in err
+
+    for rec in records:
+        assert set(rec) == {"type", *RECORD_FIELDS}
+        assert rec["format_version"] == 1
+
+    c = got["clean"]
+    assert (c["branch"], c["upstream"], c["ahead"], c["behind"]) == ("main", "origin/main", 0, 0)
+    assert c["dirty"] is False and c["error"] is None and c["detached"] is False
+    assert c["remote_url"].startswith("file://")
+    assert c["mtime"] is not None
+
+    assert got["modified"]["modified"] == 2 and got["modified"]["dirty"] is True
+    assert got["untracked"]["untracked"] == 2
+    assert got["staged"]["staged"] == 1
+    assert got["deleted"]["deleted"] == 1 and got["deleted"]["modified"] == 0
+    assert got["conflicted"]["conflicted"] == 1
+    assert got["conflicted"]["operation"] == "merge"
+    assert got["stashed"]["stashes"] == 2 and got["stashed"]["dirty"] is False
+    assert (got["ahead"]["ahead"], got["ahead"]["behind"]) == (2, 0)
+    assert (got["behind"]["ahead"], got["behind"]["behind"]) == (0, 3)
+    assert (got["diverged"]["ahead"], got["diverged"]["behind"]) == (1, 1)
+    g = got["gone"]
+    assert g["upstream"] == "origin/feature" and g["upstream_gone"] is True
+    assert g["ahead"] is None and g["behind"] is None
+    assert got["no-upstream"]["upstream"] is None
+    assert got["no-upstream"]["upstream_gone"] is False
+    d = got["detached"]
+    assert d["detached"] is True and d["branch"] is None and d["head"]
+    assert d["dirty"] is False, "a detached HEAD alone is not dirty"
+    u = got["unborn"]
+    assert u["head"] is None and u["branch"] == "main" and u["error"] is None
+    assert got["rebasing"]["operation"] == "rebase" and got["rebasing"]["dirty"] is True
+    assert got["with-submodule"]["submodules"] == 1
+    assert got["with-submodule/sub"]["error"] is None
+    assert got["linked-modules-wt"]["branch"] == "wt-branch"
+    assert got["outer/inner"]["error"] is None
+    n = got["non-utf8"]
+    assert os.fsencode(n["path"]).endswith(NON_UTF8)
+    assert n["untracked"] == 1 and n["error"] is None
+    assert got["corrupt"]["error"]["reason"] == "corrupt"
+    for name, rec in got.items():
+        if name != "corrupt":
+            assert rec["error"] is None, (name, rec["error"])
+
+
+def test_ndjson_streams_one_line_per_repo_then_summary(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, shapes: dict[str, Path]
+) -> None:
+    code, out, _ = run_cli(capsys, "-o", "ndjson", "--no-progress", str(repos.root))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[-1]["type"] == "summary"
+    assert lines[-1]["repos"] == len(shapes) and lines[-1]["errors"] == 1
+    repos_lines = [rec for rec in lines if rec["type"] == "repo"]
+    assert set(by_name(repos_lines, shapes)) == set(shapes)
+    assert code == 1
+
+
+def test_table_lists_every_repo_with_legend_and_no_colour_when_piped(
+    capsys: pytest.CaptureFixture[str],
+    repos: RepoFactory,
+    shapes: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(repos.root)
+    code, out, _ = run_cli(capsys, "--no-progress")
+    assert not ANSI.search(out)
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["repo", "branch", "status"]
+    assert "m modified" in lines[-1]
+    body = "\n".join(lines[1:-1])
+    for name in ("clean", "modified", "conflicted", "with-submodule/sub", "linked-modules-wt"):
+        assert re.search(rf"^{re.escape(name)}\s", body, re.M), name
+    assert re.search(r"^modified\s+main\s+2m\b", body, re.M)
+    assert re.search(r"^behind\s+main\s+3↓", body, re.M)
+    assert re.search(r"^corrupt\s.*✗ corrupt", body, re.M)
+    assert "caf\\xe9-\\xff" in body, "undecodable bytes are shown escaped"
+    assert code == 1
+
+
+def test_dirty_only_and_sort(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, shapes: dict[str, Path]
+) -> None:
+    code, out, _ = run_cli(
+        capsys, "-o", "json", "-d", "-s", "path", "--no-progress", str(repos.root)
+    )
+    recs = json.loads(out)
+    names = set(by_name(recs, shapes))
+    assert {
+        "modified",
+        "untracked",
+        "staged",
+        "deleted",
+        "conflicted",
+        "rebasing",
+        "corrupt",
+    } <= names
+    assert not names & {"clean", "stashed", "ahead", "detached", "no-upstream"}
+    paths = [r["display_path"].lower() for r in recs]
+    assert paths == sorted(paths)
+    assert code == 1, "the corrupt repo is listed and is an error"
+    _, out, _ = run_cli(capsys, "-o", "json", "-s", "path", "-r", "--no-progress", str(repos.root))
+    paths = [r["display_path"].lower() for r in json.loads(out)]
+    assert paths == sorted(paths, reverse=True)
+
+
+def test_default_sort_is_mtime_newest_last(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    for name, stamp in [("b-old", 1_000_000), ("a-new", 3_000_000), ("c-mid", 2_000_000)]:
+        r = repos.repo(name)
+        for f in r.path.iterdir():
+            if f.name != ".git":
+                os.utime(f, (stamp, stamp))
+    _, out, _ = run_cli(capsys, "-o", "json", "--no-progress", str(repos.root))
+    assert [os.path.basename(r["path"]) for r in json.loads(out)] == ["b-old", "c-mid", "a-new"]
+
+
+def test_metadata_only_leaves_worktree_fields_null(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    r = repos.repo("m")
+    r.write("file.txt", "dirty\n")
+    code, out, _ = run_cli(
+        capsys, "-o", "json", "--metadata-only", "--no-progress", str(repos.root)
+    )
+    (rec,) = json.loads(out)
+    assert code == 0
+    assert rec["branch"] == "main" and rec["head"]
+    for key in ("staged", "modified", "deleted", "untracked", "conflicted", "mtime"):
+        assert rec[key] is None, key
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--no-such-flag"],
+        ["-o", "xml"],
+        ["-j", "0"],
+        ["-s", "colour"],
+        ["/definitely/not/a/folder"],
+        ["--max-depth", "-1"],
+    ],
+)
+def test_usage_errors_exit_2_before_scanning(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, err = run_cli(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert "Error" in err or "error" in err
+
+
+def test_version_fast_path_and_module_entry_point() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "gitoverit", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("gitoverit ")
+
+
+def test_empty_folder_reports_nothing_and_exits_0(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run_cli(capsys, "-o", "json", "--no-progress", str(tmp_path))
+    assert code == 0 and json.loads(out) == []
+    assert "0 repos" in err
+
+
+def test_scan_writes_nothing_under_any_git_dir(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, shapes: dict[str, Path]
+) -> None:
+    # Make one index stat-dirty: every tracked file touched, no content changed.
+    for f in shapes["clean"].iterdir():
+        if f.is_file():
+            os.utime(f, (2_000_000_000, 2_000_000_000))
+
+    def snapshot() -> dict[str, tuple[bytes, int]]:
+        snap = {}
+        for dirpath, _, filenames in os.walk(repos.root):
+            for fn in filenames:
+                p = os.path.join(dirpath, fn)
+                inside_git = f"{os.sep}.git{os.sep}" in p or p.endswith(f"{os.sep}.git")
+                if inside_git and not os.path.islink(p):
+                    snap[p] = (Path(p).read_bytes(), os.stat(p).st_mtime_ns)
+        return snap
+
+    before = snapshot()
+    assert any(p.endswith(os.sep + "index") for p in before)
+    run_cli(capsys, "-o", "json", "--no-progress", str(repos.root))
+    after = snapshot()
+    assert after.keys() == before.keys()
+    changed = [p for p in before if before[p] != after[p]]
+    assert changed == []
+
+
+def test_readme_documents_every_json_field() -> None:
+    text = README.read_text()
+    section = text.split("### JSON fields", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.M)
+    assert sorted(documented) == sorted({"type", *RECORD_FIELDS})
