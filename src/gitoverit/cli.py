@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -32,11 +33,9 @@ Examples:
 
 def _kill_children_and_exit(signum: int, frame: object) -> None:
     """Second Ctrl-C: kill every git process group we started, and leave at once."""
-    from gitoverit.git import _run
+    from gitoverit.git._run import kill_all
 
-    kill_all = getattr(_run, "kill_all", None)
-    if kill_all is not None:
-        kill_all()
+    kill_all()
     os._exit(EXIT_INTERRUPTED)
 
 
@@ -70,6 +69,15 @@ def _sort_keys() -> tuple[str, ...]:
     return SORT_KEYS
 
 
+def _help_where(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from gitoverit.query import HELP_TEXT
+
+    click.echo(HELP_TEXT)
+    ctx.exit(0)
+
+
 def _output_options(func: Any) -> Any:
     """Options shared by every command that lists repositories."""
     decorators = [
@@ -101,34 +109,64 @@ def _output_options(func: Any) -> Any:
                     "none",
                 ]
             ),
-            default="mtime",
-            show_default=True,
-            help="Sort table and json rows (mtime: most recently changed last).",
+            help="Sort table and json rows [default: mtime, most recently changed last].",
         ),
         click.option("-r", "--reverse", is_flag=True, help="Reverse the sort order."),
+        click.option(
+            "-w",
+            "--where",
+            metavar="EXPR",
+            help="Only repos for which EXPR is true, e.g. 'ahead > 0 and behind == 0'"
+            " (see --help-where).",
+        ),
+        click.option(
+            "-p",
+            "--print",
+            "print_expr",
+            metavar="EXPR",
+            help="Print EXPR for each repo, one per line, instead of a table "
+            "(e.g. -p path). Repos where it is null are left out.",
+        ),
+        click.option(
+            "-0",
+            "--null",
+            "null_sep",
+            is_flag=True,
+            help="With --print, end each value with NUL instead of a newline (for xargs -0).",
+        ),
+        click.option(
+            "-c",
+            "--columns",
+            metavar="SPEC",
+            help="Table columns: '-' clears, '-col' removes, 'col' adds or moves to "
+            "the end; comma separated (e.g. '-remote,head').",
+        ),
+        click.option(
+            "--help-where",
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_help_where,
+            help="Explain the --where/--print language.",
+        ),
         click.option(
             "-j",
             "--jobs",
             type=click.IntRange(1, 1024),
-            envvar="GITOVERIT_JOBS",
-            show_envvar=True,
-            help="Concurrent local git processes [default: 2x cores, max 8].",
+            help="Concurrent local git processes [default: 2x cores, max 8; env GITOVERIT_JOBS].",
         ),
         click.option(
             "--net-jobs",
             type=click.IntRange(1, 1024),
-            envvar="GITOVERIT_NET_JOBS",
-            show_envvar=True,
-            help="Concurrent network operations (fetch, push, clone) [default: 16].",
+            help="Concurrent network operations (fetch, push, clone) [default: 16; "
+            "env GITOVERIT_NET_JOBS].",
         ),
         click.option(
             "--timeout",
             type=click.FloatRange(0, min_open=True),
-            default=120.0,
-            show_default=True,
             metavar="SECONDS",
-            help="Time limit for each network operation; the git process group "
-            "is killed when it expires.",
+            help="Time limit for each network operation; the git process group is "
+            "killed when it expires [default: 120; env GITOVERIT_TIMEOUT].",
         ),
         click.option(
             "-x",
@@ -151,6 +189,79 @@ def _output_options(func: Any) -> Any:
     for deco in reversed(decorators):
         func = deco(func)
     return func
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPlan:
+    """Output settings resolved from flags, environment and the config file."""
+
+    fmt: str
+    sort_key: str
+    reverse: bool
+    columns: tuple[str, ...]
+    where: Any
+    print_expr: Any
+    null_sep: bool
+    dirty_only: bool
+    show_errors: bool
+    no_progress: bool
+
+
+def resolve(
+    out: dict[str, Any], *, roots: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> tuple[Any, OutputPlan]:
+    """Merge flags over ``GITOVERIT_*`` over the config file, and compile expressions.
+
+    Raises ``click.UsageError`` (exit 2) for anything wrong, before any work starts.
+    """
+    from gitoverit.config import ConfigError, apply_flags, load_settings
+    from gitoverit.output.columns import ColumnSpecError, parse_columns
+    from gitoverit.query import ExprError, compile_expr
+
+    try:
+        settings, sources = load_settings()
+        settings, _ = apply_flags(
+            settings,
+            sources,
+            jobs=out.get("jobs"),
+            net_jobs=out.get("net_jobs"),
+            timeout=out.get("timeout"),
+            sort=out.get("sort_key"),
+            roots=roots or None,
+            exclude=exclude or None,
+            columns=None,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    try:
+        columns = parse_columns(settings.columns)
+        columns = parse_columns(out.get("columns"), columns)
+    except ColumnSpecError as exc:
+        raise click.UsageError(str(exc)) from exc
+    exprs: list[Any] = []
+    for flag, text in (("--where", out.get("where")), ("--print", out.get("print_expr"))):
+        if text is None:
+            exprs.append(None)
+            continue
+        try:
+            exprs.append(compile_expr(text))
+        except ExprError as exc:
+            raise click.UsageError(f"bad {flag} expression\n{exc.render()}") from exc
+    if out.get("null_sep") and out.get("print_expr") is None:
+        raise click.UsageError("-0/--null only applies to --print")
+    plan = OutputPlan(
+        fmt=out.get("fmt") or "table",
+        sort_key=settings.sort or "mtime",
+        reverse=bool(out.get("reverse")),
+        columns=columns,
+        where=exprs[0],
+        print_expr=exprs[1],
+        null_sep=bool(out.get("null_sep")),
+        dirty_only=bool(out.get("dirty_only")),
+        show_errors=bool(out.get("show_errors")),
+        no_progress=bool(out.get("no_progress")),
+    )
+    return settings, plan
 
 
 @click.command(
@@ -216,16 +327,23 @@ def scan_command(
     include_ignored: bool,
     **out: Any,
 ) -> int:
-    """Report the state of every git repository under DIRS (default: the current folder)."""
+    """Report the state of every git repository under DIRS (default: the current folder,
+    or the roots in the config file)."""
     from gitoverit.actions import ActionOptions
+    from gitoverit.git._run import NETWORK_TIMEOUT
     from gitoverit.scan import ScanOptions, default_jobs
 
     if metadata_only and (fetch or pull_safe or push_safe):
         raise click.UsageError("--metadata-only cannot be combined with -f, -P or -U")
+    settings, plan = resolve({**out, "dirty_only": dirty_only}, roots=dirs, exclude=exclude)
+    roots = settings.roots or (".",)
+    for root in roots:
+        if not os.path.isdir(root):
+            raise click.UsageError(f"not a folder: {root}")
     options = ScanOptions(
-        roots=tuple(os.path.abspath(d) for d in dirs) or (os.path.abspath("."),),
-        jobs=out["jobs"] or default_jobs(),
-        exclude=exclude,
+        roots=tuple(os.path.abspath(r) for r in roots),
+        jobs=settings.jobs or default_jobs(),
+        exclude=settings.exclude,
         max_depth=max_depth,
         include_ignored=include_ignored,
         metadata_only=metadata_only,
@@ -235,25 +353,19 @@ def scan_command(
         fetch=fetch or pull_safe or push_safe,
         pull=pull_safe,
         push=push_safe,
-        timeout=out["timeout"],
+        timeout=settings.timeout or NETWORK_TIMEOUT,
         fail_fast=out["exit_on_error"],
     )
-    return run_pipeline(options, actions, dirty_only=dirty_only, **out)
+    return run_pipeline(options, actions, plan, net_jobs=settings.net_jobs)
 
 
 def run_pipeline(
     options: Any,
     actions: Any,
+    plan: OutputPlan,
     *,
-    fmt: str,
-    sort_key: str,
-    reverse: bool,
-    dirty_only: bool = False,
-    no_progress: bool = False,
-    show_errors: bool = False,
     net_jobs: int | None = None,
     sync_targets: Any = None,
-    **_: Any,
 ) -> int:
     """Run a scan (with actions, or a sync) and write its output; returns the exit code."""
     import threading
@@ -261,9 +373,10 @@ def run_pipeline(
     from gitoverit.actions import action_task, default_net_jobs, sync_task
     from gitoverit.model import Reason, RepoDone, RepoError, RepoRecord, ScanWarning
     from gitoverit.output.escape import safe_text
+    from gitoverit.query import ExprError, record_env, truthy
     from gitoverit.scan import Scan
 
-    live = not no_progress and sys.stderr.isatty()
+    live = not plan.no_progress and sys.stderr.isatty()
     display: Any = None
     worker_display: Any = None
     if actions.any or sync_targets is not None:
@@ -292,12 +405,27 @@ def run_pipeline(
     shown: list[RepoRecord] = []
     total = dirty = errors = 0
     ndjson = None
-    if fmt == "ndjson":
+    if plan.fmt == "ndjson" and plan.print_expr is None:
         from gitoverit.output.json import NdjsonWriter
 
         ndjson = NdjsonWriter(sys.stdout)
     error_records: list[RepoRecord] = []
     interrupted = False
+    expr_warned = False
+
+    def matches(rec: RepoRecord) -> bool:
+        nonlocal expr_warned
+        if plan.dirty_only and not (rec.dirty or rec.error is not None):
+            return False
+        if plan.where is None:
+            return True
+        try:
+            return truthy(plan.where.evaluate(record_env(rec)))
+        except ExprError as exc:
+            if not expr_warned:
+                expr_warned = True
+                click.echo(f"warning: --where: {exc} (such repos are left out)", err=True)
+            return False
 
     def accept(rec: RepoRecord) -> None:
         nonlocal total, dirty, errors
@@ -307,7 +435,7 @@ def run_pipeline(
             error_records.append(rec)
         elif rec.dirty:
             dirty += 1
-        if dirty_only and not (rec.dirty or rec.error is not None):
+        if not matches(rec):
             return
         if ndjson is not None:
             ndjson.repo(rec)
@@ -330,10 +458,10 @@ def run_pipeline(
             interrupted = True
             for ref in scan.unfinished():
                 accept(RepoRecord(ref, error=RepoError(Reason.INTERRUPTED, "interrupted")))
-        finish_output(shown, fmt=fmt, sort_key=sort_key, reverse=reverse)
+        finish_output(shown, plan)
         if ndjson is not None:
             ndjson.summary(repos=total, dirty=dirty, errors=errors, interrupted=interrupted)
-        if show_errors:
+        if plan.show_errors:
             for rec in error_records:
                 assert rec.error is not None
                 click.echo(
@@ -347,7 +475,7 @@ def run_pipeline(
         )
         if interrupted:
             summary += " (interrupted)"
-        elif errors and not show_errors:
+        elif errors and not plan.show_errors:
             summary += " (--errors for details)"
         click.echo(summary, err=True)
     if interrupted:
@@ -364,21 +492,52 @@ def _warn(display: Any, text: str) -> None:
         click.echo(text, err=True)
 
 
-def finish_output(records: list[Any], *, fmt: str, sort_key: str, reverse: bool) -> None:
-    if fmt == "ndjson":
+def finish_output(records: list[Any], plan: OutputPlan) -> None:
+    """Write the collected records: sorted, as json, table or ``--print`` values."""
+    if plan.fmt == "ndjson" and plan.print_expr is None:
         return
     from gitoverit.output.sorting import sort_records
 
-    records = sort_records(records, sort_key, reverse)
-    if fmt == "json":
+    records = sort_records(records, plan.sort_key, plan.reverse)
+    if plan.print_expr is not None:
+        from gitoverit.query import ExprError, record_env
+
+        end = "\0" if plan.null_sep else "\n"
+        for rec in records:
+            try:
+                value = plan.print_expr.evaluate(record_env(rec))
+            except ExprError:
+                continue
+            if value is None:
+                continue
+            text = _print_value(value)
+            if not plan.null_sep:
+                from gitoverit.output.escape import safe_text
+
+                text = safe_text(text)
+            sys.stdout.write(text + end)
+        sys.stdout.flush()
+    elif plan.fmt == "json":
         from gitoverit.output.json import write_json
 
         write_json(records, sys.stdout)
     else:
         from gitoverit.output.table import render_table
 
-        render_table(records, sys.stdout)
+        render_table(records, sys.stdout, columns=plan.columns)
         sys.stdout.flush()
+
+
+def _print_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | dict):
+        from gitoverit.output.json import dumps
+
+        return dumps(value)
+    return str(value)
 
 
 @click.command(
@@ -409,22 +568,27 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
     PATTERNs (globs) select repos by name or path.
     """
     from gitoverit.actions import ActionOptions, SyncTarget
+    from gitoverit.git._run import NETWORK_TIMEOUT
     from gitoverit.manifest import (
         ManifestError,
         default_manifest_path,
         filter_entries,
-        load_manifest,
+        load_manifest_with_warnings,
     )
     from gitoverit.model import RepoRef
     from gitoverit.scan import ScanOptions, default_jobs
 
+    settings, plan = resolve(out)
     path = manifest or str(default_manifest_path())
     if not os.path.exists(path):
         raise click.UsageError(f"manifest not found: {path}")
     try:
-        entries = filter_entries(load_manifest(_path(path)), list(patterns))
+        loaded, warnings = load_manifest_with_warnings(_path(path))
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from exc
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    entries = filter_entries(loaded, list(patterns))
     if patterns and not entries:
         raise click.UsageError(f"no manifest entry matches {' '.join(patterns)}")
     targets = {}
@@ -434,12 +598,15 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
         )
         targets[e.path] = SyncTarget(ref, e.url, e.branch, tuple(e.remotes))
     options = ScanOptions(
-        roots=(), jobs=out["jobs"] or default_jobs(), fail_fast=out["exit_on_error"]
+        roots=(), jobs=settings.jobs or default_jobs(), fail_fast=out["exit_on_error"]
     )
     actions = ActionOptions(
-        fetch=True, pull=True, timeout=out["timeout"], fail_fast=out["exit_on_error"]
+        fetch=True,
+        pull=True,
+        timeout=settings.timeout or NETWORK_TIMEOUT,
+        fail_fast=out["exit_on_error"],
     )
-    return run_pipeline(options, actions, sync_targets=targets, **out)
+    return run_pipeline(options, actions, plan, net_jobs=settings.net_jobs, sync_targets=targets)
 
 
 def _path(p: str) -> Any:
@@ -501,9 +668,59 @@ def freeze_command(dirs: tuple[str, ...], output: str | None, exclude: tuple[str
     return EXIT_OK
 
 
+@click.command(name="config", context_settings={"help_option_names": ["-h", "--help"]})
+def config_command() -> int:
+    """Print the effective configuration and where each value comes from.
+
+    Precedence: flags, then GITOVERIT_* environment variables, then the config file
+    ($XDG_CONFIG_HOME/gitoverit/config.toml, or GITOVERIT_CONFIG), then built-in defaults.
+    """
+    from gitoverit.config import ConfigError, config_path, describe, load_settings
+
+    try:
+        settings, sources = load_settings()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(describe(settings, sources, path=config_path()))
+    return EXIT_OK
+
+
+@click.command(
+    name="completion",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""
+\b
+Install:
+  bash:  eval "$(gitoverit completion bash)"      (in ~/.bashrc)
+  zsh:   eval "$(gitoverit completion zsh)"       (in ~/.zshrc)
+  fish:  gitoverit completion fish > ~/.config/fish/completions/gitoverit.fish
+""",
+)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@click.option(
+    "--prog",
+    default="gitoverit",
+    show_default=True,
+    type=click.Choice(["gitoverit", "gito"]),
+    help="Command name to complete.",
+)
+def completion_command(shell: str, prog: str) -> int:
+    """Print the shell completion script for SHELL."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None
+    var = f"_{prog.upper()}_COMPLETE"
+    comp = cls(scan_command, {}, prog, var)
+    click.echo(comp.source())
+    return EXIT_OK
+
+
 SUBCOMMANDS: dict[str, click.Command] = {
     "sync": sync_command,
     "freeze": freeze_command,
+    "config": config_command,
+    "completion": completion_command,
 }
 
 
@@ -537,9 +754,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def branches_main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``gitob``: not available yet."""
-    click.echo("gitob: the branch view is not implemented yet", err=True)
-    return EXIT_USAGE
+    """Entry point of ``gitob``, the branch view of one repository."""
+    from gitoverit.branch_view import main as branch_view_main
+
+    return branch_view_main(argv)
 
 
 if __name__ == "__main__":

@@ -206,7 +206,9 @@ class Scan:
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
-        outcomes = run_parallel(self.task, self._refs(), max_workers=o.jobs, fail_fast=o.fail_fast)
+        outcomes = run_parallel(
+            self.task, self._refs(), max_workers=self.workers, fail_fast=o.fail_fast
+        )
         try:
             for outcome in outcomes:
                 yield from self._drain()

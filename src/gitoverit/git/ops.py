@@ -81,10 +81,16 @@ def push_blocker(st: RepoStatus) -> str | None:
 
 
 def merge_ff(ref: RepoRef, *, timeout: float = NETWORK_TIMEOUT) -> None:
-    """Fast-forward the current branch to its upstream; never creates a merge commit."""
+    """Fast-forward the current branch to its upstream; never creates a merge commit.
+
+    ``--no-autostash`` overrides a repo's ``merge.autoStash``: should the work tree have
+    changed since the status check, git refuses to touch it instead of stashing the
+    changes and leaving conflicts behind when it re-applies them.
+    """
     git(
         "merge",
         "--ff-only",
+        "--no-autostash",
         "--no-edit",
         "--quiet",
         "@{u}",

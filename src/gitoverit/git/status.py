@@ -65,8 +65,8 @@ from gitoverit.git._run import (
     GitCorruptError,
     GitError,
     GitNotARepoError,
+    default_env,
     git,
-    git_env,
 )
 from gitoverit.model import Operation, RepoRef, RepoStatus
 
@@ -624,7 +624,15 @@ def parse_config(text: str) -> list[ConfigEntry]:
     return entries
 
 
+# A value without quotes, escapes, comments or inner tabs: the common case, parsed in one
+# step. Leading and trailing blanks are dropped, inner spaces kept, as git does.
+_PLAIN_VALUE = re.compile(r"[ \t]*([^\"\\#;\t\r\n]*?)[ \t\r]*(?:\n|\Z)")
+
+
 def _parse_value(text: str, i: int) -> tuple[str | None, int]:
+    m = _PLAIN_VALUE.match(text, i)
+    if m is not None:
+        return m.group(1), m.end()
     out: list[str] = []
     spaces = 0
     quote = False
@@ -765,10 +773,13 @@ def redact_url(url: str) -> str:
 # the record
 
 
-def _env(ref: RepoRef) -> dict[str, str]:
-    # git must not walk up from the work tree and report on an enclosing repository.
-    parent = os.path.dirname(os.path.realpath(ref.path))
-    return git_env(read_only=True, extra={"GIT_CEILING_DIRECTORIES": parent})
+def _env(ref: RepoRef) -> dict[bytes, bytes]:
+    # git must not walk up from the work tree and report on an enclosing repository. git
+    # resolves symlinks in ceiling entries itself.
+    parent = os.path.dirname(ref.path.rstrip(os.sep)) or os.sep
+    env = dict(default_env(read_only=True))
+    env[b"GIT_CEILING_DIRECTORIES"] = os.fsencode(parent)
+    return env
 
 
 def _git_checked(ref: RepoRef, *args: str, timeout: float) -> bytes:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import IO
 
 from gitoverit.model import RepoRecord
-from gitoverit.output.escape import safe_text, simplify_url
 
 LEGEND = (
     "m modified  d deleted  + staged  u untracked  c conflicted  s stashes  "
@@ -64,15 +63,33 @@ def render_table(
     records: Sequence[RepoRecord],
     out: IO[str],
     *,
+    columns: Sequence[str] | None = None,
     color: bool | None = None,
     width: int | None = None,
     legend: bool = True,
 ) -> None:
-    """Write *records* (already sorted) as a table to *out*."""
+    """Write *records* (already sorted) as a table to *out*, one line per record.
+
+    The table fits *width* (default: the terminal's; unlimited when *out* is not a
+    terminal and ``COLUMNS`` is unset). Columns first lose detail in
+    ``SHRINK_ORDER``; only then are free-text columns cut with an ellipsis.
+    """
+    import os
+
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER
+
+    cols = [COLUMNS[c] for c in (columns if columns is not None else DEFAULT_COLUMNS)]
+    if not cols:
+        return
+    now = time.time()
+    is_tty = hasattr(out, "isatty") and out.isatty()
+    if width is None and not is_tty and not os.environ.get("COLUMNS"):
+        width = 100_000
     console = Console(
         file=out,
         width=width,
@@ -81,35 +98,55 @@ def render_table(
         no_color=None if color is None else not color,
         force_terminal=color if color else None,
     )
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
-    table.add_column("repo", overflow="ellipsis", no_wrap=True, ratio=3, min_width=8)
-    table.add_column("branch", overflow="ellipsis", no_wrap=True, ratio=2, min_width=6)
-    table.add_column("status", no_wrap=True, overflow="ellipsis", min_width=6)
-    table.add_column("remote", overflow="ellipsis", no_wrap=True, ratio=2, min_width=6)
-    table.add_column("age", no_wrap=True, justify="right", min_width=3)
-    now = time.time()
-    for r in records:
-        st = r.status
-        if st is None:
-            branch = Text("")
-        elif st.detached:
-            branch = Text(f"({(st.head or '')[:8]})", style="yellow")
-        else:
-            branch = Text(safe_text(st.branch or "(unborn)"), style="" if st.head else "dim")
-        status = Text()
-        for i, (seg, style) in enumerate(status_segments(r)):
-            if i:
-                status.append(" ")
-            status.append(seg, style=style)
-        if not len(status) and st is not None and r.error is None:
-            status.append("✓", style="green")
-        table.add_row(
-            Text(safe_text(r.ref.display_path), style="bold" if r.dirty else ""),
-            branch,
-            status,
-            Text(safe_text(simplify_url(st.remote_url if st else None)), style="dim"),
-            Text(age(st.mtime if st else None, now), style="dim"),
+    avail = console.width
+    levels = {c.name: 0 for c in cols}
+    cache: dict[tuple[str, int], list[tuple[str, str]]] = {}
+
+    def cells(col: str, level: int) -> list[tuple[str, str]]:
+        key = (col, level)
+        if key not in cache:
+            cache[key] = [COLUMNS[col].render(r, level, now) for r in records]
+        return cache[key]
+
+    def natural(col: str) -> int:
+        widest = max((cell_len(t) for t, _ in cells(col, levels[col])), default=0)
+        return max(widest, cell_len(COLUMNS[col].header))
+
+    def total() -> int:
+        return sum(natural(c.name) for c in cols) + 2 * (len(cols) - 1)
+
+    for name, level in SHRINK_ORDER:
+        if total() <= avail:
+            break
+        if name in levels and level < COLUMNS[name].levels and levels[name] < level:
+            levels[name] = level
+
+    table = Table(
+        box=None,
+        show_header=True,
+        header_style="bold",
+        pad_edge=False,
+        expand=False,
+        collapse_padding=True,
+    )
+    for c in cols:
+        table.add_column(
+            c.header,
+            justify=c.justify,  # type: ignore[arg-type]
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=None if c.cuttable else natural(c.name),
+            ratio=None,
         )
+    columns_cells = [cells(c.name, levels[c.name]) for c in cols]
+    for i, r in enumerate(records):
+        row = []
+        for c, col_cells in zip(cols, columns_cells, strict=True):
+            text, style = col_cells[i]
+            if c.name in ("repo", "name", "path") and r.dirty:
+                style = "bold"
+            row.append(Text(text, style=style))
+        table.add_row(*row)
     console.print(table)
-    if legend and records:
-        console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True)
+    if legend and records and any(c.name == "status" for c in cols):
+        console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)

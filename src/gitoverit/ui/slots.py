@@ -27,7 +27,11 @@ def finished_line(record: RepoRecord) -> tuple[str, str]:
             return f"⏱ {path}: {safe_text(record.error.message)}", "yellow"
         if record.error.reason is Reason.SKIPPED:
             return f"- {path}: skipped", "dim"
-        return (f"✗ {path}: {record.error.reason.value}: {safe_text(record.error.message)}", "red")
+        reason = record.error.reason.value
+        message = safe_text(record.error.message)
+        if message != reason and not message.startswith(f"{reason}:"):
+            message = f"{reason}: {message}"
+        return f"✗ {path}: {message}", "red"
     outcome = record.final_outcome
     detail = outcome
     if record.note:
@@ -48,6 +52,7 @@ class SlotDisplay:
         self._lock = threading.Lock()
         self._free = list(range(slots))
         self._slot_of: dict[str, int] = {}
+        self._rows: list[tuple[str, str] | None] = [None] * slots
         self._progress: Any = None
         self._task_ids: list[Any] = []
         if self.live:
@@ -83,6 +88,12 @@ class SlotDisplay:
         with self._lock:
             return len(self._slot_of)
 
+    def rows(self) -> list[tuple[str, str] | None]:
+        """What each slot shows, in slot order: ``(repo, latest progress line)``, or
+        ``None`` for a free slot."""
+        with self._lock:
+            return list(self._rows)
+
     def handle(self, event: Event) -> None:
         """Route a worker event; other events are ignored."""
         if isinstance(event, RepoStarted):
@@ -99,6 +110,7 @@ class SlotDisplay:
             if slot is None:
                 return
             self._slot_of[key] = slot
+            self._rows[slot] = (safe_text(label), "")
         if self._progress is not None:
             self._progress.reset(
                 self._task_ids[slot],
@@ -109,9 +121,18 @@ class SlotDisplay:
             )
 
     def progress(self, key: str, line: str) -> None:
-        slot = self._slot_of.get(key)
-        if slot is not None and self._progress is not None:
-            self._progress.update(self._task_ids[slot], line=safe_text(line)[-100:])
+        text = safe_text(line)[-100:]
+        with self._lock:
+            slot = self._slot_of.get(key)
+            if slot is None:
+                return
+            row = self._rows[slot]
+            if row is not None:
+                self._rows[slot] = (row[0], text)
+            # Under the lock, so a line can never land on a slot already handed to the
+            # next repo.
+            if self._progress is not None:
+                self._progress.update(self._task_ids[slot], line=text)
 
     def finished(self, record: RepoRecord) -> None:
         text, style = finished_line(record)
@@ -127,5 +148,6 @@ class SlotDisplay:
                 self._stream.write(text + "\n")
                 self._stream.flush()
             if slot is not None:
+                self._rows[slot] = None
                 self._free.append(slot)
                 self._free.sort()

@@ -1,0 +1,633 @@
+"""The branch view: ``list_branches`` and ``gitob [REPO]``, against real repositories."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
+from conftest import Repo, RepoFactory, sh
+from gitoverit.branch_view import main, render_branch_table, sort_branches, where_help
+from gitoverit.git._run import GitNotARepoError
+from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo, list_branches, parse_branches
+from gitoverit.model import FORMAT_VERSION
+
+BASE = 1_700_000_000
+WEIRD_SUBJECT = "[bold]x[/bold] \x1b[31mred\ttab ~ é"
+WEIRD_MESSAGE = WEIRD_SUBJECT + "\n\nbody line\nwith [red]more[/red]\n"
+
+
+@dataclass
+class Scenario:
+    """A clone with one branch in each interesting state.
+
+    - ``main``: checked out here, tracks origin/main, 2 ahead and 1 behind, date BASE+300
+    - ``gone``: its upstream origin/gone was deleted, date BASE+200, author "Ann"
+    - ``feat/local``: no upstream, a subject with markup/ESC/tab, date BASE+100, author "Zed"
+    - ``wt``: no upstream, checked out in a linked worktree, date BASE+400
+    """
+
+    clone: Repo
+    worktree: Path
+    heads: dict[str, str]
+
+
+def commit_at(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, when: int, message: str, author: str = "Test User"
+) -> str:
+    monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{when} +0000")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", f"@{when} +0000")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", author)
+    try:
+        return repo.commit(f"f-{os.urandom(3).hex()}.txt", message=message)
+    finally:
+        monkeypatch.delenv("GIT_COMMITTER_DATE")
+        monkeypatch.delenv("GIT_AUTHOR_DATE")
+        monkeypatch.setenv("GIT_AUTHOR_NAME", "Test User")
+
+
+@pytest.fixture
+def scenario(repos: RepoFactory, monkeypatch: pytest.MonkeyPatch) -> Scenario:
+    remote, clone = repos.remote_and_clone("app", commits=1)
+    repos.push_from_other(remote, 1)
+    clone.git("fetch", "-q")
+    heads: dict[str, str] = {}
+
+    clone.git("checkout", "-q", "-b", "gone")
+    heads["gone"] = commit_at(clone, monkeypatch, BASE + 200, "gone work", author="Ann")
+    clone.git("push", "-q", "-u", "origin", "gone")
+    clone.git("push", "-q", "origin", "--delete", "gone")
+
+    clone.git("checkout", "-q", "main")
+    clone.git("checkout", "-q", "-b", "feat/local")
+    heads["feat/local"] = commit_at(clone, monkeypatch, BASE + 100, WEIRD_MESSAGE, author="Zed")
+
+    clone.git("checkout", "-q", "main")
+    clone.git("checkout", "-q", "-b", "wt")
+    heads["wt"] = commit_at(clone, monkeypatch, BASE + 400, "worktree work")
+
+    clone.git("checkout", "-q", "main")
+    commit_at(clone, monkeypatch, BASE + 250, "local one")
+    heads["main"] = commit_at(clone, monkeypatch, BASE + 300, "local two")
+
+    worktree = repos.aux / "app-wt"
+    clone.git("worktree", "add", "-q", str(worktree), "wt")
+    return Scenario(clone, worktree, heads)
+
+
+def run_gitob(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def json_branches(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
+    code, out, err = run_gitob(capsys, "-o", "json", *args)
+    assert code == 0, err
+    data = json.loads(out)
+    assert isinstance(data, list)
+    return data
+
+
+def names(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
+    return [b["name"] for b in json_branches(capsys, *args)]
+
+
+# ------------------------------------------------------------------ list_branches
+
+
+def test_list_branches_reads_every_state(scenario: Scenario) -> None:
+    got = {b.name: b for b in list_branches(scenario.clone.path)}
+    assert set(got) == {"main", "gone", "feat/local", "wt"}
+    clone = str(scenario.clone.path)
+
+    main_b = got["main"]
+    assert main_b.current is True
+    assert main_b.head == scenario.heads["main"]
+    assert (main_b.upstream, main_b.upstream_gone) == ("origin/main", False)
+    assert (main_b.ahead, main_b.behind) == (2, 1)
+    assert main_b.date == float(BASE + 300)
+    assert main_b.subject == "local two"
+    assert main_b.author == "Test User"
+    assert os.path.realpath(main_b.worktree or "") == os.path.realpath(clone)
+
+    gone = got["gone"]
+    assert (gone.upstream, gone.upstream_gone, gone.ahead, gone.behind) == (
+        "origin/gone",
+        True,
+        None,
+        None,
+    )
+    assert (gone.author, gone.current, gone.worktree) == ("Ann", False, None)
+
+    local = got["feat/local"]
+    assert (local.upstream, local.upstream_gone, local.ahead, local.behind) == (
+        None,
+        False,
+        None,
+        None,
+    )
+    assert local.subject == WEIRD_SUBJECT, "subject only, exact, without the body"
+    assert local.date == float(BASE + 100)
+
+    wt = got["wt"]
+    assert wt.current is False
+    assert os.path.realpath(wt.worktree or "") == os.path.realpath(scenario.worktree)
+
+
+def test_list_branches_from_linked_worktree_marks_its_own_branch_current(
+    scenario: Scenario,
+) -> None:
+    got = {b.name: b.current for b in list_branches(scenario.worktree)}
+    assert got == {"main": False, "gone": False, "feat/local": False, "wt": True}
+
+
+def test_list_branches_in_sync_upstream_is_zero_zero(repos: RepoFactory) -> None:
+    _, clone = repos.remote_and_clone("sync")
+    [b] = list_branches(clone.path)
+    assert (b.name, b.upstream, b.ahead, b.behind, b.upstream_gone) == (
+        "main",
+        "origin/main",
+        0,
+        0,
+        False,
+    )
+
+
+def test_list_branches_unborn_repo_is_empty(repos: RepoFactory) -> None:
+    empty = repos.repo("empty", commits=0)
+    assert list_branches(empty.path) == []
+
+
+def test_list_branches_not_a_repo_raises(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(GitNotARepoError) as info:
+        list_branches(plain)
+    assert info.value.reason.value == "not_a_repo"
+
+
+def test_one_for_each_ref_call(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    code = main(["-o", "json", str(scenario.clone.path)])
+    assert code == 0
+    lines = trace.read_text().splitlines()
+    builtins = [ln for ln in lines if "built-in: git" in ln]
+    assert len([ln for ln in builtins if "for-each-ref" in ln]) == 1
+    assert len(builtins) == 2, "rev-parse to find the work tree, then one for-each-ref"
+
+
+# A record as git writes it for FORMAT, built by hand: fields, then the terminator.
+def _record(fields: list[bytes]) -> bytes:
+    return b"\x00".join(fields) + b"\x00\x1egitob-end\x1e\x00\n"
+
+
+_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x1e")
+
+
+@given(
+    subject=st.text(_TEXT, max_size=60),
+    author=st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x1e"),
+        max_size=20,
+    ),
+    ahead=st.integers(0, 10**6),
+    behind=st.integers(0, 10**6),
+)
+def test_parse_keeps_fields_apart_whatever_the_subject(
+    subject: str, author: str, ahead: int, behind: int
+) -> None:
+    track = f"[ahead {ahead}, behind {behind}]".encode() if ahead and behind else b""
+    fields = [
+        b"topic",
+        b"a" * 40,
+        b"origin/topic",
+        track,
+        b"1700000000",
+        author.encode(),
+        b"",
+        b" ",
+        subject.encode(),
+    ]
+    after = [b"next", b"b" * 40, b"", b"", b"", b"", b"/wt", b"*", b"s"]
+    first, second = parse_branches(_record(fields) + _record(after))
+    assert first.name == "topic"
+    assert first.subject == subject, "NUL, newlines, anything: the subject stays whole"
+    assert first.author == (author or None)
+    assert (first.ahead, first.behind) == ((ahead, behind) if track else (0, 0))
+    assert first.date == 1_700_000_000.0
+    assert first.current is False and first.worktree is None
+    assert (second.name, second.current, second.worktree, second.date) == (
+        "next",
+        True,
+        "/wt",
+        None,
+    )
+
+
+def test_parse_track_variants() -> None:
+    def one(track: bytes, upstream: bytes = b"origin/x") -> BranchInfo:
+        fields = [b"x", b"c" * 40, upstream, track, b"1", b"A", b"", b" ", b"s"]
+        [b] = parse_branches(_record(fields))
+        return b
+
+    assert (one(b"[ahead 3]").ahead, one(b"[ahead 3]").behind) == (3, 0)
+    assert (one(b"[behind 4]").ahead, one(b"[behind 4]").behind) == (0, 4)
+    gone = one(b"[gone]")
+    assert (gone.upstream_gone, gone.ahead, gone.behind) == (True, None, None)
+    none = one(b"", upstream=b"")
+    assert (none.upstream, none.ahead, none.behind) == (None, None, None)
+    assert parse_branches(b"") == []
+
+
+# ------------------------------------------------------------------ JSON output
+
+
+def test_json_fields_are_exact(capsys: pytest.CaptureFixture[str], scenario: Scenario) -> None:
+    code, out, _ = run_gitob(capsys, "-o", "json", "-s", "name", str(scenario.clone.path))
+    assert code == 0
+    assert "\x1b" not in out, "JSON escapes control characters"
+    data = json.loads(out)
+    assert [b["name"] for b in data] == ["feat/local", "gone", "main", "wt"]
+    for b in data:
+        assert list(b) == list(BRANCH_FIELDS)
+        assert b["type"] == "branch"
+        assert b["format_version"] == FORMAT_VERSION
+    local = data[0]
+    assert local == {
+        "type": "branch",
+        "name": "feat/local",
+        "head": scenario.heads["feat/local"],
+        "upstream": None,
+        "upstream_gone": False,
+        "ahead": None,
+        "behind": None,
+        "date": float(BASE + 100),
+        "author": "Zed",
+        "subject": WEIRD_SUBJECT,
+        "worktree": None,
+        "current": False,
+        "format_version": FORMAT_VERSION,
+    }
+    gone, main_b = data[1], data[2]
+    assert (gone["upstream"], gone["upstream_gone"]) == ("origin/gone", True)
+    assert (main_b["ahead"], main_b["behind"], main_b["current"]) == (2, 1, True)
+
+
+def test_ndjson_one_object_per_line(capsys: pytest.CaptureFixture[str], scenario: Scenario) -> None:
+    code, out, _ = run_gitob(capsys, "-o", "ndjson", str(scenario.clone.path))
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert [json.loads(ln)["name"] for ln in lines] == ["feat/local", "gone", "main", "wt"]
+
+
+def test_default_repo_is_current_folder(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = scenario.clone.path / "sub"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    assert names(capsys, "-s", "name") == ["feat/local", "gone", "main", "wt"]
+
+
+# ------------------------------------------------------------------ sorting
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], ["feat/local", "gone", "main", "wt"]),  # date, newest last
+        (["-r"], ["wt", "main", "gone", "feat/local"]),
+        (["-s", "date"], ["feat/local", "gone", "main", "wt"]),
+        (["-s", "name"], ["feat/local", "gone", "main", "wt"]),
+        (["-s", "name", "-r"], ["wt", "main", "gone", "feat/local"]),
+        (["-s", "ahead"], ["feat/local", "gone", "wt", "main"]),  # None first, by name
+        (["-s", "behind", "-r"], ["main", "wt", "gone", "feat/local"]),
+        (["-s", "upstream"], ["gone", "main", "feat/local", "wt"]),  # None last
+        (["-s", "author"], ["gone", "main", "wt", "feat/local"]),
+        (["-s", "none"], ["feat/local", "gone", "main", "wt"]),  # git's ref order
+    ],
+)
+def test_sort_options(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario, args: list[str], expected: list[str]
+) -> None:
+    assert names(capsys, *args, str(scenario.clone.path)) == expected
+
+
+def test_sort_date_orders_by_commit_time(scenario: Scenario) -> None:
+    branches = list_branches(scenario.clone.path)
+    dates = [b.date for b in sort_branches(branches, "date", False)]
+    assert dates == sorted(dates)
+    with pytest.raises(ValueError, match="unknown sort key"):
+        sort_branches(branches, "bogus", False)
+
+
+def test_unknown_sort_key_exits_2(capsys: pytest.CaptureFixture[str], scenario: Scenario) -> None:
+    code, out, err = run_gitob(capsys, "-s", "bogus", str(scenario.clone.path))
+    assert code == 2
+    assert out == ""
+    assert "bogus" in err and "upstream" in err
+
+
+# ------------------------------------------------------------------ --where / --print
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("ahead > 0", ["main"]),
+        ("upstream_gone", ["gone"]),
+        ('rx(name, "^feat")', ["feat/local"]),
+        ("upstream is None", ["feat/local", "wt"]),
+        ("current", ["main"]),
+        ("worktree is not None", ["main", "wt"]),
+        (f"date >= {BASE + 250}", ["main", "wt"]),
+        ('author == "Zed" or behind', ["feat/local", "main"]),
+        ('"[bold]" in subject', ["feat/local"]),
+        ('type == "branch" and format_version == 1', ["feat/local", "gone", "main", "wt"]),
+    ],
+)
+def test_where_filters(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario, expr: str, expected: list[str]
+) -> None:
+    assert names(capsys, "-s", "name", "-w", expr, str(scenario.clone.path)) == expected
+
+
+def test_where_with_table_and_no_match(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario
+) -> None:
+    code, out, err = run_gitob(capsys, "-w", 'name == "nope"', str(scenario.clone.path))
+    assert (code, out) == (0, "")
+    assert "no branch matches" in err
+
+
+def test_print_nul_separated(
+    capsysbinary: pytest.CaptureFixture[bytes], scenario: Scenario
+) -> None:
+    code = main(["-w", "upstream is None", "-p", "name", "-0", str(scenario.clone.path)])
+    out, _ = capsysbinary.readouterr()
+    assert code == 0
+    assert out == b"feat/local\x00wt\x00"
+
+
+def test_print_lines_none_is_empty_line(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario
+) -> None:
+    code, out, _ = run_gitob(capsys, "-s", "name", "-p", "upstream", str(scenario.clone.path))
+    assert code == 0
+    assert out == "\norigin/gone\norigin/main\n\n"
+    code, out, _ = run_gitob(
+        capsys, "-s", "name", "-p", 'name + " " + str(ahead)', str(scenario.clone.path)
+    )
+    assert out.splitlines() == ["feat/local None", "gone None", "main 2", "wt None"]
+
+
+def test_print_escapes_lines_but_nul_mode_is_exact(
+    capsysbinary: pytest.CaptureFixture[bytes], scenario: Scenario
+) -> None:
+    main(["-w", "author == 'Zed'", "-p", "subject", str(scenario.clone.path)])
+    out, _ = capsysbinary.readouterr()
+    assert out == b"[bold]x[/bold] \\x1b[31mred\\x09tab ~ \xc3\xa9\n"
+    main(["-w", "author == 'Zed'", "-p", "subject", "-0", str(scenario.clone.path)])
+    out, _ = capsysbinary.readouterr()
+    assert out == WEIRD_SUBJECT.encode() + b"\x00"
+
+
+def test_bad_expression_exits_2_with_caret_before_git_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    code, out, err = run_gitob(capsys, "-w", "ahead >", str(plain))
+    assert (code, out) == (2, "")
+    assert "--where" in err and "invalid syntax" in err
+    assert "not a git repository" not in err, "the expression is checked first"
+    lines = err.splitlines()
+    assert lines[-2] == "  ahead >" and lines[-1] == "         ^"
+    assert not trace.exists(), "git never ran"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["-w", "stashes > 0"], "stashes"),  # a repo field, not a branch field
+        (["-p", "name.__class__"], "_"),
+        (["-p", "open('x')"], "open"),
+    ],
+)
+def test_refused_expressions_exit_2(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario, args: list[str], needle: str
+) -> None:
+    code, out, err = run_gitob(capsys, *args, str(scenario.clone.path))
+    assert (code, out) == (2, "")
+    assert needle in err and "^" in err
+
+
+def test_runtime_expression_error_exits_2(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario
+) -> None:
+    code, out, err = run_gitob(capsys, "-p", "name - 1", str(scenario.clone.path))
+    assert (code, out) == (2, "")
+    assert "--print" in err and "branch " in err
+
+
+def test_nul_without_print_is_usage_error(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario
+) -> None:
+    code, out, err = run_gitob(capsys, "-0", str(scenario.clone.path))
+    assert (code, out) == (2, "")
+    assert "-0" in err
+
+
+# ------------------------------------------------------------------ table
+
+
+def test_table_escapes_untrusted_text(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, _ = run_gitob(capsys, str(scenario.clone.path))
+    assert code == 0
+    assert "\x1b" not in out and "\t" not in out, "no control character, no colour in a pipe"
+    lines = out.splitlines()
+    assert lines[0].split() == ["branch", "upstream", "age", "author", "subject", "worktree"]
+    body = lines[1:5]
+    assert [ln.split()[0] for ln in body] == ["feat/local", "gone", "*", "wt"]
+    local, gone, main_row, wt = body
+    assert "[bold]x[/bold]" in local, "markup shown literally"
+    assert "\\x1b[31mred\\x09tab" in local
+    assert "origin/gone ⊘" in gone
+    assert main_row.startswith("* main") and "origin/main ↑2 ↓1" in main_row
+    assert "app-wt" in wt
+    assert "⊘ upstream gone" in lines[5], "legend"
+    assert max(cell_len(ln) for ln in lines) <= 250
+
+
+def test_table_with_colour_still_shows_markup_literally(scenario: Scenario) -> None:
+    out = io.StringIO()
+    render_branch_table(list_branches(scenario.clone.path), out, width=200, color=True)
+    text = out.getvalue()
+    assert "\x1b[" in text, "colour is on"
+    assert "[bold]x[/bold]" in text
+    assert "\x1b[31mred" not in text, "the subject's own escape sequence never gets through"
+
+
+def _colour_codes(text: str) -> set[str]:
+    """The SGR parameters in *text* that set a foreground or background colour."""
+    codes = set()
+    for params in re.findall(r"\x1b\[([0-9;]*)m", text):
+        for p in params.split(";"):
+            if p and (30 <= int(p) <= 49 or 90 <= int(p) <= 107):
+                codes.add(p)
+    return codes
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_table_honours_no_color(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    branches = list_branches(scenario.clone.path)
+    coloured = _Tty()
+    render_branch_table(branches, coloured, width=200)
+    assert "\x1b[" in coloured.getvalue(), "a terminal gets colour by default"
+    assert _colour_codes(coloured.getvalue())
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Tty()
+    render_branch_table(branches, plain, width=200)
+    assert _colour_codes(plain.getvalue()) == set(), "bold and dim may stay; colour may not"
+    assert "[bold]x[/bold]" in plain.getvalue()
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120, 200])
+def test_table_fits_width_one_line_per_branch(scenario: Scenario, width: int) -> None:
+    out = io.StringIO()
+    render_branch_table(
+        sort_branches(list_branches(scenario.clone.path), "name", False), out, width=width
+    )
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 + 4 + 1, "header, one line per branch, legend"
+    assert all(cell_len(ln) <= width for ln in lines)
+    if width >= 80:
+        assert lines[3].startswith("* main"), "names are kept whole when there is room"
+        assert "…" in lines[1] or width >= 120, "the subject absorbs the squeeze"
+
+
+def test_table_subject_is_cut_before_other_columns(scenario: Scenario) -> None:
+    out = io.StringIO()
+    branches = sort_branches(list_branches(scenario.clone.path), "name", False)
+    render_branch_table(branches, out, width=80)
+    local = out.getvalue().splitlines()[1]
+    assert "Zed" in local and "origin" not in local
+    assert re.search(r"\[bold\]x[^…]*…", local), "the subject ends in an ellipsis"
+    wt = out.getvalue().splitlines()[4]
+    assert wt.startswith("  wt ") and "Test User" in wt, "author kept whole"
+    assert wt.rstrip().endswith("app-wt"), "a cut worktree path keeps its end"
+
+
+# ------------------------------------------------------------------ errors, help
+
+
+def test_not_a_repo_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    code, out, err = run_gitob(capsys, str(plain))
+    assert (code, out) == (2, "")
+    assert "not a git repository" in err
+
+
+def test_git_dir_is_not_a_work_tree_exits_2(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    r = repos.repo("r")
+    code, out, err = run_gitob(capsys, str(r.path / ".git"))
+    assert (code, out) == (2, "")
+    assert "work tree" in err
+
+
+def test_missing_folder_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run_gitob(capsys, str(tmp_path / "missing"))
+    assert (code, out) == (2, "")
+    assert "does not exist" in err
+
+
+def test_unreadable_repo_exits_1(capsys: pytest.CaptureFixture[str], repos: RepoFactory) -> None:
+    r = repos.repo("broken")
+    (r.path / ".git" / "config").write_text("[[[ not config\n")
+    code, out, err = run_gitob(capsys, str(r.path))
+    assert (code, out) == (1, "")
+    assert "corrupt" in err
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "ndjson"])
+def test_unborn_repo_is_empty_and_exit_0(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, fmt: str
+) -> None:
+    empty = repos.repo("empty", commits=0)
+    code, out, _ = run_gitob(capsys, "-o", fmt, str(empty.path))
+    assert code == 0
+    assert out == {"table": "", "json": "[]\n", "ndjson": ""}[fmt]
+
+
+def test_interrupt_exits_130(
+    capsys: pytest.CaptureFixture[str], scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gitoverit.git.branches as branches_mod
+
+    def interrupted(*_: Any, **__: Any) -> list[BranchInfo]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(branches_mod, "list_branches", interrupted)
+    code, out, err = run_gitob(capsys, str(scenario.clone.path))
+    assert (code, out) == (130, "")
+    assert "interrupted" in err
+
+
+def test_help_has_examples_and_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_gitob(capsys, "-h")
+    assert code == 0
+    assert "Examples:" in out
+    for flag in ("--format", "--sort", "--reverse", "--where", "--print", "-0", "--help-where"):
+        assert flag in out
+
+
+def test_help_where_lists_branch_names(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_gitob(capsys, "--help-where")
+    assert code == 0
+    assert out == where_help()
+    for name in BRANCH_FIELDS:
+        assert name in out
+    assert "Operators:" in out and "rx(s, pattern)" in out
+    assert "upstream_gone" in out and "stashes" not in out
+
+
+def test_module_entry_point_runs(scenario: Scenario) -> None:
+    import sys
+
+    out = sh(
+        sys.executable,
+        "-m",
+        "gitoverit.branch_view",
+        "-p",
+        "name",
+        "-s",
+        "name",
+        cwd=scenario.clone.path,
+    )
+    assert out.splitlines() == ["feat/local", "gone", "main", "wt"]
