@@ -373,6 +373,7 @@ def run_pipeline(
     from gitoverit.actions import action_task, default_net_jobs, sync_task
     from gitoverit.model import Reason, RepoDone, RepoError, RepoRecord, ScanWarning
     from gitoverit.output.escape import safe_text
+    from gitoverit.parallel._core import _fd_budget
     from gitoverit.query import ExprError, record_env, truthy
     from gitoverit.scan import Scan
 
@@ -382,7 +383,9 @@ def run_pipeline(
     if actions.any or sync_targets is not None:
         from gitoverit.ui.slots import SlotDisplay
 
-        workers = net_jobs or default_net_jobs()
+        # Each network operation holds pipes and sockets: never more than the open-file
+        # limit allows, whatever was asked for.
+        workers = min(net_jobs or default_net_jobs(), _fd_budget())
         worker_display = SlotDisplay(workers, live=live)
         local_limit = threading.BoundedSemaphore(options.jobs)
         if sync_targets is not None:
@@ -390,10 +393,10 @@ def run_pipeline(
                 sync_targets, actions, local_limit=local_limit, sink=worker_display.handle
             )
             refs = [t.ref for t in sync_targets.values()]
-            scan = Scan(options, task, workers=workers, refs=refs)
+            scan = Scan(options, task, workers=workers, refs=refs, action="sync")
         else:
             task = action_task(actions, local_limit=local_limit, sink=worker_display.handle)
-            scan = Scan(options, task, workers=workers)
+            scan = Scan(options, task, workers=workers, action=actions.name)
         display = worker_display
     else:
         scan = Scan(options)
@@ -457,7 +460,7 @@ def run_pipeline(
         except KeyboardInterrupt:
             interrupted = True
             for ref in scan.unfinished():
-                accept(RepoRecord(ref, error=RepoError(Reason.INTERRUPTED, "interrupted")))
+                accept(scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted")))
         finish_output(shown, plan)
         if ndjson is not None:
             ndjson.summary(repos=total, dirty=dirty, errors=errors, interrupted=interrupted)

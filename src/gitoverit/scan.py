@@ -133,10 +133,13 @@ class Scan:
         *,
         workers: int | None = None,
         refs: Sequence[RepoRef] | None = None,
+        action: str = "status",
     ) -> None:
         """*task* defaults to a status scan; *workers* to ``options.jobs``. With *refs*,
-        those repositories are worked on instead of discovering any."""
+        those repositories are worked on instead of discovering any. *action* names what
+        the task does, for records of repos it never finished."""
         self.options = options
+        self.action = action
         self.task = task if task is not None else status_task(options)
         self.workers = workers or options.jobs
         self._given_refs = refs
@@ -219,8 +222,8 @@ class Scan:
                     record = outcome.error.record
                 else:
                     err = outcome.error or RuntimeError("no result")
-                    record = RepoRecord(
-                        ref, error=error_from_exception(err), duration=outcome.duration
+                    record = self.failed_record(
+                        ref, error_from_exception(err), duration=outcome.duration
                     )
                 self._finished.add(ref.path)
                 yield RepoDone(record)
@@ -231,6 +234,20 @@ class Scan:
     def _drain(self) -> Iterator[Event]:
         while self._events:
             yield self._events.popleft()
+
+    def failed_record(self, ref: RepoRef, error: RepoError, duration: float = 0.0) -> RepoRecord:
+        """The record of a repo whose task did not complete (skipped, interrupted, ...)."""
+        a = self.action
+        network = a != "status"
+        return RepoRecord(
+            ref,
+            error=error,
+            duration=duration,
+            action=a,
+            fetched=False if network else None,
+            pulled=False if "pull" in a or a == "sync" else None,
+            pushed=False if "push" in a else None,
+        )
 
     def unfinished(self) -> list[RepoRef]:
         """Repositories found but not finished (after an interrupt), in discovery order."""

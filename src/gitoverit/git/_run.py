@@ -225,10 +225,14 @@ def _short(argv: Sequence[str]) -> str:
 
 
 def _last_meaningful_line(text: str) -> str:
+    """The line of git's stderr that says most: the first ``fatal:`` (later ones are
+    generic, like "Could not read from remote repository."), else the first ``error:``,
+    else the last line."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for ln in reversed(lines):
-        if ln.startswith(("fatal:", "error:")):
-            return ln
+    for prefix in ("fatal:", "error:"):
+        for ln in lines:
+            if ln.startswith(prefix):
+                return ln
     return lines[-1] if lines else ""
 
 
@@ -642,6 +646,107 @@ def _wait_exit(proc: _Proc, deadline: float) -> bool:
     return True
 
 
+class Running:
+    """A command started by :func:`start`. Call :meth:`result` once, or :meth:`abort`.
+
+    Between the two the caller may do other work while the command runs; the timeout
+    keeps counting from the start.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        proc: _Proc,
+        start: float,
+        timeout: float,
+        check: bool,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.argv = argv
+        self._proc = proc
+        self._start = start
+        self._timeout = timeout
+        self._check = check
+        self._scope = current_scope()
+        self._handle: int | None = None
+        self._reader: _Reader | None = None
+        self._done = False
+        _LIVE_GROUPS.add(proc.pid)
+        try:
+            if self._scope is not None:
+                self._handle = self._scope.add_callback(lambda: _on_cancel(proc))
+            self._reader = _Reader(proc, on_progress)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _close(self) -> None:
+        self._done = True
+        if self._scope is not None and self._handle is not None:
+            self._scope.remove_callback(self._handle)
+        if self._reader is not None:
+            self._reader.close()
+        else:
+            _close_pipes(self._proc)
+        _LIVE_GROUPS.discard(self._proc.pid)
+
+    def abort(self) -> None:
+        """Kill the command's process group and release everything (idempotent)."""
+        if self._done:
+            return
+        try:
+            _terminate(self._proc)
+        finally:
+            self._close()
+
+    def result(self) -> GitResult:
+        """Wait for the command and return its result (see :func:`run` for errors)."""
+        proc, reader, scope, argv = self._proc, self._reader, self._scope, self.argv
+        assert reader is not None and not self._done
+        try:
+            stopped = _wait(proc, reader, self._start + self._timeout, scope)
+            if stopped is not None:
+                _terminate(proc)
+                reader.drain(DRAIN_GRACE)
+        except BaseException:
+            self.abort()
+            raise
+        self._close()
+        out, err = reader.stdout, reader.stderr
+        duration = time.monotonic() - self._start
+        if stopped == "timeout":
+            raise GitTimeoutError(argv, self._timeout, out, err, duration)
+        if scope is not None and scope.cancelled:
+            raise _scope_error(scope, argv, out, err, duration)
+        returncode = proc.returncode if proc.returncode is not None else proc.wait()
+        if self._check and returncode != 0:
+            raise classify(err)(argv, returncode, out, err, duration)
+        return GitResult(tuple(argv), returncode, out, err, duration)
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = LOCAL_TIMEOUT,
+    read_only: bool = True,
+    env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
+    check: bool = True,
+    on_progress: ProgressCallback | None = None,
+) -> Running:
+    """Start *argv* like :func:`run` does, without waiting for it."""
+    argv = list(argv)
+    child_env: Mapping[str, str] | Mapping[bytes, bytes] = (
+        env if env is not None else default_env(read_only)
+    )
+    started = time.monotonic()
+    scope = current_scope()
+    if scope is not None and scope.cancelled:
+        raise _scope_error(scope, argv, b"", b"", 0.0)
+    proc = _start(argv, cwd, child_env, started)
+    return Running(argv, proc, started, timeout, check, on_progress)
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -666,48 +771,15 @@ def run(
     exception while waiting (KeyboardInterrupt, or one raised by *on_progress*) kills the
     process group and propagates.
     """
-    argv = list(argv)
-    child_env: Mapping[str, str] | Mapping[bytes, bytes] = (
-        env if env is not None else default_env(read_only)
-    )
-    start = time.monotonic()
-    deadline = start + timeout
-    scope = current_scope()
-    if scope is not None and scope.cancelled:
-        raise _scope_error(scope, argv, b"", b"", 0.0)
-    proc = _start(argv, cwd, child_env, start)
-    _LIVE_GROUPS.add(proc.pid)
-    handle: int | None = None
-    reader: _Reader | None = None
-    try:
-        if scope is not None:
-            handle = scope.add_callback(lambda: _on_cancel(proc))
-        reader = _Reader(proc, on_progress)
-        stopped = _wait(proc, reader, deadline, scope)
-        if stopped is not None:
-            _terminate(proc)
-            reader.drain(DRAIN_GRACE)
-    except BaseException:
-        _terminate(proc)
-        raise
-    finally:
-        if scope is not None and handle is not None:
-            scope.remove_callback(handle)
-        if reader is not None:
-            reader.close()
-        else:
-            _close_pipes(proc)
-        _LIVE_GROUPS.discard(proc.pid)
-    out, err = reader.stdout, reader.stderr
-    duration = time.monotonic() - start
-    if stopped == "timeout":
-        raise GitTimeoutError(argv, timeout, out, err, duration)
-    if scope is not None and scope.cancelled:
-        raise _scope_error(scope, argv, out, err, duration)
-    returncode = proc.returncode if proc.returncode is not None else proc.wait()
-    if check and returncode != 0:
-        raise classify(err)(argv, returncode, out, err, duration)
-    return GitResult(tuple(argv), returncode, out, err, duration)
+    return start(
+        argv,
+        cwd=cwd,
+        timeout=timeout,
+        read_only=read_only,
+        env=env,
+        check=check,
+        on_progress=on_progress,
+    ).result()
 
 
 def git(
@@ -728,4 +800,23 @@ def git(
         check=check,
         env=env,
         on_progress=on_progress,
+    )
+
+
+def start_git(
+    *args: str,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = LOCAL_TIMEOUT,
+    read_only: bool = True,
+    check: bool = True,
+    env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
+) -> Running:
+    """Start ``git <SAFE_CONFIG> <args>`` without waiting (see :class:`Running`)."""
+    return start(
+        [GIT, *SAFE_CONFIG, *args],
+        cwd=cwd,
+        timeout=timeout,
+        read_only=read_only,
+        check=check,
+        env=env,
     )

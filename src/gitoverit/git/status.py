@@ -36,8 +36,9 @@ Choices, and why:
   paths from the index plus non-ignored untracked files. Directories are never counted, so
   submodules (gitlinks) and untracked nested repositories (listed by git as ``dir/``) do not
   contribute; they are repositories of their own. Missing files (deleted, skip-worktree)
-  are skipped. Stat-ing every file costs about 1 µs per file; for an index of
-  :data:`OVERLAP_MIN_INDEX_BYTES` or more it runs in a helper thread while git works.
+  are skipped. Stat-ing every file costs about 1 µs per file. The index parse, the stats
+  of tracked files, the config and the operation check all happen while ``git status``
+  runs, so they overlap with git's own work on the other core.
 - ``remote_url`` is the first ``url`` of the current branch's ``branch.<name>.remote``; for
   a detached HEAD, a branch without upstream, or a local upstream (remote ``.``) it is the
   URL of ``origin``, git's default remote. The config file is parsed in-process;
@@ -55,7 +56,6 @@ import os
 import re
 import stat as _stat
 import struct
-import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,8 +65,10 @@ from gitoverit.git._run import (
     GitCorruptError,
     GitError,
     GitNotARepoError,
+    Running,
     default_env,
     git,
+    start_git,
 )
 from gitoverit.model import Operation, RepoRef, RepoStatus
 
@@ -447,50 +449,17 @@ def _latest_ns(worktree: str, paths: Iterable[bytes]) -> int:
     return best
 
 
-#: Index files at least this big are parsed and their paths stat-ed in a helper thread
-#: while ``git status`` runs (about 5,000 entries); smaller ones are not worth a thread.
-OVERLAP_MIN_INDEX_BYTES = 400_000
-
-
-class _TrackedScan:
-    """Parse the index and find the latest mtime of its paths, maybe in a thread.
-
-    Only in-process work happens here (no processes are started from the helper thread),
-    so it always finishes. An index that needs ``git ls-files`` is left to :meth:`result`,
-    which runs in the caller's thread.
-    """
-
-    def __init__(self, ref: RepoRef, hash_len: int) -> None:
-        self._ref = ref
-        self._hash_len = hash_len
-        self._index: IndexInfo | None = None
-        self._latest = -1
-        self._data = _read_index_bytes(ref.git_dir)
-        self._thread: threading.Thread | None = None
-        if self._data is not None and len(self._data) >= OVERLAP_MIN_INDEX_BYTES:
-            self._thread = threading.Thread(target=self._work, daemon=True)
-            self._thread.start()
-
-    def _work(self) -> None:
-        data = self._data
-        if data is None:
-            self._index = IndexInfo((), 0)
-            return
-        try:
-            self._index = parse_index(data, self._hash_len)
-        except IndexFormatError:
-            return
-        self._latest = _latest_ns(self._ref.path, self._index.paths)
-
-    def result(self, timeout: float) -> tuple[IndexInfo, int]:
-        if self._thread is None:
-            self._work()
-        else:
-            self._thread.join()
-        if self._index is None:
-            self._index = _index_from_ls_files(self._ref, timeout)
-            self._latest = _latest_ns(self._ref.path, self._index.paths)
-        return self._index, self._latest
+def _tracked(ref: RepoRef, hash_len: int) -> tuple[IndexInfo | None, int]:
+    """The parsed index and the latest mtime (ns) of its paths; ``None`` when the index
+    needs ``git ls-files`` to be read (split or sparse index, unknown format)."""
+    data = _read_index_bytes(ref.git_dir)
+    if data is None:
+        return IndexInfo((), 0), -1
+    try:
+        index = parse_index(data, hash_len)
+    except IndexFormatError:
+        return None, -1
+    return index, _latest_ns(ref.path, index.paths)
 
 
 # ---------------------------------------------------------------------------------------
@@ -783,11 +752,16 @@ def _env(ref: RepoRef) -> dict[bytes, bytes]:
 
 
 def _git_checked(ref: RepoRef, *args: str, timeout: float) -> bytes:
-    """Run git in the repo; a repo that git no longer recognises although its git dir is
-    there is reported as corrupt (garbage ``HEAD``, missing ``objects``...).
+    """Run git in the repo and return its stdout (see :func:`_checked_output`)."""
+    return _checked_output(ref, start_git(*args, cwd=ref.path, timeout=timeout, env=_env(ref)))
+
+
+def _checked_output(ref: RepoRef, running: Running) -> bytes:
+    """Wait for git; a repo that git no longer recognises although its git dir is there is
+    reported as corrupt (garbage ``HEAD``, missing ``objects``...).
     """
     try:
-        return git(*args, cwd=ref.path, timeout=timeout, env=_env(ref)).stdout
+        return running.result().stdout
     except GitNotARepoError as exc:
         if ref.git_dir and os.path.isdir(ref.git_dir):
             raise GitCorruptError(
@@ -817,14 +791,23 @@ def read_status(
     """
     if metadata_only:
         return _read_metadata(ref, timeout)
-    config = read_config(ref.git_dir)
-    scan = _TrackedScan(ref, _hash_len(config))
-    out = _git_checked(ref, *STATUS_ARGS, timeout=timeout)
+    running = start_git(*STATUS_ARGS, cwd=ref.path, timeout=timeout, env=_env(ref))
+    try:
+        # File work while git runs: the two proceed on different cores.
+        config = read_config(ref.git_dir)
+        index, tracked_ns = _tracked(ref, _hash_len(config))
+        operation = detect_operation(ref.git_dir)
+    except BaseException:
+        running.abort()
+        raise
+    out = _checked_output(ref, running)
     try:
         parsed = parse_porcelain_v2(out)
     except StatusParseError as exc:
         raise GitError(["git", *STATUS_ARGS], 0, out, b"", message=str(exc)) from exc
-    index, tracked_ns = scan.result(timeout)
+    if index is None:
+        index = _index_from_ls_files(ref, timeout)
+        tracked_ns = _latest_ns(ref.path, index.paths)
     latest = max(tracked_ns, _latest_ns(ref.path, parsed.untracked))
     return RepoStatus(
         branch=parsed.branch,
@@ -840,7 +823,7 @@ def read_status(
         untracked=count_untracked(parsed.untracked, index.paths),
         conflicted=parsed.conflicted,
         stashes=parsed.stashes,
-        operation=detect_operation(ref.git_dir),
+        operation=operation,
         submodules=index.gitlinks,
         remote_url=_remote_url(config, parsed.branch, parsed.upstream),
         mtime=latest / 1e9 if latest >= 0 else None,
