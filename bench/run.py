@@ -535,63 +535,18 @@ def memory_section(
     }
 
 
-def reference_walk(root: Path) -> float:
-    """Seconds for this process to list every folder under *root* with ``os.scandir``."""
-    t0 = time.perf_counter()
-    stack = [str(root)]
-    while stack:
-        d = stack.pop()
-        try:
-            with os.scandir(d) as it:
-                for e in it:
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-        except OSError:
-            pass
-    return time.perf_counter() - t0
-
-
-_DISCOVERY_PROBE = """
-import sys, time
-t0 = time.time()
-from gitoverit.discovery import find_repos
-t1 = time.time()
-n = sum(1 for _ in find_repos([sys.argv[1]]))
-t2 = time.time()
-print(t0, t1, t2, n)
-"""
-
-
-def discovery_probe(root: Path, env: dict[str, str]) -> tuple[float, float, int] | str:
-    """Run gitoverit's discovery alone in a fresh process.
-
-    Returns (seconds from spawn to the end of discovery, seconds of the walk itself, repos
-    found), or an error message.
-    """
-    start = time.time()
-    proc = subprocess.run(
-        [sys.executable, "-c", _DISCOVERY_PROBE, str(root)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    try:
-        _t0, t1, t2, n = proc.stdout.split()
-        return float(t2) - start, float(t2) - float(t1), int(n)
-    except ValueError:
-        return f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"
-
-
 def ndjson_section(
     corpus: corpus_mod.Corpus, runs: int, env: dict[str, str], log: Callable[[str], None]
 ) -> dict[str, Any]:
+    """Time the NDJSON stream: when the first repo line arrives, and whether it comes
+    before the ``{"type": "discovery"}`` line that gitoverit writes when its walk ends."""
     argv = [str(gitoverit_bin()), "-o", "ndjson", "--no-progress", str(corpus.repos_dir)]
     log(f"ndjson: {runs} runs")
     firsts: list[float] = []
+    discoveries: list[float] = []
+    before: list[int] = []
     totals: list[float] = []
     lines: list[int] = []
-    types: set[str] = set()
     error: str | None = None
     for _ in range(runs):
         with tempfile.TemporaryFile() as err:
@@ -601,75 +556,62 @@ def ndjson_section(
             )
             assert proc.stdout is not None
             first: float | None = None
+            discovery: float | None = None
+            repo_lines_before = 0
             count = 0
             for raw in proc.stdout:
-                if first is None:
-                    first = time.perf_counter() - t0
+                now = time.perf_counter() - t0
                 count += 1
                 try:
-                    rec = json.loads(raw)
-                    if isinstance(rec, dict) and isinstance(rec.get("type"), str):
-                        types.add(rec["type"])
-                except ValueError:
-                    pass
+                    kind = json.loads(raw).get("type")
+                except (ValueError, AttributeError):
+                    kind = None
+                if kind == "repo":
+                    if first is None:
+                        first = now
+                    if discovery is None:
+                        repo_lines_before += 1
+                elif kind == "discovery" and discovery is None:
+                    discovery = now
             rc = proc.wait()
             total = time.perf_counter() - t0
-            if rc not in (0, 1) or first is None or not types:
+            if rc not in (0, 1) or first is None or discovery is None:
                 err.seek(0)
                 tail = err.read()[-600:].decode(errors="replace").strip()
-                error = f"exit {rc}: {tail or '(no stderr)'}"
+                error = f"exit {rc}: {tail or '(no stderr, or no discovery line)'}"
                 break
         firsts.append(first)
+        discoveries.append(discovery)
+        before.append(repo_lines_before)
         totals.append(total)
         lines.append(count)
-    walks = [reference_walk(corpus.repos_dir) for _ in range(3)]
-    probes = [discovery_probe(corpus.repos_dir, env) for _ in range(3)]
-    probe_ok = [p for p in probes if not isinstance(p, str)]
-    probe_err = next((p for p in probes if isinstance(p, str)), None)
     print(f"\nNDJSON streaming ({runs} runs)")
     if error:
         print(f"  gitoverit -o ndjson: failed: {error.splitlines()[-1]}")
         return {"ok": False, "error": error}
-    f_med, t_med = statistics.median(firsts), statistics.median(totals)
-    print(
-        f"  first line after        {f_med * 1000:8.1f} ms (median; min {min(firsts) * 1000:.1f})"
+    f_med, d_med, t_med = (
+        statistics.median(firsts),
+        statistics.median(discoveries),
+        statistics.median(totals),
     )
+    print(
+        f"  first repo line after   {f_med * 1000:8.1f} ms (median; min {min(firsts) * 1000:.1f})"
+    )
+    print(f"  discovery line after    {d_med * 1000:8.1f} ms (median)")
     print(
         f"  exit after              {t_med * 1000:8.1f} ms (median; min {min(totals) * 1000:.1f})"
     )
-    print(f"  lines per run           {statistics.median(lines):8.0f}")
-    print(f"  first line at           {f_med / t_med * 100:8.1f} % of the run")
-    print(
-        f"  reference: a bare os.scandir walk of the whole tree by this script takes "
-        f"{statistics.median(walks) * 1000:.1f} ms"
-    )
-    disc_end: float | None = None
-    if probe_ok:
-        disc_end = statistics.median(p[0] for p in probe_ok)
-        walk = statistics.median(p[1] for p in probe_ok)
-        print(
-            f"  gitoverit.discovery alone, in a fresh process: the walk takes "
-            f"{walk * 1000:.1f} ms and ends {disc_end * 1000:.1f} ms after spawn "
-            f"({probe_ok[0][2]} repos; median of {len(probe_ok)})"
-        )
-        before = f_med < disc_end
-        print(
-            f"  first line earlier than a discovery-only process ends{'':<5}"
-            f"{'yes' if before else 'NO'}"
-        )
-    else:
-        print(f"  gitoverit.discovery probe failed: {probe_err}")
+    print(f"  repo lines before the discovery line: {before} (per run)")
+    ok = all(n > 0 for n in before)
+    print(f"  first line printed before discovery finished in every run: {'yes' if ok else 'NO'}")
     return {
         "ok": True,
         "first_line_s": [round(x, 4) for x in firsts],
+        "discovery_line_s": [round(x, 4) for x in discoveries],
+        "repo_lines_before_discovery": before,
         "total_s": [round(x, 4) for x in totals],
         "lines": lines,
-        "event_types": sorted(types),
-        "reference_walk_s": [round(x, 4) for x in walks],
-        "discovery_probe": [
-            p if isinstance(p, str) else [round(p[0], 4), round(p[1], 4), p[2]] for p in probes
-        ],
-        "first_line_before_discovery_end": None if disc_end is None else f_med < disc_end,
+        "first_before_discovery": ok,
     }
 
 

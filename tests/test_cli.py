@@ -255,3 +255,26 @@ def test_readme_documents_every_json_field() -> None:
     section = text.split("### JSON fields", 1)[1].split("\n### ", 1)[0]
     documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.M)
     assert sorted(documented) == sorted({"type", *RECORD_FIELDS})
+
+
+def test_ndjson_streams_results_before_discovery_finishes(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    # Discovery visits folders in name order: the first repo is found at once, then the
+    # walk spends a while in thousands of empty folders before it is done.
+    repos.repo("a-first")
+    slow = repos.root / "z-many-folders"
+    for i in range(3000):
+        (slow / f"d{i:04}").mkdir(parents=True)
+    repos.repo("z-many-folders/last")
+    code, out, _ = run_cli(capsys, "-o", "ndjson", "--no-progress", "-j", "1", str(repos.root))
+    kinds = [
+        (rec["type"], os.path.basename(rec.get("path", "")))
+        for rec in map(json.loads, out.splitlines())
+    ]
+    assert code == 0
+    assert kinds[0] == ("repo", "a-first"), kinds
+    assert kinds.index(("discovery", "")) < kinds.index(("repo", "last"))
+    assert kinds[-1][0] == "summary"
+    discovery = json.loads(out.splitlines()[kinds.index(("discovery", ""))])
+    assert discovery["repos"] == 2

@@ -371,7 +371,14 @@ def run_pipeline(
     import threading
 
     from gitoverit.actions import action_task, default_net_jobs, sync_task
-    from gitoverit.model import Reason, RepoDone, RepoError, RepoRecord, ScanWarning
+    from gitoverit.model import (
+        DiscoveryDone,
+        Reason,
+        RepoDone,
+        RepoError,
+        RepoRecord,
+        ScanWarning,
+    )
     from gitoverit.output.escape import safe_text
     from gitoverit.parallel._core import _fd_budget
     from gitoverit.query import ExprError, record_env, truthy
@@ -457,6 +464,8 @@ def run_pipeline(
                         )
                     if isinstance(event, RepoDone):
                         accept(event.record)
+                    elif isinstance(event, DiscoveryDone) and ndjson is not None:
+                        ndjson.discovery(event.count)
         except KeyboardInterrupt:
             interrupted = True
             for ref in scan.unfinished():

@@ -194,7 +194,12 @@ class Scan:
 
     def _refs(self) -> Iterator[RepoRef]:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return
+                continue
             if item is _DONE:
                 if self._discovery_error is not None:
                     raise self._discovery_error

@@ -55,6 +55,10 @@ def _status_cell(r: RepoRecord, level: int, now: float) -> Cell:
 
 def _url_cell(r: RepoRecord, level: int, now: float) -> Cell:
     url = simplify_url(r.status.remote_url if r.status else None)
+    if url.startswith("/") and level >= 1:
+        # A local path: its last part says more than its first.
+        tail = os.path.basename(url.rstrip("/")) or url
+        return (safe_text(f"…/{tail}" if level == 1 else tail), "dim")
     if level >= 1 and "/" in url:
         head = url.split("/", 1)[0]
         url = f"{head}/…"

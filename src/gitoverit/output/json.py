@@ -54,6 +54,10 @@ class NdjsonWriter:
     def repo(self, record: RepoRecord) -> None:
         self.write({"type": "repo", **record_dict(record)})
 
+    def discovery(self, repos: int) -> None:
+        """Discovery finished: *repos* repositories will be reported in all."""
+        self.write({"type": "discovery", "repos": repos, "format_version": FORMAT_VERSION})
+
     def summary(self, **counts: Any) -> None:
         self.write({"type": "summary", **counts, "format_version": FORMAT_VERSION})
 

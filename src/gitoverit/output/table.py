@@ -59,6 +59,41 @@ def age(mtime: float | None, now: float | None = None) -> str:
     return f"{int(secs // (86400 * 365))}y"
 
 
+#: Spaces between two columns.
+GAP = 1
+
+#: A free-text column is not cut below this many cells while another column can give way.
+MIN_CUT = 8
+
+
+def fit_widths(
+    natural: Sequence[int], cuttable: Sequence[bool], avail: int, *, gap: int = GAP
+) -> list[int]:
+    """Column widths that fit *avail* cells, given each column's *natural* width.
+
+    Nothing changes when the natural widths fit. Otherwise the widest free-text
+    (*cuttable*) columns give way first, down to :data:`MIN_CUT` cells each; only when that
+    is not enough does every column, widest first, give way down to one cell. Rich's own
+    last resort cuts every column evenly, which would garble short fixed-format cells such
+    as counts and ages while a long path still had room to spare.
+    """
+    widths = list(natural)
+    excess = sum(widths) + gap * max(0, len(widths) - 1) - avail
+    for pool, floor in ((cuttable, MIN_CUT), ([True] * len(widths), 1)):
+        while excess > 0:
+            # Always take a cell from the widest column that may still give way, so the
+            # cut is shared and the shortest cells are kept whole longest.
+            candidates = [
+                i for i, w in enumerate(widths) if pool[i] and w > min(floor, natural[i])
+            ]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
+    return widths
+
+
 def render_table(
     records: Sequence[RepoRecord],
     out: IO[str],
@@ -113,7 +148,7 @@ def render_table(
         return max(widest, cell_len(COLUMNS[col].header))
 
     def total() -> int:
-        return sum(natural(c.name) for c in cols) + 2 * (len(cols) - 1)
+        return sum(natural(c.name) for c in cols) + GAP * (len(cols) - 1)
 
     for name, level in SHRINK_ORDER:
         if total() <= avail:
@@ -121,22 +156,25 @@ def render_table(
         if name in levels and level < COLUMNS[name].levels and levels[name] < level:
             levels[name] = level
 
+    widths = fit_widths(
+        [natural(c.name) for c in cols], [c.cuttable for c in cols], avail, gap=GAP
+    )
     table = Table(
         box=None,
         show_header=True,
         header_style="bold",
+        padding=(0, GAP),
         pad_edge=False,
         expand=False,
         collapse_padding=True,
     )
-    for c in cols:
+    for c, w in zip(cols, widths, strict=True):
         table.add_column(
             c.header,
             justify=c.justify,  # type: ignore[arg-type]
             no_wrap=True,
             overflow="ellipsis",
-            min_width=None if c.cuttable else natural(c.name),
-            ratio=None,
+            width=w,
         )
     columns_cells = [cells(c.name, levels[c.name]) for c in cols]
     for i, r in enumerate(records):

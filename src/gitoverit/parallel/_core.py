@@ -346,18 +346,56 @@ def _wait_time(pending: Iterable[_Task[T]], timeout: float | None, scoped: bool)
     return max(0.0, wait_for)
 
 
-def _finished(finished: queue.SimpleQueue[Future[Any]], timeout: float | None) -> list[Future[Any]]:
-    """Block until a future finishes or *timeout* passes; return all finished so far."""
+_ITEM, _DONE, _END, _ERROR = range(4)
+_Message = tuple[int, Any]
+
+
+def _messages(inbox: queue.SimpleQueue[_Message], timeout: float | None) -> list[_Message]:
+    """Block until a message arrives or *timeout* passes; return every message so far."""
     try:
-        first = finished.get(timeout=timeout)
+        first = inbox.get(timeout=timeout)
     except queue.Empty:
         return []
-    done = [first]
+    got = [first]
     while True:
         try:
-            done.append(finished.get_nowait())
+            got.append(inbox.get_nowait())
         except queue.Empty:
-            return done
+            return got
+
+
+class _Feeder:
+    """Pulls *items* on its own thread, so a slow producer never holds back outcomes.
+
+    Each item needs a credit; the scheduler returns one per outcome it yields, which keeps
+    at most *credits* items between the producer and the consumer.
+    """
+
+    def __init__(self, items: Iterable[Any], credits: int, inbox: queue.SimpleQueue[_Message]):
+        self._items = items
+        self._credits = threading.Semaphore(credits)
+        self._inbox = inbox
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="gitoverit-feeder", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                self._inbox.put((_ITEM, item))
+                self._credits.acquire()
+                if self._closed:
+                    return
+            self._inbox.put((_END, None))
+        except BaseException as exc:
+            self._inbox.put((_ERROR, exc))
+
+    def release(self) -> None:
+        self._credits.release()
+
+    def close(self) -> None:
+        self._closed = True
+        self._credits.release()
 
 
 def _run_executor(
@@ -384,40 +422,45 @@ def _run_executor(
     # With a timeout on an executor we cannot observe, the clock starts at submission, so
     # only submit what can start at once.
     window = 2 * workers if (scoped or timeout is None) else workers
-    it = iter(items)
     pending: dict[Future[Any], _Task[T]] = {}
     emitter: _Emitter[T, R] = _Emitter(ordered)
     stop = _Stop()
-    # Futures report here as they finish: one callback each, instead of concurrent.futures
-    # .wait(), which installs and removes a waiter on every pending future per call.
-    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+    # New items and finished futures arrive here: one callback per future, instead of
+    # concurrent.futures.wait(), which installs and removes a waiter on every pending
+    # future per call.
+    inbox: queue.SimpleQueue[_Message] = queue.SimpleQueue()
+    feeder = _Feeder(items, window - 1, inbox)
     index = 0
     exhausted = False
     expired_any = False
 
+    def done(fut: Future[Any]) -> None:
+        inbox.put((_DONE, fut))
+
     try:
-        while True:
-            while not exhausted and not stop.stopped and len(pending) + emitter.held < window:
-                try:
-                    item = next(it)
-                except StopIteration:
-                    exhausted = True
-                    break
-                task = _Task(index, item, submitted=time.monotonic())
-                index += 1
-                if scoped:
-                    fut = executor.submit(_invoke_in_scope, func, task, stop, fail_fast)
-                else:
-                    fut = executor.submit(_invoke_plain, func, item)
-                pending[fut] = task
-                fut.add_done_callback(finished.put)
-            if not pending:
-                break
+        while not (exhausted and not pending):
             ready: list[tuple[int, Outcome[T, R]]] = []
-            for fut in _finished(finished, _wait_time(pending.values(), timeout, scoped)):
-                done_task = pending.pop(fut, None)
-                if done_task is not None:  # None: already reported as expired or skipped
-                    ready.append((done_task.index, _outcome_of(fut, done_task)))
+            for kind, payload in _messages(inbox, _wait_time(pending.values(), timeout, scoped)):
+                if kind == _ITEM:
+                    if stop.stopped:
+                        ready.append((index, Outcome(payload, error=TaskSkipped())))
+                    else:
+                        task = _Task(index, payload, submitted=time.monotonic())
+                        if scoped:
+                            fut = executor.submit(_invoke_in_scope, func, task, stop, fail_fast)
+                        else:
+                            fut = executor.submit(_invoke_plain, func, payload)
+                        pending[fut] = task
+                        fut.add_done_callback(done)
+                    index += 1
+                elif kind == _DONE:
+                    done_task = pending.pop(payload, None)
+                    if done_task is not None:  # None: already reported as expired or skipped
+                        ready.append((done_task.index, _outcome_of(payload, done_task)))
+                elif kind == _END:
+                    exhausted = True
+                else:
+                    raise payload
             if timeout is not None:
                 now = time.monotonic()
                 for fut, task in list(pending.items()):
@@ -441,15 +484,14 @@ def _run_executor(
                         del pending[fut]
                         ready.append((task.index, Outcome(task.item, error=TaskSkipped())))
             for idx, outcome in ready:
-                yield from emitter.add(idx, outcome)
-        if stop.stopped:
-            for item in it:
-                yield from emitter.add(index, Outcome(item, error=TaskSkipped()))
-                index += 1
+                for out in emitter.add(idx, outcome):
+                    feeder.release()
+                    yield out
     except BaseException:
         # KeyboardInterrupt, GeneratorExit (the consumer closed the iterator) or an error
         # raised by *items*: start nothing new, cancel what runs, wait a bounded time.
         stop.set()
+        feeder.close()
         try:
             for fut, task in pending.items():
                 if not fut.cancel():
