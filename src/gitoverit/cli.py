@@ -216,7 +216,6 @@ def resolve(
     """
     from gitoverit.config import ConfigError, apply_flags, load_settings
     from gitoverit.output.columns import ColumnSpecError, parse_columns
-    from gitoverit.query import ExprError, compile_expr
 
     try:
         settings, sources = load_settings()
@@ -243,6 +242,8 @@ def resolve(
         if text is None:
             exprs.append(None)
             continue
+        from gitoverit.query import ExprError, compile_expr
+
         try:
             exprs.append(compile_expr(text))
         except ExprError as exc:
@@ -381,7 +382,6 @@ def run_pipeline(
     )
     from gitoverit.output.escape import safe_text
     from gitoverit.parallel._core import _fd_budget
-    from gitoverit.query import ExprError, record_env, truthy
     from gitoverit.scan import Scan
 
     live = not plan.no_progress and sys.stderr.isatty()
@@ -429,6 +429,8 @@ def run_pipeline(
             return False
         if plan.where is None:
             return True
+        from gitoverit.query import ExprError, record_env, truthy
+
         try:
             return truthy(plan.where.evaluate(record_env(rec)))
         except ExprError as exc:

@@ -83,9 +83,7 @@ def fit_widths(
         while excess > 0:
             # Always take a cell from the widest column that may still give way, so the
             # cut is shared and the shortest cells are kept whole longest.
-            candidates = [
-                i for i, w in enumerate(widths) if pool[i] and w > min(floor, natural[i])
-            ]
+            candidates = [i for i, w in enumerate(widths) if pool[i] and w > min(floor, natural[i])]
             if not candidates:
                 break
             widest = max(candidates, key=lambda i: widths[i])
@@ -156,9 +154,7 @@ def render_table(
         if name in levels and level < COLUMNS[name].levels and levels[name] < level:
             levels[name] = level
 
-    widths = fit_widths(
-        [natural(c.name) for c in cols], [c.cuttable for c in cols], avail, gap=GAP
-    )
+    widths = fit_widths([natural(c.name) for c in cols], [c.cuttable for c in cols], avail, gap=GAP)
     table = Table(
         box=None,
         show_header=True,
