@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -258,23 +260,27 @@ def test_readme_documents_every_json_field() -> None:
 
 
 def test_ndjson_streams_results_before_discovery_finishes(
-    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Discovery visits folders in name order: the first repo is found at once, then the
-    # walk spends a while in thousands of empty folders before it is done.
+    import gitoverit.discovery
+
     repos.repo("a-first")
-    slow = repos.root / "z-many-folders"
-    for i in range(3000):
-        (slow / f"d{i:04}").mkdir(parents=True)
-    repos.repo("z-many-folders/last")
+    repos.repo("z-last")
+    real_find = gitoverit.discovery.find_repos
+
+    def slow_walk(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        # A walk that stalls after its first repo, as on a slow or huge filesystem.
+        for n, ref in enumerate(real_find(*args, **kwargs)):
+            if n:
+                time.sleep(1.0)
+            yield ref
+
+    monkeypatch.setattr(gitoverit.discovery, "find_repos", slow_walk)
     code, out, _ = run_cli(capsys, "-o", "ndjson", "--no-progress", "-j", "1", str(repos.root))
-    kinds = [
-        (rec["type"], os.path.basename(rec.get("path", "")))
-        for rec in map(json.loads, out.splitlines())
-    ]
+    lines = [json.loads(line) for line in out.splitlines()]
+    kinds = [(rec["type"], os.path.basename(rec.get("path", ""))) for rec in lines]
     assert code == 0
     assert kinds[0] == ("repo", "a-first"), kinds
-    assert kinds.index(("discovery", "")) < kinds.index(("repo", "last"))
+    assert kinds.index(("discovery", "")) < kinds.index(("repo", "z-last"))
     assert kinds[-1][0] == "summary"
-    discovery = json.loads(out.splitlines()[kinds.index(("discovery", ""))])
-    assert discovery["repos"] == 2
+    assert lines[kinds.index(("discovery", ""))]["repos"] == 2

@@ -802,3 +802,21 @@ def test_desc_shows_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch
     shown = fake.getvalue()
     assert "Scanning" in shown
     assert "errors" in shown
+
+
+def test_a_stalled_producer_does_not_hold_back_finished_outcomes() -> None:
+    stalled = threading.Event()
+    release = threading.Event()
+
+    def items() -> Iterator[int]:
+        yield 1
+        stalled.set()
+        release.wait(10)  # a producer that takes long to find the next item
+        yield 2
+
+    outcomes = run_parallel(lambda x: x * 10, items(), max_workers=2)
+    first = next(outcomes)
+    assert stalled.is_set() and not release.is_set()
+    assert first.result == 10
+    release.set()
+    assert [o.result for o in outcomes] == [20]

@@ -20,12 +20,15 @@ from typing import Any
 
 import click
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from conftest import Repo, RepoFactory, sh
 from gitoverit.branch_view import command as gitob_command
 from gitoverit.cli import freeze_command, main, scan_command, sync_command
 from gitoverit.output.columns import COLUMNS
+from gitoverit.output.table import GAP, MIN_CUT, fit_widths
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 LEGEND_START = "m modified"
@@ -274,8 +277,10 @@ def test_bad_expression_exits_2_with_caret_before_scanning(
     assert "repos," not in err, "no scan summary: nothing was scanned"
 
 
-def test_unknown_name_caret_points_at_the_name(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(capsys, "-w", "ahead > 0 and brnch == 'x'", ".")
+def test_unknown_name_caret_points_at_the_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run_cli(capsys, "-w", "ahead > 0 and brnch == 'x'", str(tmp_path))
     assert code == 2
     lines = err.splitlines()
     expr_line = next(i for i, line in enumerate(lines) if "ahead > 0 and brnch" in line)
@@ -302,7 +307,9 @@ def test_unbounded_allocation_fails_fast_and_says_so(
 ) -> None:
     repos.repo("r")
     start = time.monotonic()
-    code, out, err = run_cli(capsys, "--no-progress", "-o", "json", "-w", "'a' * 10**10", ".")
+    code, out, err = run_cli(
+        capsys, "--no-progress", "-o", "json", "-w", "'a' * 10**10", str(repos.root)
+    )
     assert time.monotonic() - start < 10
     assert code == 0 and json.loads(out) == []
     assert "too large" in err
@@ -479,6 +486,26 @@ def test_table_narrows_status_then_url_then_date_before_cutting_paths(
     assert not states[-1]["path_whole"], "at 40 columns the long path is cut"
     cut = render_at(capsys, monkeypatch, 60)[1]
     assert "…" in cut.split()[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 80), st.booleans()), min_size=1, max_size=7),
+    st.integers(1, 300),
+)
+def test_fit_widths_cuts_free_text_first(cols: list[tuple[int, bool]], avail: int) -> None:
+    natural = [n for n, _ in cols]
+    cuttable = [c for _, c in cols]
+    widths = fit_widths(natural, cuttable, avail)
+    gaps = GAP * (len(cols) - 1)
+    assert all(1 <= w <= n for w, n in zip(widths, natural, strict=True))
+    if sum(natural) + gaps <= avail:
+        assert widths == natural
+    elif len(cols) + gaps <= avail:
+        assert sum(widths) + gaps == avail, "fits exactly, wasting no width"
+    fixed_cut = any(w < n for w, n, c in zip(widths, natural, cuttable, strict=True) if not c)
+    if fixed_cut:
+        assert all(w <= MIN_CUT for w, c in zip(widths, cuttable, strict=True) if c)
 
 
 def test_remote_urls_are_simplified(

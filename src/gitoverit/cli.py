@@ -514,23 +514,31 @@ def finish_output(records: list[Any], plan: OutputPlan) -> None:
 
     records = sort_records(records, plan.sort_key, plan.reverse)
     if plan.print_expr is not None:
+        from gitoverit.output.escape import safe_text
         from gitoverit.query import ExprError, record_env
 
-        end = "\0" if plan.null_sep else "\n"
+        warned = False
+        raw = getattr(sys.stdout, "buffer", None) if plan.null_sep else None
         for rec in records:
             try:
                 value = plan.print_expr.evaluate(record_env(rec))
-            except ExprError:
+            except ExprError as exc:
+                if not warned:
+                    warned = True
+                    click.echo(f"warning: --print: {exc} (such repos are left out)", err=True)
                 continue
             if value is None:
                 continue
             text = _print_value(value)
-            if not plan.null_sep:
-                from gitoverit.output.escape import safe_text
-
-                text = safe_text(text)
-            sys.stdout.write(text + end)
-        sys.stdout.flush()
+            if raw is not None:
+                # Byte-exact for xargs -0: a path goes out as the bytes the filesystem
+                # gave, whatever the encoding of stdout.
+                raw.write(os.fsencode(text) + b"\0")
+            elif plan.null_sep:
+                sys.stdout.write(text + "\0")
+            else:
+                sys.stdout.write(safe_text(text) + "\n")
+        (raw or sys.stdout).flush()
     elif plan.fmt == "json":
         from gitoverit.output.json import write_json
 
@@ -755,16 +763,53 @@ def _invoke(command: click.Command, args: list[str], prog_name: str) -> int:
     return int(rv or 0)
 
 
+def _prog_name() -> str:
+    """``gito`` or ``gitoverit``: the name this process was started as."""
+    name = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return name if name in ("gito", "gitoverit") else "gitoverit"
+
+
+def _complete(prog: str, var: str, instruction: str) -> int:
+    """Answer a shell-completion request (click's protocol), routing to the subcommand
+    named in the words being completed, and offering subcommand names in first place."""
+    from click.shell_completion import CompletionItem, get_completion_class
+
+    shell, _, action = instruction.partition("_")
+    cls = get_completion_class(shell)
+    if cls is None:
+        return EXIT_USAGE
+    comp = cls(scan_command, {}, prog, var)
+    if action == "source":
+        click.echo(comp.source())
+        return EXIT_OK
+    args, incomplete = comp.get_completion_args()
+    if args and args[0] in SUBCOMMANDS:
+        comp = cls(SUBCOMMANDS[args[0]], {}, f"{prog} {args[0]}", var)
+        items = comp.get_completions(args[1:], incomplete)
+    else:
+        items = comp.get_completions(args, incomplete)
+        if not args and not incomplete.startswith("-"):
+            # After any "dir" item: bash's script resets its list on one.
+            items += [CompletionItem(n) for n in SUBCOMMANDS if n.startswith(incomplete)]
+    click.echo("\n".join(comp.format_completion(item) for item in items))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``gitoverit`` and ``gito``."""
     args = list(sys.argv[1:] if argv is None else argv)
+    prog = _prog_name()
+    complete_var = f"_{prog.upper()}_COMPLETE"
+    instruction = os.environ.get(complete_var)
+    if instruction:
+        return _complete(prog, complete_var, instruction)
     if args in (["--version"], ["-V"]):
         # Fast path: no framework import for the most common liveness check.
         print(f"gitoverit {__version__}")
         return EXIT_OK
     if args and args[0] in SUBCOMMANDS:
-        return _invoke(SUBCOMMANDS[args[0]], args[1:], f"gitoverit {args[0]}")
-    return _invoke(scan_command, args, "gitoverit")
+        return _invoke(SUBCOMMANDS[args[0]], args[1:], f"{prog} {args[0]}")
+    return _invoke(scan_command, args, prog)
 
 
 def branches_main(argv: Sequence[str] | None = None) -> int:
