@@ -284,3 +284,18 @@ def test_ndjson_streams_results_before_discovery_finishes(
     assert kinds.index(("discovery", "")) < kinds.index(("repo", "z-last"))
     assert kinds[-1][0] == "summary"
     assert lines[kinds.index(("discovery", ""))]["repos"] == 2
+
+
+def test_narrow_table_keeps_error_reason_and_the_end_of_paths(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = repos.repo("a-rather-long-group-name/and-a-subfolder/the-corrupt-one")
+    (deep.path / ".git" / "index").write_bytes(b"DIRC garbage")
+    repos.repo("ok")
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.chdir(repos.root)
+    code, out, _ = run_cli(capsys, "--no-progress", "-s", "name")
+    assert code == 1
+    row = next(line for line in out.splitlines() if "corrupt" in line)
+    assert "✗ corrupt" in row
+    assert row.split()[0].startswith("…") and row.split()[0].endswith("-one")

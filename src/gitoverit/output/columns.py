@@ -40,8 +40,8 @@ def _status_cell(r: RepoRecord, level: int, now: float) -> Cell:
     if r.error is None and r.status is not None and not segs:
         return ("✓", "green")
     if r.error is not None:
-        text, style = segs[0]
-        return (text if level < 2 else "✗", style)
+        # The reason is short and says what is wrong: it is never dropped.
+        return segs[0]
     if level >= 1:
         # Drop stashes and the operation's name; keep counts that need action.
         segs = [(t if not t.startswith("!") else "!", s) for t, s in segs if not t.endswith("s")]

@@ -66,6 +66,23 @@ GAP = 1
 MIN_CUT = 8
 
 
+#: Path columns lose their start, not their end: the repo's own name is what tells rows
+#: apart, and it comes last.
+_CUT_LEFT = frozenset({"repo", "path", "dir"})
+
+
+def _cut_left(text: str, width: int) -> str:
+    """*text* shortened to *width* cells by dropping characters from the start."""
+    from rich.cells import cell_len
+
+    if width <= 1:
+        return "…"[:width]
+    keep = text
+    while keep and cell_len(keep) > width - 1:
+        keep = keep[1:]
+    return "…" + keep
+
+
 def fit_widths(
     natural: Sequence[int], cuttable: Sequence[bool], avail: int, *, gap: int = GAP
 ) -> list[int]:
@@ -154,6 +171,10 @@ def render_table(
         if name in levels and level < COLUMNS[name].levels and levels[name] < level:
             levels[name] = level
 
+    if total() > avail and len(cols) > 1:
+        # A column with nothing in any row (no remotes, say) only spends its header's width.
+        filled = [c for c in cols if any(t for t, _ in cells(c.name, levels[c.name]))]
+        cols = filled or cols[:1]
     widths = fit_widths([natural(c.name) for c in cols], [c.cuttable for c in cols], avail, gap=GAP)
     table = Table(
         box=None,
@@ -175,8 +196,10 @@ def render_table(
     columns_cells = [cells(c.name, levels[c.name]) for c in cols]
     for i, r in enumerate(records):
         row = []
-        for c, col_cells in zip(cols, columns_cells, strict=True):
+        for c, w, col_cells in zip(cols, widths, columns_cells, strict=True):
             text, style = col_cells[i]
+            if c.name in _CUT_LEFT and cell_len(text) > w:
+                text = _cut_left(text, w)
             if c.name in ("repo", "name", "path") and r.dirty:
                 style = "bold"
             row.append(Text(text, style=style))
