@@ -21,6 +21,7 @@ from gitoverit.git._run import NETWORK_TIMEOUT
 from gitoverit.model import (
     Event,
     RepoDone,
+    RepoError,
     RepoProgress,
     RepoRecord,
     RepoRef,
@@ -125,50 +126,41 @@ def update_repo(
         with _limited(local_limit):
             status = read_status(ref)
         head_before = status.head
-        changed = False
         if actions.pull:
             blocker = ops.pull_blocker(status)
             if blocker is None:
                 with _limited(local_limit):
                     ops.merge_ff(ref, timeout=actions.timeout)
                     status = read_status(ref)
-                pulled = changed = True
+                pulled = True
             else:
                 blockers.append(f"pull: {blocker}" if actions.push else blocker)
         if actions.push:
             blocker = ops.push_blocker(status)
             if blocker is None and status.branch is not None:
                 ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
-                pushed = changed = True
+                pushed = True
                 with _limited(local_limit):
                     status = read_status(ref)
             elif blocker is not None:
                 blockers.append(f"push: {blocker}" if actions.pull else blocker)
     except Exception as exc:
-        return RepoRecord(
-            ref,
-            status=status,
-            error=error_from_exception(exc),
-            duration=time.monotonic() - start,
-            fetched=fetched,
-            pulled=pulled,
-            pushed=pushed,
-            head_before=head_before,
-            action=name,
-        )
-    if pulled or pushed:
-        outcome = "updated"
-    elif not (actions.pull or actions.push):
-        outcome = "ok"
-    elif any(b.split(": ", 1)[-1] not in _NOTHING_TO_DO for b in blockers):
-        outcome = "skipped"
+        error: RepoError | None = error_from_exception(exc)
+        outcome = None
     else:
-        outcome = "unchanged"
-    if changed and outcome != "updated":  # pragma: no cover - defensive
-        outcome = "updated"
+        error = None
+        if pulled or pushed:
+            outcome = "updated"
+        elif not (actions.pull or actions.push):
+            outcome = "ok"
+        elif any(b.split(": ", 1)[-1] not in _NOTHING_TO_DO for b in blockers):
+            outcome = "skipped"
+        else:
+            outcome = "unchanged"
     return RepoRecord(
         ref,
         status=status,
+        error=error,
         duration=time.monotonic() - start,
         fetched=fetched,
         pulled=pulled,
@@ -176,7 +168,7 @@ def update_repo(
         head_before=head_before,
         action=name,
         outcome=outcome,
-        note="; ".join(blockers) or None,
+        note="; ".join(blockers) or None if error is None else None,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from gitoverit import __version__
+from gitoverit.output.sorting import SORT_KEYS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -63,12 +64,6 @@ def threading_main() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _sort_keys() -> tuple[str, ...]:
-    from gitoverit.output.sorting import SORT_KEYS
-
-    return SORT_KEYS
-
-
 def _help_where(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -94,21 +89,7 @@ def _output_options(func: Any) -> Any:
             "-s",
             "--sort",
             "sort_key",
-            type=click.Choice(
-                [
-                    "dir",
-                    "path",
-                    "name",
-                    "status",
-                    "branch",
-                    "remote",
-                    "url",
-                    "mtime",
-                    "ahead",
-                    "behind",
-                    "none",
-                ]
-            ),
+            type=click.Choice(SORT_KEYS),
             help="Sort table and json rows [default: mtime, most recently changed last].",
         ),
         click.option("-r", "--reverse", is_flag=True, help="Reverse the sort order."),

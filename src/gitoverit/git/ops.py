@@ -42,8 +42,8 @@ def _clean_worktree(st: RepoStatus) -> str | None:
     return None
 
 
-def pull_blocker(st: RepoStatus) -> str | None:
-    """Why a fast-forward pull is not safe or not needed, or ``None`` when it is both."""
+def _branch_blocker(st: RepoStatus) -> str | None:
+    """What makes any automatic change to this branch unsafe: the rules pull and push share."""
     if st.detached or st.branch is None:
         return "detached HEAD"
     if st.head is None:
@@ -52,7 +52,12 @@ def pull_blocker(st: RepoStatus) -> str | None:
         return "no upstream"
     if st.upstream_gone:
         return "upstream gone"
-    if (reason := _clean_worktree(st)) is not None:
+    return _clean_worktree(st)
+
+
+def pull_blocker(st: RepoStatus) -> str | None:
+    """Why a fast-forward pull is not safe or not needed, or ``None`` when it is both."""
+    if (reason := _branch_blocker(st)) is not None:
         return reason
     if st.ahead:
         return "diverged" if st.behind else "ahead of upstream"
@@ -63,15 +68,7 @@ def pull_blocker(st: RepoStatus) -> str | None:
 
 def push_blocker(st: RepoStatus) -> str | None:
     """Why a push is not safe or not needed, or ``None`` when it is both."""
-    if st.detached or st.branch is None:
-        return "detached HEAD"
-    if st.head is None:
-        return "no commits"
-    if st.upstream is None:
-        return "no upstream"
-    if st.upstream_gone:
-        return "upstream gone"
-    if (reason := _clean_worktree(st)) is not None:
+    if (reason := _branch_blocker(st)) is not None:
         return reason
     if st.behind:
         return "diverged" if st.ahead else "behind upstream"
