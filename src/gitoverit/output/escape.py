@@ -8,7 +8,7 @@ gets through, and text is always handed to Rich as ``Text``, never as markup.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
@@ -66,10 +66,11 @@ def simplify_url(url: str | None) -> str:
         host = (parts.hostname or "").lower()
         path = parts.path
         if parts.scheme == "file" or not host:
-            return urlunsplit(("", "", parts.path, "", "")) or url
+            host, path = "", parts.path or url
     elif scp:
         host, path = scp.group(1).lower(), scp.group(2)
-    path = path.strip("/")
+    # A local remote keeps its leading "/": it is a path, not a "host:path".
+    path = path.rstrip("/") if not host else path.strip("/")
     if path.endswith(".git"):
         path = path[:-4]
     short = {"github.com": "", "gitlab.com": "gl:", "bitbucket.org": "bb:", "codeberg.org": "cb:"}

@@ -33,13 +33,13 @@ class ScanProgress:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("[red]{task.fields[errors]} errors[/red]"),
+            TextColumn("[red]{task.fields[errors_text]}[/red]"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[current]}", markup=False),
             console=self.console,
             transient=True,
         )
-        self._task = self._progress.add_task("Discovering", total=None, errors=0, current="")
+        self._task = self._progress.add_task("Discovering", total=None, errors_text="", current="")
         self.found = 0
         self.done = 0
         self.errors = 0
@@ -69,7 +69,9 @@ class ScanProgress:
             self._progress.update(
                 self._task,
                 completed=self.done,
-                errors=self.errors,
+                errors_text=(
+                    f"{self.errors} error{'s' if self.errors != 1 else ''}" if self.errors else ""
+                ),
                 current=safe_text(event.record.ref.display_path)[-60:],
             )
         elif isinstance(event, ScanWarning):
