@@ -166,7 +166,9 @@ def run_parallel(
 
     Outcomes arrive as tasks finish, or in input order with ``ordered=True``. *items* may be
     any iterable, including a generator that is still producing; it is consumed lazily, with
-    at most ``2 * max_workers`` items taken but not yet yielded, so memory stays flat.
+    at most ``2 * max_workers`` items taken but not yet yielded, so memory stays flat. For
+    the executor backends it is iterated on a helper thread, so a producer that stalls
+    (discovery walking a huge tree) never holds back outcomes that are ready.
 
     Backends: ``"thread"`` (default), ``"process"`` (*func* and items must pickle), ``"async"``,
     or any :class:`concurrent.futures.Executor` (a dask or Ray executor spreads work over a
