@@ -45,6 +45,24 @@ def _first_sigint(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+#: Set when Ctrl-C arrives while results are being written.
+_LATE_INTERRUPT: list[bool] = []
+
+
+def _late_sigint(signum: int, frame: object) -> None:
+    """Ctrl-C while results are written: finish writing them (the work is done), exit 130
+    afterwards; a second Ctrl-C exits at once."""
+    _LATE_INTERRUPT.append(True)
+    signal.signal(signal.SIGINT, _kill_children_and_exit)
+
+
+def _writing_results() -> None:
+    """Stop a first Ctrl-C from cutting the output short, so that JSON stays valid."""
+    _LATE_INTERRUPT.clear()
+    if threading_main() and signal.getsignal(signal.SIGINT) is _first_sigint:
+        signal.signal(signal.SIGINT, _late_sigint)
+
+
 @contextmanager
 def _interrupt_handling() -> Iterator[None]:
     """First Ctrl-C raises KeyboardInterrupt for a clean stop; a second one exits at once."""
@@ -453,6 +471,7 @@ def run_pipeline(
             interrupted = True
             for ref in scan.unfinished():
                 accept(scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted")))
+        _writing_results()
         finish_output(shown, plan)
         if ndjson is not None:
             ndjson.summary(repos=total, dirty=dirty, errors=errors, interrupted=interrupted)
@@ -473,7 +492,7 @@ def run_pipeline(
         elif errors and not plan.show_errors:
             summary += " (--errors for details)"
         click.echo(summary, err=True)
-    if interrupted:
+    if interrupted or _LATE_INTERRUPT:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if errors else EXIT_OK
 

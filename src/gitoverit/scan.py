@@ -11,6 +11,8 @@ repositories that were found but not finished, so callers can report them as
 from __future__ import annotations
 
 import collections
+import contextlib
+import os
 import queue
 import threading
 import time
@@ -142,6 +144,11 @@ class Scan:
         self.action = action
         self.task = task if task is not None else status_task(options)
         self.workers = workers or options.jobs
+        self._wake_w = -1
+        from gitoverit.git import batch
+
+        #: Plain full status scans run on the single-threaded engine where it exists.
+        self._engine = task is None and not options.metadata_only and batch.AVAILABLE
         self._given_refs = refs
         self._events: collections.deque[Event] = collections.deque()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=DISCOVERY_AHEAD)
@@ -182,6 +189,7 @@ class Scan:
                         continue
                 if self._stop.is_set():
                     return
+                self._wake()
         except BaseException as exc:  # surfaced to the consumer, never lost
             self._discovery_error = exc
         finally:
@@ -191,6 +199,14 @@ class Scan:
                     break
                 except queue.Full:
                     continue
+            self._wake()
+
+    def _wake(self) -> None:
+        # Tell a waiting status engine that the queue has something; a full pipe already
+        # holds a wake-up.
+        if self._wake_w >= 0:
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.write(self._wake_w, b"\0")
 
     def _refs(self) -> Iterator[RepoRef]:
         while True:
@@ -211,6 +227,9 @@ class Scan:
 
     def events(self) -> Iterator[Event]:
         """Yield events as they happen; exactly one ``RepoDone`` per discovered repo."""
+        if self._engine:
+            yield from self._engine_events()
+            return
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
@@ -235,6 +254,39 @@ class Scan:
             yield from self._drain()
         finally:
             self._stop.set()
+
+    def _engine_events(self) -> Iterator[Event]:
+        """A plain status scan on the single-threaded engine (:mod:`gitoverit.git.batch`)."""
+        from gitoverit.git.batch import run_statuses
+
+        wake_r, self._wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
+        thread.start()
+        o = self.options
+        records = run_statuses(
+            self._queue,
+            _DONE,
+            wake_r,
+            jobs=self.workers,
+            timeout=o.timeout,
+            fail_fast=o.fail_fast,
+        )
+        try:
+            for record in records:
+                yield from self._drain()
+                self._finished.add(record.ref.path)
+                yield RepoDone(record)
+            yield from self._drain()
+            if self._discovery_error is not None:
+                raise self._discovery_error
+        finally:
+            self._stop.set()
+            records.close()
+            w, self._wake_w = self._wake_w, -1
+            os.close(w)
+            os.close(wake_r)
 
     def _drain(self) -> Iterator[Event]:
         while self._events:

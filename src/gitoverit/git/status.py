@@ -757,22 +757,14 @@ def _git_checked(ref: RepoRef, *args: str, timeout: float) -> bytes:
 
 
 def _checked_output(ref: RepoRef, running: Running) -> bytes:
-    """Wait for git; a repo that git no longer recognises although its git dir is there is
-    reported as corrupt (garbage ``HEAD``, missing ``objects``...).
-    """
+    """Wait for git and return its stdout; see :func:`status_error` for failures."""
     try:
         return running.result().stdout
-    except GitNotARepoError as exc:
-        if ref.git_dir and os.path.isdir(ref.git_dir):
-            raise GitCorruptError(
-                exc.argv,
-                exc.returncode,
-                exc.stdout,
-                exc.stderr,
-                exc.duration,
-                message=f"repository is unreadable (corrupt git dir?): {exc}",
-            ) from exc
-        raise
+    except GitError as exc:
+        mapped = status_error(ref, exc)
+        if mapped is exc:
+            raise
+        raise mapped from exc
 
 
 def _hash_len(entries: Sequence[ConfigEntry]) -> int:
@@ -780,31 +772,31 @@ def _hash_len(entries: Sequence[ConfigEntry]) -> int:
     return 32 if fmt is not None and fmt.lower() == "sha256" else 20
 
 
-def read_status(
-    ref: RepoRef, *, metadata_only: bool = False, timeout: float = LOCAL_TIMEOUT
-) -> RepoStatus:
-    """Read *ref*'s state: one ``git status`` process plus file reads.
+@dataclass(frozen=True, slots=True)
+class LocalFacts:
+    """What a full status reads from files, while ``git status`` runs beside it."""
 
-    With *metadata_only*, the work tree is not inspected and the work-tree counts and
-    ``mtime`` are ``None``. Raises a :class:`~gitoverit.git._run.GitError` subclass when
-    the repository cannot be read (its ``reason`` says why).
-    """
-    if metadata_only:
-        return _read_metadata(ref, timeout)
-    running = start_git(*STATUS_ARGS, cwd=ref.path, timeout=timeout, env=_env(ref))
-    try:
-        # File work while git runs: the two proceed on different cores.
-        config = read_config(ref.git_dir)
-        index, tracked_ns = _tracked(ref, _hash_len(config))
-        operation = detect_operation(ref.git_dir)
-    except BaseException:
-        running.abort()
-        raise
-    out = _checked_output(ref, running)
+    config: list[ConfigEntry]
+    index: IndexInfo | None  # None: the index needs ``git ls-files`` to be read
+    tracked_ns: int
+    operation: Operation | None
+
+
+def read_local_facts(ref: RepoRef) -> LocalFacts:
+    """Read the config, the index (and its files' mtimes) and the operation in progress."""
+    config = read_config(ref.git_dir)
+    index, tracked_ns = _tracked(ref, _hash_len(config))
+    return LocalFacts(config, index, tracked_ns, detect_operation(ref.git_dir))
+
+
+def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) -> RepoStatus:
+    """Build the :class:`RepoStatus` from ``git status`` output (:data:`STATUS_ARGS`) and
+    the facts read beside it. Raises a ``GitError`` when the output cannot be parsed."""
     try:
         parsed = parse_porcelain_v2(out)
     except StatusParseError as exc:
         raise GitError(["git", *STATUS_ARGS], 0, out, b"", message=str(exc)) from exc
+    index, tracked_ns = facts.index, facts.tracked_ns
     if index is None:
         index = _index_from_ls_files(ref, timeout)
         tracked_ns = _latest_ns(ref.path, index.paths)
@@ -823,11 +815,53 @@ def read_status(
         untracked=count_untracked(parsed.untracked, index.paths),
         conflicted=parsed.conflicted,
         stashes=parsed.stashes,
-        operation=operation,
+        operation=facts.operation,
         submodules=index.gitlinks,
-        remote_url=_remote_url(config, parsed.branch, parsed.upstream),
+        remote_url=_remote_url(facts.config, parsed.branch, parsed.upstream),
         mtime=latest / 1e9 if latest >= 0 else None,
     )
+
+
+def status_error(ref: RepoRef, exc: GitError) -> GitError:
+    """*exc* from ``git status``, as corrupt when git no longer recognises a repo whose git
+    dir is there (garbage ``HEAD``, missing ``objects``...)."""
+    if isinstance(exc, GitNotARepoError) and ref.git_dir and os.path.isdir(ref.git_dir):
+        return GitCorruptError(
+            exc.argv,
+            exc.returncode,
+            exc.stdout,
+            exc.stderr,
+            exc.duration,
+            message=f"repository is unreadable (corrupt git dir?): {exc}",
+        )
+    return exc
+
+
+def status_env(ref: RepoRef) -> dict[bytes, bytes]:
+    """The child environment for ``git status`` in *ref* (read-only, with a ceiling)."""
+    return _env(ref)
+
+
+def read_status(
+    ref: RepoRef, *, metadata_only: bool = False, timeout: float = LOCAL_TIMEOUT
+) -> RepoStatus:
+    """Read *ref*'s state: one ``git status`` process plus file reads.
+
+    With *metadata_only*, the work tree is not inspected and the work-tree counts and
+    ``mtime`` are ``None``. Raises a :class:`~gitoverit.git._run.GitError` subclass when
+    the repository cannot be read (its ``reason`` says why).
+    """
+    if metadata_only:
+        return _read_metadata(ref, timeout)
+    running = start_git(*STATUS_ARGS, cwd=ref.path, timeout=timeout, env=_env(ref))
+    try:
+        # File work while git runs: the two proceed on different cores.
+        facts = read_local_facts(ref)
+    except BaseException:
+        running.abort()
+        raise
+    out = _checked_output(ref, running)
+    return status_from(ref, out, facts, timeout=timeout)
 
 
 _HEX_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")

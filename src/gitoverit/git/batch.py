@@ -1,0 +1,292 @@
+"""Many ``git status`` calls at once, driven from one thread.
+
+A status scan is mostly starting processes and waiting for them. Run from a pool of
+threads, every start, read and parse also hands the GIL from thread to thread, which
+costs as much CPU again as the work itself. Here one thread keeps up to *jobs* git
+processes running, watches all their pipes with one ``poll(2)`` set, and starts each
+process with ``posix_spawn`` (cheaper than ``subprocess.Popen``, and with one thread its
+hold on the GIL during the start costs nothing). The files a status needs (config, index,
+operation markers) are read right after git starts, while it works on another core.
+
+The guarantees are the runner's (:mod:`gitoverit.git._run`): an argv list, stdin from
+``/dev/null``, a new session per process, the same hardened environment, a timeout after
+which the whole process group is killed, and every process group killed when the caller
+is interrupted or stops iterating. Used for plain status scans; ``-f/-P/-U`` and
+``--metadata-only`` run per-repo tasks on the thread pool instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import selectors
+import signal
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+from gitoverit.git import _run
+from gitoverit.git.status import (
+    STATUS_ARGS,
+    LocalFacts,
+    read_local_facts,
+    status_env,
+    status_error,
+    status_from,
+)
+from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
+
+#: Whether this platform can run the engine (Linux and macOS can); else the thread pool.
+AVAILABLE = hasattr(os, "posix_spawnp") and hasattr(os, "POSIX_SPAWN_OPEN")
+
+_DEFAULT_SIGNALS = tuple(
+    sig for sig in (getattr(signal, "SIGPIPE", None), getattr(signal, "SIGXFSZ", None)) if sig
+)
+
+
+@dataclass(eq=False)
+class _Job:
+    ref: RepoRef
+    argv: list[str]
+    pid: int
+    start: float
+    deadline: float
+    fds: list[int] = field(default_factory=list)
+    out: list[bytes] = field(default_factory=list)
+    err: list[bytes] = field(default_factory=list)
+    facts: LocalFacts | None = None
+    facts_error: BaseException | None = None
+    returncode: int | None = None
+    pidfd: int = -1
+
+
+def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
+    from gitoverit.scan import error_from_exception
+
+    return RepoRecord(ref, error=error_from_exception(exc), duration=time.monotonic() - start)
+
+
+class _Engine:
+    def __init__(self, jobs: int, timeout: float) -> None:
+        self.jobs = jobs
+        self.timeout = timeout
+        self.sel = selectors.PollSelector()
+        self.running: dict[int, _Job] = {}
+
+    def launch(self, ref: RepoRef) -> _Job | RepoRecord:
+        """Start git for *ref* and read its files meanwhile; a record if it cannot start."""
+        start = time.monotonic()
+        if not os.path.isdir(ref.path):
+            return _record(
+                ref,
+                _run.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
+                start,
+            )
+        argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *STATUS_ARGS]
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            pid = os.posix_spawnp(
+                _run.GIT,
+                argv,
+                status_env(ref),
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, out_w, 1),
+                    (os.POSIX_SPAWN_DUP2, err_w, 2),
+                ],
+                setsid=True,
+                # Python ignores SIGPIPE; an ignored signal would stay ignored in git.
+                setsigdef=_DEFAULT_SIGNALS,
+            )
+        except OSError as exc:
+            os.close(out_r)
+            os.close(err_r)
+            message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
+            return _record(ref, _run.GitError(argv, None, message=message), start)
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        _run._LIVE_GROUPS.add(pid)
+        job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r])
+        self.running[pid] = job
+        self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
+        self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
+        try:
+            job.facts = read_local_facts(ref)
+        except Exception as exc:
+            job.facts_error = exc
+        return job
+
+    def _release(self, job: _Job) -> None:
+        for fd in job.fds:
+            self.sel.unregister(fd)
+            os.close(fd)
+        job.fds.clear()
+        if job.pidfd >= 0:
+            self.sel.unregister(job.pidfd)
+            os.close(job.pidfd)
+            job.pidfd = -1
+        self.running.pop(job.pid, None)
+        _run._LIVE_GROUPS.discard(job.pid)
+
+    def _reap(self, job: _Job, *, block: bool) -> bool:
+        try:
+            pid, status = os.waitpid(job.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            job.returncode = -1
+            return True
+        if pid == 0:
+            return False
+        job.returncode = os.waitstatus_to_exitcode(status)
+        return True
+
+    def kill(self, job: _Job) -> None:
+        """SIGKILL the job's process group, reap it and release its descriptors.
+
+        A status holds no locks (``GIT_OPTIONAL_LOCKS=0``), so there is nothing for git to
+        clean up and no reason to give it a grace period.
+        """
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(job.pid, signal.SIGKILL)
+        if job.returncode is None:
+            self._reap(job, block=True)
+        self._release(job)
+
+    def finish(self, job: _Job) -> RepoRecord:
+        self._release(job)
+        out, err = b"".join(job.out), b"".join(job.err)
+        duration = time.monotonic() - job.start
+        if job.returncode != 0:
+            exc = _run.classify(err)(job.argv, job.returncode, out, err, duration)
+            return _record(job.ref, status_error(job.ref, exc), job.start)
+        if job.facts_error is not None or job.facts is None:
+            return _record(job.ref, job.facts_error or RuntimeError("no facts"), job.start)
+        try:
+            status = status_from(job.ref, out, job.facts, timeout=self.timeout)
+        except Exception as exc:
+            return _record(job.ref, exc, job.start)
+        return RepoRecord(job.ref, status=status, duration=time.monotonic() - job.start)
+
+    def on_ready(self, key: selectors.SelectorKey) -> RepoRecord | None:
+        """Handle one readable descriptor; the job's record once it is complete."""
+        job, sink = key.data
+        if sink is None:  # the pidfd: the process has exited
+            self._reap(job, block=True)
+            return self.finish(job)
+        data = os.read(key.fd, 65536)
+        if data:
+            sink.append(data)
+            return None
+        self.sel.unregister(key.fd)
+        os.close(key.fd)
+        job.fds.remove(key.fd)
+        if job.fds:
+            return None
+        if self._reap(job, block=False):
+            return self.finish(job)
+        # Both pipes closed but git has not exited yet: wake when it does.
+        try:
+            job.pidfd = os.pidfd_open(job.pid)
+        except (AttributeError, OSError):
+            self._reap(job, block=True)
+            return self.finish(job)
+        self.sel.register(job.pidfd, selectors.EVENT_READ, (job, None))
+        return None
+
+    def expire(self, now: float) -> list[RepoRecord]:
+        records = []
+        for job in [j for j in self.running.values() if j.deadline <= now]:
+            self.kill(job)
+            duration = now - job.start
+            exc = _run.GitTimeoutError(
+                job.argv, self.timeout, b"".join(job.out), b"".join(job.err), duration
+            )
+            records.append(_record(job.ref, exc, job.start))
+        return records
+
+
+def run_statuses(
+    refs: queue.Queue[object],
+    end: object,
+    wake_fd: int,
+    *,
+    jobs: int,
+    timeout: float = _run.LOCAL_TIMEOUT,
+    fail_fast: bool = False,
+) -> Generator[RepoRecord, None, None]:
+    """Yield one record per repository taken from *refs*, as each finishes.
+
+    *refs* is filled by another thread (discovery), which writes a byte to the pipe whose
+    read end is *wake_fd* after each put, and puts *end* when it is done. At most *jobs*
+    git processes run at once. With *fail_fast*, after the first error nothing new starts
+    and every later repository is reported as skipped.
+    """
+    engine = _Engine(jobs, timeout)
+    engine.sel.register(wake_fd, selectors.EVENT_READ, None)
+    ready: list[RepoRecord] = []
+    source_done = False
+    stopped = False
+
+    def add(record: RepoRecord) -> None:
+        nonlocal stopped
+        if fail_fast and record.error is not None:
+            stopped = True
+        ready.append(record)
+
+    try:
+        while True:
+            while not source_done and (stopped or len(engine.running) < jobs):
+                try:
+                    item = refs.get_nowait()
+                except queue.Empty:
+                    break
+                if item is end:
+                    source_done = True
+                    break
+                assert isinstance(item, RepoRef)
+                if stopped:
+                    add(
+                        RepoRecord(
+                            item,
+                            error=RepoError(Reason.SKIPPED, "skipped after an earlier failure"),
+                        )
+                    )
+                    continue
+                started = engine.launch(item)
+                if isinstance(started, RepoRecord):
+                    add(started)
+            if ready:
+                batch, ready[:] = list(ready), []
+                yield from batch
+                continue
+            if source_done and not engine.running:
+                return
+            wait = None
+            if engine.running:
+                wait = max(0.0, min(j.deadline for j in engine.running.values()) - time.monotonic())
+            for key, _ in engine.sel.select(wait):
+                if key.data is None:
+                    _drain(wake_fd)
+                    continue
+                if key.data[0].pid not in engine.running:
+                    continue  # finished earlier in this batch of events
+                record = engine.on_ready(key)
+                if record is not None:
+                    add(record)
+            for record in engine.expire(time.monotonic()):
+                add(record)
+    finally:
+        # Interrupted, or the consumer stopped early: no git process may outlive us.
+        for job in list(engine.running.values()):
+            engine.kill(job)
+        engine.sel.close()
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass

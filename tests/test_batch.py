@@ -1,0 +1,153 @@
+"""The single-threaded status engine gives the same records as ``read_status``, and keeps
+the runner's promises: timeouts, fail-fast, no process left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import RepoFactory, sh
+from gitoverit.discovery import find_repos
+from gitoverit.git import batch
+from gitoverit.git.status import read_status
+from gitoverit.model import RepoRecord, RepoRef
+from gitoverit.scan import error_from_exception
+from shapes import build_shapes
+
+END = object()
+
+
+def engine_records(refs: list[RepoRef], **kw: object) -> list[RepoRecord]:
+    q: queue.Queue[object] = queue.Queue()
+    for ref in refs:
+        q.put(ref)
+    q.put(END)
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    try:
+        return list(batch.run_statuses(q, END, r, jobs=kw.pop("jobs", 3), **kw))  # type: ignore[arg-type]
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def comparable(rec: RepoRecord) -> dict[str, object]:
+    data = rec.to_json()
+    data.pop("duration_ms")
+    return data
+
+
+def test_engine_matches_read_status_on_every_shape(repos: RepoFactory) -> None:
+    shapes = build_shapes(repos)
+    split = repos.repo("split-index", commits=3)
+    split.git("update-index", "--split-index")
+    split.write("file.txt", "changed\n")
+    refs = list(find_repos([str(repos.root)]))
+    assert len(refs) == len(shapes) + 1
+    got = {rec.ref.path: comparable(rec) for rec in engine_records(refs)}
+    assert len(got) == len(refs)
+    for ref in refs:
+        try:
+            expected = RepoRecord(ref, status=read_status(ref))
+        except Exception as exc:
+            expected = RepoRecord(ref, error=error_from_exception(exc))
+        want = comparable(expected)
+        if want["error"] is not None:
+            # Messages name the command line, which differs (-C path); the reason may not.
+            assert got[ref.path]["error"]["reason"] == want["error"]["reason"], ref.path  # type: ignore[index]
+            got[ref.path]["error"] = want["error"] = None
+        assert got[ref.path] == want, ref.path
+    split_rec = got[str(split.path)]
+    assert split_rec["modified"] == 1 and split_rec["error"] is None
+
+
+def test_engine_times_out_and_kills_the_group(repos: RepoFactory) -> None:
+    refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(3)]
+    start = time.monotonic()
+    records = engine_records(refs, timeout=1e-6)
+    assert time.monotonic() - start < 5
+    assert [r.error.reason.value for r in records if r.error] == ["timeout"] * 3
+    assert not batch._run._LIVE_GROUPS
+
+
+def test_engine_fail_fast_skips_the_rest(repos: RepoFactory) -> None:
+    bad = repos.repo("a-bad")
+    (bad.path / ".git" / "index").write_bytes(b"DIRC garbage")
+    refs = [RepoRef(str(bad.path), str(bad.path / ".git"), "a-bad")]
+    refs += [RepoRef(str(repos.repo(f"b{i}").path), "", f"b{i}") for i in range(4)]
+    records = engine_records(refs, jobs=1, fail_fast=True)
+    assert len(records) == 5
+    assert records[0].error is not None and records[0].error.reason.value == "corrupt"
+    assert {r.error.reason.value for r in records[1:] if r.error} == {"skipped"}
+
+
+def test_engine_reports_a_missing_git_and_a_vanished_folder(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok = repos.repo("ok")
+    gone = RepoRef(str(repos.root / "vanished"), "", "vanished")
+    records = engine_records([gone])
+    assert records[0].error is not None and records[0].error.reason.value == "not_a_repo"
+    monkeypatch.setattr(batch._run, "GIT", "git-that-does-not-exist")
+    (rec,) = engine_records([RepoRef(str(ok.path), "", "ok")])
+    assert rec.error is not None and "cannot run" in rec.error.message
+
+
+def _alive_marked(marker: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def test_ctrl_c_during_a_status_scan_exits_130_with_every_repo_once(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
+    template = repos.repo("template", commits=2, aux=True)
+    for i in range(600):
+        sh("cp", "-r", template.path, repos.root / f"r{i:03}")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gitoverit",
+            "-o",
+            "json",
+            "--no-progress",
+            "-j",
+            "2",
+            str(repos.root),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    time.sleep(0.4)
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    out, err = proc.communicate(timeout=10)
+    assert time.monotonic() - start < 2
+    assert proc.returncode == 130, err.decode()
+    records = json.loads(out)
+    paths = [r["path"] for r in records]
+    assert len(paths) == len(set(paths)) == 600
+    reasons = {r["error"]["reason"] for r in records if r["error"]}
+    assert reasons <= {"interrupted"}
+    time.sleep(0.2)
+    assert _alive_marked(str(repos.root)) == []
