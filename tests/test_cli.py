@@ -299,3 +299,31 @@ def test_narrow_table_keeps_error_reason_and_the_end_of_paths(
     row = next(line for line in out.splitlines() if "corrupt" in line)
     assert "✗ corrupt" in row
     assert row.split()[0].startswith("…") and row.split()[0].endswith("-one")
+
+
+def test_print_null_on_a_terminal_is_escaped(repos: RepoFactory) -> None:
+    import pty
+
+    repos.repo("evil\x1b]0;title\x07name")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitoverit", "-p", "path", "-0", "--no-progress", str(repos.root)],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=30) == 0
+    out = b"".join(chunks)
+    assert b"\x1b" not in out and b"\x07" not in out
+    assert b"evil\\x1b]0;title\\x07name" in out

@@ -518,7 +518,9 @@ def finish_output(records: list[Any], plan: OutputPlan) -> None:
         from gitoverit.query import ExprError, record_env
 
         warned = False
-        raw = getattr(sys.stdout, "buffer", None) if plan.null_sep else None
+        # Byte-exact into a pipe (for xargs -0); escaped on a terminal, like every other output.
+        to_pipe = plan.null_sep and not sys.stdout.isatty()
+        raw = getattr(sys.stdout, "buffer", None) if to_pipe else None
         for rec in records:
             try:
                 value = plan.print_expr.evaluate(record_env(rec))
@@ -535,7 +537,7 @@ def finish_output(records: list[Any], plan: OutputPlan) -> None:
                 # gave, whatever the encoding of stdout.
                 raw.write(os.fsencode(text) + b"\0")
             elif plan.null_sep:
-                sys.stdout.write(text + "\0")
+                sys.stdout.write(safe_text(text) + "\0")
             else:
                 sys.stdout.write(safe_text(text) + "\n")
         (raw or sys.stdout).flush()
