@@ -820,3 +820,24 @@ def start_git(
         check=check,
         env=env,
     )
+
+
+def network_env(cwd: str | os.PathLike[str] | None = None) -> dict[str, str] | None:
+    """The child environment for a network command run in *cwd*, or ``None`` for the
+    default one.
+
+    The default environment sets ``GIT_SSH_COMMAND`` (ssh in batch mode), which would take
+    precedence over a ``core.sshCommand`` that the repository or the user configured (a
+    per-repository key, a jump host). When git config names one, and neither
+    ``GIT_SSH_COMMAND`` nor ``GIT_SSH`` is set, that command is used, in batch mode. Costs
+    one ``git config`` call, next to a network operation.
+    """
+    if os.environ.get("GIT_SSH_COMMAND", "").strip() or os.environ.get("GIT_SSH", "").strip():
+        return None
+    res = git("config", "--get", "core.sshCommand", cwd=cwd, check=False)
+    command = res.stdout.decode("utf-8", "surrogateescape").strip()
+    if res.returncode != 0 or not command:
+        return None
+    env = git_env(read_only=False)
+    env["GIT_SSH_COMMAND"] = _batch_ssh(command)
+    return env

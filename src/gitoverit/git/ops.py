@@ -14,9 +14,10 @@ functions of a :class:`~gitoverit.model.RepoStatus`:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
-from gitoverit.git._run import NETWORK_TIMEOUT, GitError, git
+from gitoverit.git._run import NETWORK_TIMEOUT, GitError, git, network_env
 from gitoverit.model import RepoRef, RepoStatus
 
 ProgressCallback = Callable[[str], None]
@@ -29,7 +30,14 @@ def fetch(
     args = ["fetch", "--all", "--prune"]
     if on_progress is not None:
         args.append("--progress")
-    git(*args, cwd=ref.path, read_only=False, timeout=timeout, on_progress=on_progress)
+    git(
+        *args,
+        cwd=ref.path,
+        read_only=False,
+        timeout=timeout,
+        on_progress=on_progress,
+        env=network_env(ref.path),
+    )
 
 
 def _clean_worktree(st: RepoStatus) -> str | None:
@@ -128,7 +136,14 @@ def push(
     if on_progress is not None:
         args.append("--progress")
     args += [remote, f"refs/heads/{branch}:{remote_ref}"]
-    git(*args, cwd=ref.path, read_only=False, timeout=timeout, on_progress=on_progress)
+    git(
+        *args,
+        cwd=ref.path,
+        read_only=False,
+        timeout=timeout,
+        on_progress=on_progress,
+        env=network_env(ref.path),
+    )
 
 
 def clone(
@@ -146,7 +161,9 @@ def clone(
     if branch:
         args += ["--branch", branch]
     args += ["--", url, dest]
-    git(*args, read_only=False, timeout=timeout, on_progress=on_progress)
+    # Outside any repository, so that only the user's and the system's config apply.
+    env = network_env(os.sep)
+    git(*args, read_only=False, timeout=timeout, on_progress=on_progress, env=env)
 
 
 def add_remote(ref: RepoRef, name: str, url: str) -> None:
