@@ -45,7 +45,12 @@ def comparable(rec: RepoRecord) -> dict[str, object]:
     return data
 
 
-def test_engine_matches_read_status_on_every_shape(repos: RepoFactory) -> None:
+@pytest.mark.parametrize("big_index", [batch.BIG_INDEX, 0], ids=["inline", "helper-thread"])
+def test_engine_matches_read_status_on_every_shape(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch, big_index: int
+) -> None:
+    # With big_index 0 every repo's files are read on a helper thread.
+    monkeypatch.setattr(batch, "BIG_INDEX", big_index)
     shapes = build_shapes(repos)
     split = repos.repo("split-index", commits=3)
     split.git("update-index", "--split-index")

@@ -22,6 +22,7 @@ import os
 import queue
 import selectors
 import signal
+import threading
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -39,6 +40,11 @@ from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 
 #: Whether this platform can run the engine (Linux and macOS can); else the thread pool.
 AVAILABLE = hasattr(os, "posix_spawnp") and hasattr(os, "POSIX_SPAWN_OPEN")
+
+#: An index at least this big (about 5,000 entries) has its files read on a helper thread.
+BIG_INDEX = 400_000
+#: How often to look whether a helper thread has finished reading a job's files.
+FACTS_POLL = 0.005
 
 _DEFAULT_SIGNALS = tuple(
     sig for sig in (getattr(signal, "SIGPIPE", None), getattr(signal, "SIGXFSZ", None)) if sig
@@ -59,6 +65,7 @@ class _Job:
     facts_error: BaseException | None = None
     returncode: int | None = None
     pidfd: int = -1
+    facts_thread: threading.Thread | None = None
 
 
 def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
@@ -73,6 +80,8 @@ class _Engine:
         self.timeout = timeout
         self.sel = selectors.PollSelector()
         self.running: dict[int, _Job] = {}
+        self.unread: list[_Job] = []
+        self.waiting: list[_Job] = []
 
     def launch(self, ref: RepoRef) -> _Job | RepoRecord:
         """Start git for *ref* and read its files meanwhile; a record if it cannot start."""
@@ -113,11 +122,56 @@ class _Engine:
         self.running[pid] = job
         self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
         self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
+        self.unread.append(job)
+        return job
+
+    def read_facts(self, job: _Job) -> None:
+        """Read the job's files (index, config, operation), once."""
+        if job.facts is not None or job.facts_error is not None:
+            return
         try:
-            job.facts = read_local_facts(ref)
+            job.facts = read_local_facts(job.ref)
         except Exception as exc:
             job.facts_error = exc
-        return job
+
+    def read_next_facts(self) -> bool:
+        """Read one running job's files while git works; ``False`` when none is left.
+
+        One job at a time, so that results keep flowing; a big index (thousands of files
+        to stat) is read on a helper thread, so that it holds back no other result.
+        """
+        while self.unread:
+            job = self.unread.pop(0)
+            if job.pid not in self.running:
+                continue
+            try:
+                big = os.stat(os.path.join(job.ref.git_dir, "index")).st_size >= BIG_INDEX
+            except OSError:
+                big = False
+            if big:
+                job.facts_thread = threading.Thread(
+                    target=self.read_facts, args=(job,), name="gitoverit-facts", daemon=True
+                )
+                job.facts_thread.start()
+            else:
+                self.read_facts(job)
+            return True
+        return False
+
+    def complete(self, job: _Job) -> RepoRecord | None:
+        """The record of a job whose git has exited, or ``None`` while its files are still
+        being read on a helper thread (see :meth:`ready_waiting`)."""
+        if job.facts_thread is not None and job.facts_thread.is_alive():
+            self._release(job)
+            self.waiting.append(job)
+            return None
+        return self.finish(job)
+
+    def ready_waiting(self) -> list[RepoRecord]:
+        done = [j for j in self.waiting if not (j.facts_thread and j.facts_thread.is_alive())]
+        for job in done:
+            self.waiting.remove(job)
+        return [self.finish(job) for job in done]
 
     def _release(self, job: _Job) -> None:
         for fd in job.fds:
@@ -155,6 +209,9 @@ class _Engine:
         self._release(job)
 
     def finish(self, job: _Job) -> RepoRecord:
+        if job.facts_thread is not None:
+            job.facts_thread.join()
+        self.read_facts(job)
         self._release(job)
         out, err = b"".join(job.out), b"".join(job.err)
         duration = time.monotonic() - job.start
@@ -174,7 +231,7 @@ class _Engine:
         job, sink = key.data
         if sink is None:  # the pidfd: the process has exited
             self._reap(job, block=True)
-            return self.finish(job)
+            return self.complete(job)
         data = os.read(key.fd, 65536)
         if data:
             sink.append(data)
@@ -185,13 +242,13 @@ class _Engine:
         if job.fds:
             return None
         if self._reap(job, block=False):
-            return self.finish(job)
+            return self.complete(job)
         # Both pipes closed but git has not exited yet: wake when it does.
         try:
             job.pidfd = os.pidfd_open(job.pid)
         except (AttributeError, OSError):
             self._reap(job, block=True)
-            return self.finish(job)
+            return self.complete(job)
         self.sel.register(job.pidfd, selectors.EVENT_READ, (job, None))
         return None
 
@@ -261,11 +318,15 @@ def run_statuses(
                 batch, ready[:] = list(ready), []
                 yield from batch
                 continue
-            if source_done and not engine.running:
+            if source_done and not engine.running and not engine.waiting:
                 return
             wait = None
             if engine.running:
                 wait = max(0.0, min(j.deadline for j in engine.running.values()) - time.monotonic())
+                if engine.read_next_facts():
+                    wait = 0.0  # more file work may be waiting: only look for events
+            if engine.waiting:
+                wait = FACTS_POLL if wait is None else min(wait, FACTS_POLL)
             for key, _ in engine.sel.select(wait):
                 if key.data is None:
                     _drain(wake_fd)
@@ -276,6 +337,8 @@ def run_statuses(
                 if record is not None:
                     add(record)
             for record in engine.expire(time.monotonic()):
+                add(record)
+            for record in engine.ready_waiting():
                 add(record)
     finally:
         # Interrupted, or the consumer stopped early: no git process may outlive us.
