@@ -74,13 +74,25 @@ def test_engine_matches_read_status_on_every_shape(
     assert split_rec["modified"] == 1 and split_rec["error"] is None
 
 
-def test_engine_times_out_and_kills_the_group(repos: RepoFactory) -> None:
+def test_engine_times_out_and_kills_the_group(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for a git that hangs (this tests the engine's timeout, not git): it
+    # starts a grandchild and sleeps; both must be gone afterwards.
+    hang = tmp_path / "hanging-git"
+    hang.write_text("#!/bin/sh\nsleep 37.4242 &\nexec sleep 37.4243\n")
+    hang.chmod(0o755)
+    monkeypatch.setattr(batch._run, "GIT", str(hang))
     refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(3)]
     start = time.monotonic()
-    records = engine_records(refs, timeout=1e-6)
-    assert time.monotonic() - start < 5
+    records = engine_records(refs, timeout=0.5)
+    assert time.monotonic() - start < 3
     assert [r.error.reason.value for r in records if r.error] == ["timeout"] * 3
+    assert all("timed out after 0.5s" in r.error.message for r in records if r.error)
     assert not batch._run._LIVE_GROUPS
+    time.sleep(0.2)
+    assert _alive_named("sleep 37.4243") == [], "the hung process is killed"
+    assert _alive_named("sleep 37.4242") == [], "so is its grandchild"
 
 
 def test_engine_fail_fast_skips_the_rest(repos: RepoFactory) -> None:
@@ -106,7 +118,11 @@ def test_engine_reports_a_missing_git_and_a_vanished_folder(
     assert rec.error is not None and "cannot run" in rec.error.message
 
 
-def _alive_marked(marker: str) -> list[int]:
+def _alive_named(text: str) -> list[int]:
+    return _alive_marked(text, argv=True)
+
+
+def _alive_marked(marker: str, argv: bool = False) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -116,7 +132,8 @@ def _alive_marked(marker: str) -> list[int]:
             state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if marker.encode() in cmdline and state != "Z":
+        haystack = cmdline.replace(b"\0", b" ") if argv else cmdline
+        if marker.encode() in haystack and state != "Z":
             pids.append(int(entry))
     return pids
 

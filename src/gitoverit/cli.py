@@ -29,6 +29,17 @@ Examples:
   gito ~/code -o json | jq '.[] | select(.ahead > 0) | .path'
   gito ~/code -o ndjson           one JSON line per repo as it finishes
   gito --exclude node_modules --max-depth 3 ~/work
+  gito ~/code -f -P               fetch everything, fast-forward what is safe
+  gito ~/code -w 'ahead > 0 and behind == 0' -p path -0 |
+      xargs -0 -I{} git -C {} log --oneline @{u}..
+
+\b
+Other commands (each has --help):
+  gitoverit sync [PATTERN]...     clone what a manifest lists, fast-forward the rest
+  gitoverit freeze [DIRS]...      write a manifest of the repos found
+  gitoverit config                the effective configuration and where it comes from
+  gitoverit completion SHELL      shell completion script (bash, zsh, fish)
+  gitob [REPO]                    the branches of one repository
 """
 
 
