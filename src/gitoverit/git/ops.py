@@ -15,12 +15,86 @@ functions of a :class:`~gitoverit.model.RepoStatus`:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
 
-from gitoverit.git._run import NETWORK_TIMEOUT, GitError, git, network_env
+from gitoverit.git._run import (
+    NETWORK_TIMEOUT,
+    GitAuthError,
+    GitCancelledError,
+    GitError,
+    GitResult,
+    GitTimeoutError,
+    git,
+    network_env,
+)
 from gitoverit.model import RepoRef, RepoStatus
+from gitoverit.parallel import current_scope
 
 ProgressCallback = Callable[[str], None]
+
+#: What ssh says when a server drops a new connection it cannot take yet (sshd's
+#: ``MaxStartups``, a connection rate limiter): worth another try after a short pause.
+TRANSIENT = re.compile(
+    r"kex_exchange_identification|ssh_exchange_identification"
+    r"|Connection closed by remote host|Connection reset by peer",
+    re.IGNORECASE,
+)
+#: Further attempts after a transient failure, and the pause before each (seconds, drawn
+#: at random so that many repos on one host do not retry in step).
+RETRIES = 2
+RETRY_PAUSE = (0.5, 2.0)
+
+
+def network_git(
+    *args: str,
+    cwd: str | None,
+    timeout: float,
+    on_progress: ProgressCallback | None = None,
+    env: Mapping[str, str] | None = None,
+) -> GitResult:
+    """Run a network git command; retry a transient connection failure.
+
+    All attempts together stay within *timeout*. Timeouts, authentication failures,
+    interrupts and every other error are raised at once.
+    """
+    deadline = time.monotonic() + timeout
+    for attempt in range(RETRIES + 1):
+        try:
+            return git(
+                *args,
+                cwd=cwd,
+                read_only=False,
+                timeout=max(deadline - time.monotonic(), 0.001),
+                on_progress=on_progress,
+                env=env,
+            )
+        except (GitTimeoutError, GitAuthError, GitCancelledError):
+            raise
+        except GitError as exc:
+            pause = random.uniform(*RETRY_PAUSE)
+            last = attempt == RETRIES or not TRANSIENT.search(exc.stderr_text)
+            if last or time.monotonic() + pause >= deadline:
+                raise
+            _pause(pause, exc)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _pause(seconds: float, exc: GitError) -> None:
+    """Sleep, but wake at once and stop when the task is cancelled (Ctrl-C, timeout)."""
+    scope = current_scope()
+    woken = threading.Event()
+    handle = scope.add_callback(woken.set) if scope is not None else None
+    try:
+        woken.wait(seconds)
+    finally:
+        if scope is not None and handle is not None:
+            scope.remove_callback(handle)
+    if scope is not None and scope.cancelled:
+        raise GitCancelledError(exc.argv, None, message="interrupted") from exc
 
 
 def fetch(
@@ -30,13 +104,8 @@ def fetch(
     args = ["fetch", "--all", "--prune"]
     if on_progress is not None:
         args.append("--progress")
-    git(
-        *args,
-        cwd=ref.path,
-        read_only=False,
-        timeout=timeout,
-        on_progress=on_progress,
-        env=network_env(ref.path),
+    network_git(
+        *args, cwd=ref.path, timeout=timeout, on_progress=on_progress, env=network_env(ref.path)
     )
 
 
@@ -136,13 +205,8 @@ def push(
     if on_progress is not None:
         args.append("--progress")
     args += [remote, f"refs/heads/{branch}:{remote_ref}"]
-    git(
-        *args,
-        cwd=ref.path,
-        read_only=False,
-        timeout=timeout,
-        on_progress=on_progress,
-        env=network_env(ref.path),
+    network_git(
+        *args, cwd=ref.path, timeout=timeout, on_progress=on_progress, env=network_env(ref.path)
     )
 
 
@@ -163,7 +227,7 @@ def clone(
     args += ["--", url, dest]
     # Outside any repository, so that only the user's and the system's config apply.
     env = network_env(os.sep)
-    git(*args, read_only=False, timeout=timeout, on_progress=on_progress, env=env)
+    network_git(*args, cwd=None, timeout=timeout, on_progress=on_progress, env=env)
 
 
 def add_remote(ref: RepoRef, name: str, url: str) -> None:
