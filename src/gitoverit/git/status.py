@@ -55,7 +55,6 @@ from __future__ import annotations
 import os
 import re
 import stat as _stat
-import struct
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -69,6 +68,20 @@ from gitoverit.git._run import (
     default_env,
     git,
     start_git,
+)
+from gitoverit.git.gitconfig import (
+    ConfigEntry,
+    _get,
+    common_dir,
+    parse_config,
+    read_config,
+)
+from gitoverit.git.index import (
+    _GITLINK_BYTES,
+    IndexFormatError,
+    IndexInfo,
+    _read_index_bytes,
+    parse_index,
 )
 from gitoverit.model import Operation, RepoRef, RepoStatus
 
@@ -84,18 +97,9 @@ STATUS_ARGS: tuple[str, ...] = (
     "--ignore-submodules=dirty",
 )
 
-_GITLINK = 0o160000
-_DIR = 0o040000
-_TYPE_MASK = 0o170000
-_GITLINK_BYTES = struct.pack(">I", _GITLINK)
-
 
 class StatusParseError(ValueError):
     """``git status --porcelain=v2`` produced output this parser does not understand."""
-
-
-class IndexFormatError(ValueError):
-    """The index file is not in a format :func:`read_index` can read in-process."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,92 +270,6 @@ def count_untracked(untracked: Iterable[bytes], tracked: Sequence[bytes]) -> int
 # index
 
 
-@dataclass(frozen=True, slots=True)
-class IndexInfo:
-    """What the index says: every path once, in index order, and the gitlink count."""
-
-    paths: tuple[bytes, ...]
-    gitlinks: int
-
-
-def parse_index(data: bytes, hash_len: int = 20) -> IndexInfo:
-    """Parse a binary index file (``DIRC``, versions 2, 3 and 4).
-
-    Unmerged paths (several stages) appear once. Raises :class:`IndexFormatError` for
-    anything else, including a split index (``link`` extension) and a sparse index
-    (directory entries), whose full path list is not in this file.
-    """
-    if len(data) < 12 or data[:4] != b"DIRC":
-        raise IndexFormatError("not an index file")
-    version, count = struct.unpack_from(">II", data, 4)
-    if version not in (2, 3, 4):
-        raise IndexFormatError(f"unsupported index version {version}")
-    head = struct.Struct(f">24xI{12 + hash_len}xH")
-    name_at = 42 + hash_len
-    paths: list[bytes] = []
-    append = paths.append
-    gitlinks = 0
-    last = b""
-    off = 12
-    find = data.find
-    try:
-        if version == 4:
-            prev = b""
-            for _ in range(count):
-                mode, flags = head.unpack_from(data, off)
-                p = off + name_at + (2 if flags & 0x4000 else 0)
-                # git's offset varint: how many bytes to drop from the previous path.
-                c = data[p]
-                p += 1
-                drop = c & 0x7F
-                while c & 0x80:
-                    c = data[p]
-                    p += 1
-                    drop = ((drop + 1) << 7) | (c & 0x7F)
-                end = find(b"\0", p)
-                if end < 0 or drop > len(prev):
-                    raise IndexFormatError("truncated entry")
-                name = prev[: len(prev) - drop] + data[p:end]
-                prev = name
-                off = end + 1
-                kind = mode & _TYPE_MASK
-                if kind == _GITLINK:
-                    gitlinks += 1
-                elif kind == _DIR:
-                    raise IndexFormatError("sparse index")
-                if name != last:
-                    append(name)
-                    last = name
-        else:
-            for _ in range(count):
-                mode, flags = head.unpack_from(data, off)
-                p = off + name_at + (2 if flags & 0x4000 else 0)
-                namelen = flags & 0xFFF
-                end = p + namelen if namelen < 0xFFF else find(b"\0", p)
-                if end < 0:
-                    raise IndexFormatError("truncated entry")
-                name = data[p:end]
-                off += (end - off + 8) & ~7
-                kind = mode & _TYPE_MASK
-                if kind == _GITLINK:
-                    gitlinks += 1
-                elif kind == _DIR:
-                    raise IndexFormatError("sparse index")
-                if name != last:
-                    append(name)
-                    last = name
-    except (struct.error, IndexError) as exc:
-        raise IndexFormatError(f"truncated index: {exc}") from None
-    stop = len(data) - hash_len
-    while off + 8 <= stop:
-        sig = data[off : off + 4]
-        (size,) = struct.unpack_from(">I", data, off + 4)
-        if sig in (b"link", b"sdir"):
-            raise IndexFormatError("split or sparse index")
-        off += 8 + size
-    return IndexInfo(tuple(paths), gitlinks)
-
-
 def read_index(ref: RepoRef, *, hash_len: int = 20, timeout: float = LOCAL_TIMEOUT) -> IndexInfo:
     """Read the repo's index: in-process, or with ``git ls-files --stage`` when the index
     is split, sparse, or in a format :func:`parse_index` does not read.
@@ -365,19 +283,6 @@ def read_index(ref: RepoRef, *, hash_len: int = 20, timeout: float = LOCAL_TIMEO
         return parse_index(data, hash_len)
     except IndexFormatError:
         return _index_from_ls_files(ref, timeout)
-
-
-def _read_index_bytes(git_dir: str) -> bytes | None:
-    """The index file's bytes; ``None`` when there is none, ``b""`` when unreadable (so
-    that the caller falls back to git, which reports the real problem).
-    """
-    try:
-        with open(os.path.join(git_dir, "index"), "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return b""
 
 
 def _index_from_ls_files(ref: RepoRef, timeout: float) -> IndexInfo:
@@ -515,166 +420,6 @@ def _sequencer_operation(todo: str) -> Operation | None:
 
 # ---------------------------------------------------------------------------------------
 # config and remote URL
-
-
-def common_dir(git_dir: str) -> str:
-    """The repository's common dir: *git_dir* itself, or what its ``commondir`` names."""
-    try:
-        with open(os.path.join(git_dir, "commondir"), "rb") as fh:
-            rel = os.fsdecode(fh.read().strip())
-    except OSError:
-        return git_dir
-    return os.path.normpath(os.path.join(git_dir, rel)) if rel else git_dir
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigEntry:
-    """One ``key = value`` of a git config file; section and key lower-cased."""
-
-    section: str
-    subsection: str | None
-    key: str
-    value: str | None
-
-
-_SECTION = re.compile(r'\[\s*([A-Za-z0-9.-]+)\s*(?:"((?:[^"\\\n]|\\.)*)"\s*)?\]')
-_KEY = re.compile(r"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
-_ESCAPES = {"n": "\n", "t": "\t", "b": "\b", "\\": "\\", '"': '"'}
-
-
-def parse_config(text: str) -> list[ConfigEntry]:
-    """Parse git config syntax: sections, subsections, quoting, escapes, continuations and
-    comments. A line git would reject ends the parse; what came before is kept.
-    """
-    entries: list[ConfigEntry] = []
-    section = ""
-    sub: str | None = None
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c in " \t\r\n":
-            i += 1
-            continue
-        if c in "#;":
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if c == "[":
-            m = _SECTION.match(text, i)
-            if m is None:
-                break
-            name = m.group(1)
-            if m.group(2) is not None:
-                section = name.lower()
-                sub = re.sub(r"\\(.)", r"\1", m.group(2))
-            elif "." in name:
-                # Deprecated [section.sub] form: the subsection is lower-cased too.
-                section, _, rest = name.lower().partition(".")
-                sub = rest
-            else:
-                section, sub = name.lower(), None
-            i = m.end()
-            continue
-        m = _KEY.match(text, i)
-        if m is None or not section:
-            break
-        key = m.group(1).lower()
-        i = m.end()
-        if i < n and text[i] == "=":
-            value, i = _parse_value(text, i + 1)
-            if value is None:
-                break
-            entries.append(ConfigEntry(section, sub, key, value))
-        elif i >= n or text[i] in "\r\n#;":
-            entries.append(ConfigEntry(section, sub, key, None))
-        else:
-            break
-    return entries
-
-
-# A value without quotes, escapes, comments or inner tabs: the common case, parsed in one
-# step. Leading and trailing blanks are dropped, inner spaces kept, as git does.
-_PLAIN_VALUE = re.compile(r"[ \t]*([^\"\\#;\t\r\n]*?)[ \t\r]*(?:\n|\Z)")
-
-
-def _parse_value(text: str, i: int) -> tuple[str | None, int]:
-    m = _PLAIN_VALUE.match(text, i)
-    if m is not None:
-        return m.group(1), m.end()
-    out: list[str] = []
-    spaces = 0
-    quote = False
-    comment = False
-    n = len(text)
-    while i < n:
-        c = text[i]
-        i += 1
-        if c == "\n":
-            if quote:
-                return None, i
-            return "".join(out), i
-        if comment:
-            continue
-        if c in " \t\r" and not quote:
-            if out:
-                spaces += 1
-            continue
-        if not quote and c in "#;":
-            comment = True
-            continue
-        if spaces:
-            out.append(" " * spaces)
-            spaces = 0
-        if c == "\\":
-            if i >= n:
-                return None, i
-            c = text[i]
-            i += 1
-            if c == "\n":
-                continue
-            if c == "\r" and i < n and text[i] == "\n":
-                i += 1
-                continue
-            esc = _ESCAPES.get(c)
-            if esc is None:
-                return None, i
-            out.append(esc)
-            continue
-        if c == '"':
-            quote = not quote
-            continue
-        out.append(c)
-    if quote:
-        return None, i
-    return "".join(out), i
-
-
-def read_config(git_dir: str) -> list[ConfigEntry]:
-    """The repository's own config: the common dir's ``config``, then ``config.worktree``
-    when ``extensions.worktreeConfig`` is on. Unreadable files count as empty.
-    """
-    entries = _read_config_file(os.path.join(common_dir(git_dir), "config"))
-    if _get(entries, "extensions", None, "worktreeconfig") in ("true", "yes", "on", "1"):
-        entries += _read_config_file(os.path.join(git_dir, "config.worktree"))
-    return entries
-
-
-def _read_config_file(path: str) -> list[ConfigEntry]:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return []
-    return parse_config(data.decode("utf-8", "surrogateescape"))
-
-
-def _get(entries: Iterable[ConfigEntry], section: str, sub: str | None, key: str) -> str | None:
-    """The first value of ``section.sub.key`` (the first ``url`` is git's fetch URL)."""
-    for e in entries:
-        if e.key == key and e.section == section and e.subsection == sub:
-            return e.value if e.value is not None else "true"
-    return None
 
 
 def _remote_url(
