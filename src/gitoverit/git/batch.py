@@ -51,6 +51,20 @@ _DEFAULT_SIGNALS = tuple(
 )
 
 
+def _mask_sigint() -> object:
+    """Hold back SIGINT on this thread; returns what :func:`_unmask` restores."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _unmask(previous: object) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # type: ignore[arg-type]
+
+
 @dataclass(eq=False)
 class _Job:
     ref: RepoRef
@@ -95,33 +109,39 @@ class _Engine:
         argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *STATUS_ARGS]
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        # Ctrl-C waits until the new process is registered, so that it is always killed.
+        masked = _mask_sigint()
         try:
-            pid = os.posix_spawnp(
-                _run.GIT,
-                argv,
-                status_env(ref),
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, out_w, 1),
-                    (os.POSIX_SPAWN_DUP2, err_w, 2),
-                ],
-                setsid=True,
-                # Python ignores SIGPIPE; an ignored signal would stay ignored in git.
-                setsigdef=_DEFAULT_SIGNALS,
-            )
-        except OSError as exc:
-            os.close(out_r)
-            os.close(err_r)
-            message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
-            return _record(ref, _run.GitError(argv, None, message=message), start)
+            try:
+                pid = os.posix_spawnp(
+                    _run.GIT,
+                    argv,
+                    status_env(ref),
+                    file_actions=[
+                        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                        (os.POSIX_SPAWN_DUP2, out_w, 1),
+                        (os.POSIX_SPAWN_DUP2, err_w, 2),
+                    ],
+                    setsid=True,
+                    # Python ignores SIGPIPE; an ignored signal would stay ignored in git.
+                    setsigdef=_DEFAULT_SIGNALS,
+                    setsigmask=(),
+                )
+            except OSError as exc:
+                os.close(out_r)
+                os.close(err_r)
+                message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
+                return _record(ref, _run.GitError(argv, None, message=message), start)
+            finally:
+                os.close(out_w)
+                os.close(err_w)
+            _run._LIVE_GROUPS.add(pid)
+            job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r])
+            self.running[pid] = job
+            self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
+            self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
         finally:
-            os.close(out_w)
-            os.close(err_w)
-        _run._LIVE_GROUPS.add(pid)
-        job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r])
-        self.running[pid] = job
-        self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
-        self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
+            _unmask(masked)
         self.unread.append(job)
         return job
 
