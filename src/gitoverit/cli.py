@@ -51,9 +51,34 @@ def _kill_children_and_exit(signum: int, frame: object) -> None:
     os._exit(EXIT_INTERRUPTED)
 
 
+#: Depth of code that must not be cut short by a first Ctrl-C, and whether one came.
+_CRITICAL: list[int] = [0]
+_HELD_INTERRUPT: list[bool] = []
+
+
 def _first_sigint(signum: int, frame: object) -> None:
     signal.signal(signal.SIGINT, _kill_children_and_exit)
+    if _CRITICAL[0]:
+        _HELD_INTERRUPT.append(True)
+        return
     raise KeyboardInterrupt
+
+
+@contextmanager
+def _whole() -> Iterator[None]:
+    """Run the block to its end even if Ctrl-C comes; the interrupt is raised after it.
+
+    Taking in one repo's result (counting it and writing its line) must not stop halfway,
+    or the repo would be counted but never shown.
+    """
+    _CRITICAL[0] += 1
+    try:
+        yield
+    finally:
+        _CRITICAL[0] -= 1
+    if not _CRITICAL[0] and _HELD_INTERRUPT:
+        _HELD_INTERRUPT.clear()
+        raise KeyboardInterrupt
 
 
 #: Set when Ctrl-C arrives while results are being written.
@@ -449,8 +474,13 @@ def run_pipeline(
                 click.echo(f"warning: --where: {exc} (such repos are left out)", err=True)
             return False
 
+    reported: set[str] = set()
+    _CRITICAL[0] = 0
+    _HELD_INTERRUPT.clear()
+
     def accept(rec: RepoRecord) -> None:
         nonlocal total, dirty, errors
+        reported.add(rec.ref.path)
         total += 1
         if rec.error is not None:
             errors += 1
@@ -475,13 +505,18 @@ def run_pipeline(
                             display, f"warning: {safe_text(event.path)}: {safe_text(event.message)}"
                         )
                     if isinstance(event, RepoDone):
-                        accept(event.record)
+                        with _whole():
+                            accept(event.record)
                     elif isinstance(event, DiscoveryDone) and ndjson is not None:
                         ndjson.discovery(event.count)
         except KeyboardInterrupt:
             interrupted = True
-            for ref in scan.unfinished():
-                accept(scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted")))
+            scan.stop()
+            # Every repo found and not yet shown gets its one record, whatever stage its
+            # work had reached.
+            for ref in scan.found():
+                if ref.path not in reported:
+                    accept(scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted")))
         _writing_results()
         finish_output(shown, plan)
         if ndjson is not None:

@@ -306,6 +306,15 @@ class Scan:
             pushed=False if "push" in a else None,
         )
 
+    def stop(self) -> None:
+        """Stop discovery (after an interrupt): nothing more will be found."""
+        self._stop.set()
+
+    def found(self) -> list[RepoRef]:
+        """Every repository found so far, in discovery order."""
+        # One C-level copy: the discovery thread may be adding to the dict right now.
+        return list(self._found.values())
+
     def unfinished(self) -> list[RepoRef]:
         """Repositories found but not finished (after an interrupt), in discovery order."""
-        return [ref for path, ref in self._found.items() if path not in self._finished]
+        return [ref for ref in self.found() if ref.path not in self._finished]
