@@ -1,0 +1,29 @@
+"""Console-script entry points, kept tiny so that even start-up can be interrupted cleanly.
+
+A Ctrl-C while the command-line modules are still being imported exits 130, like one
+at any later moment, instead of printing a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def gitoverit() -> int:
+    """``gitoverit`` and ``gito``."""
+    try:
+        from gitoverit.cli import main
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return main()
+
+
+def gitob() -> int:
+    """``gitob``."""
+    try:
+        from gitoverit.cli import branches_main
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return branches_main()
