@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -65,38 +66,26 @@ def _first_sigint(signum: int, frame: object) -> None:
 
 
 @contextmanager
-def _whole() -> Iterator[None]:
-    """Run the block to its end even if Ctrl-C comes; the interrupt is raised after it.
+def _holding_interrupts() -> Iterator[None]:
+    """Run the block to its end even if a first Ctrl-C comes (see :func:`_held_interrupt`).
 
     Taking in one repo's result (counting it and writing its line) must not stop halfway,
-    or the repo would be counted but never shown.
+    or the repo would be counted but never shown; writing the results must not stop
+    halfway, or JSON would be cut short.
     """
     _CRITICAL[0] += 1
     try:
         yield
     finally:
         _CRITICAL[0] -= 1
-    if not _CRITICAL[0] and _HELD_INTERRUPT:
-        _HELD_INTERRUPT.clear()
-        raise KeyboardInterrupt
 
 
-#: Set when Ctrl-C arrives while results are being written.
-_LATE_INTERRUPT: list[bool] = []
-
-
-def _late_sigint(signum: int, frame: object) -> None:
-    """Ctrl-C while results are written: finish writing them (the work is done), exit 130
-    afterwards; a second Ctrl-C exits at once."""
-    _LATE_INTERRUPT.append(True)
-    signal.signal(signal.SIGINT, _kill_children_and_exit)
-
-
-def _writing_results() -> None:
-    """Stop a first Ctrl-C from cutting the output short, so that JSON stays valid."""
-    _LATE_INTERRUPT.clear()
-    if threading_main() and signal.getsignal(signal.SIGINT) is _first_sigint:
-        signal.signal(signal.SIGINT, _late_sigint)
+def _held_interrupt() -> bool:
+    """Whether a first Ctrl-C came during a finished :func:`_holding_interrupts` block."""
+    if _CRITICAL[0] or not _HELD_INTERRUPT:
+        return False
+    _HELD_INTERRUPT.clear()
+    return True
 
 
 @contextmanager
@@ -505,8 +494,10 @@ def run_pipeline(
                             display, f"warning: {safe_text(event.path)}: {safe_text(event.message)}"
                         )
                     if isinstance(event, RepoDone):
-                        with _whole():
+                        with _holding_interrupts():
                             accept(event.record)
+                        if _held_interrupt():
+                            raise KeyboardInterrupt
                     elif isinstance(event, DiscoveryDone) and ndjson is not None:
                         ndjson.discovery(event.count)
         except KeyboardInterrupt:
@@ -517,37 +508,37 @@ def run_pipeline(
             for ref in scan.found():
                 if ref.path not in reported:
                     accept(scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted")))
-        _writing_results()
-        finish_output(shown, plan)
-        if ndjson is not None:
-            ndjson.summary(repos=total, dirty=dirty, errors=errors, interrupted=interrupted)
-        if plan.show_errors:
-            for rec in error_records:
-                assert rec.error is not None
-                click.echo(
-                    f"{safe_text(rec.ref.display_path)}: {rec.error.reason.value}: "
-                    f"{safe_text(rec.error.message)}",
-                    err=True,
-                )
-        summary = (
-            f"{total} repo{'s' if total != 1 else ''}, {dirty} dirty, "
-            f"{errors} error{'s' if errors != 1 else ''}"
-        )
-        if interrupted:
-            summary += " (interrupted)"
-        elif errors and not plan.show_errors:
-            summary += " (--errors for details)"
-        click.echo(summary, err=True)
-    if interrupted or _LATE_INTERRUPT:
+        # The work is done: a first Ctrl-C now lets the results be written whole.
+        with _holding_interrupts():
+            finish_output(shown, plan)
+            if ndjson is not None:
+                ndjson.summary(repos=total, dirty=dirty, errors=errors, interrupted=interrupted)
+            if plan.show_errors:
+                for rec in error_records:
+                    assert rec.error is not None
+                    click.echo(
+                        f"{safe_text(rec.ref.display_path)}: {rec.error.reason.value}: "
+                        f"{safe_text(rec.error.message)}",
+                        err=True,
+                    )
+            summary = (
+                f"{total} repo{'s' if total != 1 else ''}, {dirty} dirty, "
+                f"{errors} error{'s' if errors != 1 else ''}"
+            )
+            if interrupted:
+                summary += " (interrupted)"
+            elif errors and not plan.show_errors:
+                summary += " (--errors for details)"
+            click.echo(summary, err=True)
+        interrupted = _held_interrupt() or interrupted
+    if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if errors else EXIT_OK
 
 
 def _warn(display: Any, text: str) -> None:
-    if display is not None and getattr(display, "live", False):
-        from rich.text import Text
-
-        display._progress.console.print(Text(text, style="yellow"))
+    if display is not None and hasattr(display, "message"):
+        display.message(text)
     else:
         click.echo(text, err=True)
 
@@ -653,7 +644,7 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
     if not os.path.exists(path):
         raise click.UsageError(f"manifest not found: {path}")
     try:
-        loaded, warnings = load_manifest_with_warnings(_path(path))
+        loaded, warnings = load_manifest_with_warnings(Path(path))
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from exc
     for warning in warnings:
@@ -677,12 +668,6 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
         fail_fast=out["exit_on_error"],
     )
     return run_pipeline(options, actions, plan, net_jobs=settings.net_jobs, sync_targets=targets)
-
-
-def _path(p: str) -> Any:
-    from pathlib import Path
-
-    return Path(p)
 
 
 def _display(path: str) -> str:

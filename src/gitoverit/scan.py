@@ -3,8 +3,8 @@
 :class:`Scan` walks the roots on a background thread and hands each repository to the
 worker pool the moment it is found. :meth:`Scan.events` yields :mod:`gitoverit.model`
 events in the order they happen; every discovered repository ends in exactly one
-:class:`~gitoverit.model.RepoDone`. After an interrupt, :meth:`Scan.unfinished` lists the
-repositories that were found but not finished, so callers can report them as
+:class:`~gitoverit.model.RepoDone`. After an interrupt, :meth:`Scan.found` lists every
+repository found so far, so that callers can report the ones they have not shown as
 ``interrupted``.
 """
 
@@ -154,7 +154,6 @@ class Scan:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=DISCOVERY_AHEAD)
         self._stop = threading.Event()
         self._found: dict[str, RepoRef] = {}
-        self._finished: set[str] = set()
         self._discovery_error: BaseException | None = None
 
     # -- discovery thread -------------------------------------------------------------
@@ -249,7 +248,6 @@ class Scan:
                     record = self.failed_record(
                         ref, error_from_exception(err), duration=outcome.duration
                     )
-                self._finished.add(ref.path)
                 yield RepoDone(record)
             yield from self._drain()
         finally:
@@ -276,7 +274,6 @@ class Scan:
         try:
             for record in records:
                 yield from self._drain()
-                self._finished.add(record.ref.path)
                 yield RepoDone(record)
             yield from self._drain()
             if self._discovery_error is not None:
@@ -314,7 +311,3 @@ class Scan:
         """Every repository found so far, in discovery order."""
         # One C-level copy: the discovery thread may be adding to the dict right now.
         return list(self._found.values())
-
-    def unfinished(self) -> list[RepoRef]:
-        """Repositories found but not finished (after an interrupt), in discovery order."""
-        return [ref for ref in self.found() if ref.path not in self._finished]

@@ -84,6 +84,7 @@ from gitoverit.git.index import (
     parse_index,
 )
 from gitoverit.model import Operation, RepoRef, RepoStatus
+from gitoverit.output.escape import redact_url
 
 #: The one git command behind a full status (see the module docstring for each flag).
 STATUS_ARGS: tuple[str, ...] = (
@@ -286,7 +287,9 @@ def read_index(ref: RepoRef, *, hash_len: int = 20, timeout: float = LOCAL_TIMEO
 
 
 def _index_from_ls_files(ref: RepoRef, timeout: float) -> IndexInfo:
-    out = git("ls-files", "-z", "--stage", cwd=ref.path, timeout=timeout, env=_env(ref)).stdout
+    out = git(
+        "ls-files", "-z", "--stage", cwd=ref.path, timeout=timeout, env=status_env(ref)
+    ).stdout
     paths: list[bytes] = []
     gitlinks = 0
     last = b""
@@ -452,42 +455,12 @@ def read_remote_url(git_dir: str, remote_name: str = "origin") -> str | None:
     return redact_url(url) if url is not None else None
 
 
-_SCHEME_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$", re.S)
-_SSH_SCHEMES = frozenset({"ssh://", "git+ssh://", "ssh+git://"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def redact_url(url: str) -> str:
-    """Remove credentials from a URL and put it on one line.
-
-    ``https://user:token@host/x`` and ``https://token@host/x`` become ``https://***@host/x``
-    (a user name alone is a common way to pass a token over HTTP). For ssh URLs the user
-    name is kept (``ssh://git@host/x``, ``git@host:x``) and only a password is redacted.
-    Query values are masked. Control characters are shown as ``\\xNN``.
-    """
-    m = _SCHEME_URL.match(url)
-    if m is not None:
-        scheme, userinfo, rest, query, frag = m.groups()
-        if userinfo:
-            user, sep, _ = userinfo[:-1].partition(":")
-            if scheme.lower() in _SSH_SCHEMES:
-                userinfo = f"{user}:***@" if sep else userinfo
-            else:
-                userinfo = "***@"
-        if query:
-            query = "?" + "&".join(
-                f"{k}=***" if eq else k
-                for k, eq, _ in (p.partition("=") for p in query[1:].split("&"))
-            )
-        url = f"{scheme}{userinfo or ''}{rest}{query or ''}{frag or ''}"
-    return _CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", url)
-
-
 # ---------------------------------------------------------------------------------------
 # the record
 
 
-def _env(ref: RepoRef) -> dict[bytes, bytes]:
+def status_env(ref: RepoRef) -> dict[bytes, bytes]:
+    """The child environment for git in *ref*: read-only, with a ceiling."""
     # git must not walk up from the work tree and report on an enclosing repository. git
     # resolves symlinks in ceiling entries itself.
     parent = os.path.dirname(ref.path.rstrip(os.sep)) or os.sep
@@ -498,7 +471,9 @@ def _env(ref: RepoRef) -> dict[bytes, bytes]:
 
 def _git_checked(ref: RepoRef, *args: str, timeout: float) -> bytes:
     """Run git in the repo and return its stdout (see :func:`_checked_output`)."""
-    return _checked_output(ref, start_git(*args, cwd=ref.path, timeout=timeout, env=_env(ref)))
+    return _checked_output(
+        ref, start_git(*args, cwd=ref.path, timeout=timeout, env=status_env(ref))
+    )
 
 
 def _checked_output(ref: RepoRef, running: Running) -> bytes:
@@ -582,11 +557,6 @@ def status_error(ref: RepoRef, exc: GitError) -> GitError:
     return exc
 
 
-def status_env(ref: RepoRef) -> dict[bytes, bytes]:
-    """The child environment for ``git status`` in *ref* (read-only, with a ceiling)."""
-    return _env(ref)
-
-
 def read_status(
     ref: RepoRef, *, metadata_only: bool = False, timeout: float = LOCAL_TIMEOUT
 ) -> RepoStatus:
@@ -598,7 +568,7 @@ def read_status(
     """
     if metadata_only:
         return _read_metadata(ref, timeout)
-    running = start_git(*STATUS_ARGS, cwd=ref.path, timeout=timeout, env=_env(ref))
+    running = start_git(*STATUS_ARGS, cwd=ref.path, timeout=timeout, env=status_env(ref))
     try:
         # File work while git runs: the two proceed on different cores.
         facts = read_local_facts(ref)

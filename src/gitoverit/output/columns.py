@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -235,7 +234,3 @@ def parse_columns(spec: str | None, base: Sequence[str] = DEFAULT_COLUMNS) -> tu
         if not remove:
             cols.append(name)
     return tuple(cols)
-
-
-def now() -> float:
-    return time.time()

@@ -28,29 +28,35 @@ def safe_text(text: str) -> str:
     return _CONTROL.sub(_escape_char, text)
 
 
-_USERINFO = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^@/]*)@")
+_SCHEME_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$", re.S)
+_SSH_SCHEMES = frozenset({"ssh://", "git+ssh://", "ssh+git://"})
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def redact_url(url: str) -> str:
-    """*url* on one line with any password or token removed.
+    """Remove credentials from a URL and put it on one line.
 
-    ``https://user:token@host/x`` becomes ``https://user:***@host/x``; a bare token
-    (``https://ghp_xxx@host/x``) becomes ``https://***@host/x``. The ssh user in
-    ``git@host:owner/repo`` is not a credential and is kept.
+    ``https://user:token@host/x`` and ``https://token@host/x`` become ``https://***@host/x``
+    (a user name alone is a common way to pass a token over HTTP). For ssh URLs the user
+    name is kept (``ssh://git@host/x``, ``git@host:x``) and only a password is redacted.
+    Query values are masked. Control characters are shown as ``\\xNN``.
     """
-    url = " ".join(url.split())
-    m = _USERINFO.match(url)
-    if not m:
-        return url
-    userinfo = m.group("userinfo")
-    if ":" in userinfo:
-        user = userinfo.split(":", 1)[0]
-        masked = f"{user}:***"
-    elif m.group("scheme").lower().startswith(("http", "ftp")):
-        masked = "***"
-    else:
-        return url
-    return f"{m.group('scheme')}{masked}@{url[m.end() :]}"
+    m = _SCHEME_URL.match(url)
+    if m is not None:
+        scheme, userinfo, rest, query, frag = m.groups()
+        if userinfo:
+            user, sep, _ = userinfo[:-1].partition(":")
+            if scheme.lower() in _SSH_SCHEMES:
+                userinfo = f"{user}:***@" if sep else userinfo
+            else:
+                userinfo = "***@"
+        if query:
+            query = "?" + "&".join(
+                f"{k}=***" if eq else k
+                for k, eq, _ in (p.partition("=") for p in query[1:].split("&"))
+            )
+        url = f"{scheme}{userinfo or ''}{rest}{query or ''}{frag or ''}"
+    return _URL_CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", url)
 
 
 def simplify_url(url: str | None) -> str:

@@ -134,6 +134,17 @@ class SlotDisplay:
             if self._progress is not None:
                 self._progress.update(self._task_ids[slot], line=text)
 
+    def message(self, text: str, style: str = "yellow") -> None:
+        """Print *text* (already escaped) above the rows, or as a plain line."""
+        with self._lock:
+            if self._progress is not None:
+                from rich.text import Text
+
+                self._progress.console.print(Text(text, style=style))
+            else:
+                self._stream.write(text + "\n")
+                self._stream.flush()
+
     def finished(self, record: RepoRecord) -> None:
         text, style = finished_line(record)
         with self._lock:
