@@ -178,3 +178,35 @@ def test_ctrl_c_during_a_status_scan_exits_130_with_every_repo_once(
     assert reasons == {"interrupted"}, "some repos were still to do"
     time.sleep(0.2)
     assert _alive_marked(str(repos.root)) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_engine_runs_at_most_jobs_git_processes_at_once(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    # A wrapper around the real git that logs when each call starts and ends.
+    log = tmp_path / "calls.log"
+    wrapper = tmp_path / "logging-git"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'echo "start $(date +%s.%N)" >> "{log}"\n'
+        "sleep 0.05\n"
+        'git "$@"\n'
+        "rc=$?\n"
+        f'echo "end $(date +%s.%N)" >> "{log}"\n'
+        "exit $rc\n"
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(batch._run, "GIT", str(wrapper))
+    refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(9)]
+    records = engine_records(refs, jobs=jobs)
+    assert [r.error for r in records] == [None] * 9
+    events = sorted(
+        (float(stamp), 1 if kind == "start" else -1)
+        for kind, stamp in (line.split() for line in log.read_text().splitlines())
+    )
+    running = peak = 0
+    for _, delta in events:
+        running += delta
+        peak = max(peak, running)
+    assert peak == jobs

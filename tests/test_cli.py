@@ -327,3 +327,54 @@ def test_print_null_on_a_terminal_is_escaped(repos: RepoFactory) -> None:
     out = b"".join(chunks)
     assert b"\x1b" not in out and b"\x07" not in out
     assert b"evil\\x1b]0;title\\x07name" in out
+
+
+def _run_with_terminal_stderr(args: list[str]) -> tuple[int, bytes, bytes]:
+    """Run gitoverit with stderr on a pseudo-terminal and stdout on a pipe."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitoverit", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    return proc.wait(timeout=30), out, b"".join(chunks)
+
+
+def test_progress_shows_on_a_terminal_only_and_not_with_no_progress(
+    repos: RepoFactory,
+) -> None:
+    for i in range(30):
+        repos.repo(f"r{i:02}")
+    code, out, err = _run_with_terminal_stderr(["-o", "json", str(repos.root)])
+    assert code == 0 and len(json.loads(out)) == 30, "stdout carries the data only"
+    assert b"Discovering" in err or b"Scanning" in err
+    assert b"30 repos, 0 dirty, 0 errors" in err
+
+    code, out, err = _run_with_terminal_stderr(["-o", "json", "--no-progress", str(repos.root)])
+    assert code == 0 and len(json.loads(out)) == 30
+    assert b"Discovering" not in err and b"Scanning" not in err
+    assert b"30 repos, 0 dirty, 0 errors" in err
+
+    # Without a terminal there is no display either.
+    proc = subprocess.run(
+        [sys.executable, "-m", "gitoverit", "-o", "json", str(repos.root)],
+        capture_output=True,
+        check=False,
+    )
+    assert b"Discovering" not in proc.stderr and b"Scanning" not in proc.stderr
