@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -628,6 +627,8 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
     Only fast-forwards, under the same rules as -P: never rebases, stashes or merges.
     PATTERNs (globs) select repos by name or path.
     """
+    import pathlib
+
     from gitoverit.actions import ActionOptions, SyncTarget
     from gitoverit.git._run import NETWORK_TIMEOUT
     from gitoverit.manifest import (
@@ -644,7 +645,7 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
     if not os.path.exists(path):
         raise click.UsageError(f"manifest not found: {path}")
     try:
-        loaded, warnings = load_manifest_with_warnings(Path(path))
+        loaded, warnings = load_manifest_with_warnings(pathlib.Path(path))
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from exc
     for warning in warnings:

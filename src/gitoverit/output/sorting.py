@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitoverit.model import RepoRecord
+if TYPE_CHECKING:  # the CLI imports SORT_KEYS at start-up; keep that import light
+    from gitoverit.model import RepoRecord
 
 SORT_KEYS = (
     "dir",
