@@ -378,3 +378,20 @@ def test_progress_shows_on_a_terminal_only_and_not_with_no_progress(
         check=False,
     )
     assert b"Discovering" not in proc.stderr and b"Scanning" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", [[], ["--metadata-only"]], ids=["full", "metadata-only"])
+def test_exit_on_error_skips_the_rest_of_a_status_scan(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, mode: list[str]
+) -> None:
+    bad = repos.repo("a-bad")
+    (bad.path / ".git" / "HEAD").write_text("garbage\n")
+    for i in range(6):
+        repos.repo(f"b{i}")
+    code, out, _ = run_cli(
+        capsys, "-o", "json", "--no-progress", "-j", "1", "-x", *mode, str(repos.root)
+    )
+    records = json.loads(out)
+    assert code == 1 and len(records) == 7, "every repo is still reported once"
+    reasons = sorted((r["error"] or {}).get("reason", "ok") for r in records)
+    assert reasons[0] == "corrupt" and "skipped" in reasons

@@ -61,7 +61,10 @@ RepoTask = Callable[[RepoRef], RepoRecord]
 
 
 def status_task(options: ScanOptions) -> RepoTask:
-    """The per-repo work of a plain status scan: one ``git status``, never raises."""
+    """The per-repo work of a status scan on the thread pool (``--metadata-only``).
+
+    Never raises, except :class:`RepoFailed` under ``fail_fast``.
+    """
     from gitoverit.git.status import read_status
 
     def task(ref: RepoRef) -> RepoRecord:
@@ -69,9 +72,12 @@ def status_task(options: ScanOptions) -> RepoTask:
         try:
             status = read_status(ref, metadata_only=options.metadata_only, timeout=options.timeout)
         except Exception as exc:
-            return RepoRecord(
+            record = RepoRecord(
                 ref, error=error_from_exception(exc), duration=time.monotonic() - start
             )
+            if options.fail_fast:
+                raise RepoFailed(record) from exc  # stops the pool; the record is kept
+            return record
         return RepoRecord(ref, status=status, duration=time.monotonic() - start)
 
     return task
