@@ -40,11 +40,12 @@ EventSink = Callable[[Event], None]
 DEFAULT_NET_JOBS = 16
 
 
-def default_net_jobs() -> int:
-    """``DEFAULT_NET_JOBS``, lowered when the open-file limit is small."""
+def net_jobs(requested: int | None = None) -> int:
+    """Network concurrency: *requested* (default ``DEFAULT_NET_JOBS``), never more than
+    the open-file limit allows, since each operation holds pipes and sockets."""
     from gitoverit.parallel._core import _fd_budget
 
-    return max(1, min(DEFAULT_NET_JOBS, _fd_budget()))
+    return max(1, min(requested or DEFAULT_NET_JOBS, _fd_budget()))
 
 
 #: Blockers that mean "nothing to do" rather than "not safe to do".

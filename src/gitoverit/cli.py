@@ -394,7 +394,8 @@ def run_pipeline(
     """Run a scan (with actions, or a sync) and write its output; returns the exit code."""
     import threading
 
-    from gitoverit.actions import action_task, default_net_jobs, sync_task
+    from gitoverit.actions import action_task, sync_task
+    from gitoverit.actions import net_jobs as net_workers
     from gitoverit.model import (
         DiscoveryDone,
         Reason,
@@ -404,7 +405,6 @@ def run_pipeline(
         ScanWarning,
     )
     from gitoverit.output.escape import safe_text
-    from gitoverit.parallel._core import _fd_budget
     from gitoverit.scan import Scan
 
     live = not plan.no_progress and sys.stderr.isatty()
@@ -413,9 +413,7 @@ def run_pipeline(
     if actions.any or sync_targets is not None:
         from gitoverit.ui.slots import SlotDisplay
 
-        # Each network operation holds pipes and sockets: never more than the open-file
-        # limit allows, whatever was asked for.
-        workers = min(net_jobs or default_net_jobs(), _fd_budget())
+        workers = net_workers(net_jobs)
         worker_display = SlotDisplay(workers, live=live)
         local_limit = threading.BoundedSemaphore(options.jobs)
         if sync_targets is not None:
