@@ -80,6 +80,7 @@ class _Job:
     returncode: int | None = None
     pidfd: int = -1
     facts_thread: threading.Thread | None = None
+    ended: float | None = None
 
 
 def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
@@ -96,6 +97,7 @@ class _Engine:
         self.running: dict[int, _Job] = {}
         self.unread: list[_Job] = []
         self.waiting: list[_Job] = []
+        self.done: list[_Job] = []
 
     def launch(self, ref: RepoRef) -> _Job | RepoRecord:
         """Start git for *ref* and read its files meanwhile; a record if it cannot start."""
@@ -178,11 +180,20 @@ class _Engine:
             return True
         return False
 
+    def exited(self, job: _Job) -> None:
+        """*job*'s git has exited and been reaped: free its slot for the next repository.
+
+        Its record is built later (:meth:`complete`), after the next git has started, so
+        that parsing and output overlap with git's work instead of delaying it.
+        """
+        job.ended = time.monotonic()
+        self._release(job)
+        self.done.append(job)
+
     def complete(self, job: _Job) -> RepoRecord | None:
         """The record of a job whose git has exited, or ``None`` while its files are still
         being read on a helper thread (see :meth:`ready_waiting`)."""
         if job.facts_thread is not None and job.facts_thread.is_alive():
-            self._release(job)
             self.waiting.append(job)
             return None
         return self.finish(job)
@@ -234,7 +245,7 @@ class _Engine:
         self.read_facts(job)
         self._release(job)
         out, err = b"".join(job.out), b"".join(job.err)
-        duration = time.monotonic() - job.start
+        duration = (job.ended or time.monotonic()) - job.start
         if job.returncode != 0:
             exc = _run.classify(err)(job.argv, job.returncode, out, err, duration)
             return _record(job.ref, status_error(job.ref, exc), job.start)
@@ -246,31 +257,33 @@ class _Engine:
             return _record(job.ref, exc, job.start)
         return RepoRecord(job.ref, status=status, duration=time.monotonic() - job.start)
 
-    def on_ready(self, key: selectors.SelectorKey) -> RepoRecord | None:
-        """Handle one readable descriptor; the job's record once it is complete."""
+    def on_ready(self, key: selectors.SelectorKey) -> None:
+        """Handle one readable descriptor; a job whose git has exited goes to ``done``."""
         job, sink = key.data
         if sink is None:  # the pidfd: the process has exited
             self._reap(job, block=True)
-            return self.complete(job)
+            self.exited(job)
+            return
         data = os.read(key.fd, 65536)
         if data:
             sink.append(data)
-            return None
+            return
         self.sel.unregister(key.fd)
         os.close(key.fd)
         job.fds.remove(key.fd)
         if job.fds:
-            return None
+            return
         if self._reap(job, block=False):
-            return self.complete(job)
+            self.exited(job)
+            return
         # Both pipes closed but git has not exited yet: wake when it does.
         try:
             job.pidfd = os.pidfd_open(job.pid)
         except (AttributeError, OSError):
             self._reap(job, block=True)
-            return self.complete(job)
+            self.exited(job)
+            return
         self.sel.register(job.pidfd, selectors.EVENT_READ, (job, None))
-        return None
 
     def expire(self, now: float) -> list[RepoRecord]:
         records = []
@@ -334,11 +347,16 @@ def run_statuses(
                 started = engine.launch(item)
                 if isinstance(started, RepoRecord):
                     add(started)
+            # The next gits are running: now build the records of those that exited.
+            while engine.done:
+                record = engine.complete(engine.done.pop(0))
+                if record is not None:
+                    add(record)
             if ready:
                 batch, ready[:] = list(ready), []
                 yield from batch
                 continue
-            if source_done and not engine.running and not engine.waiting:
+            if source_done and not engine.running and not engine.waiting and not engine.done:
                 return
             wait = None
             if engine.running:
@@ -353,9 +371,7 @@ def run_statuses(
                     continue
                 if key.data[0].pid not in engine.running:
                     continue  # finished earlier in this batch of events
-                record = engine.on_ready(key)
-                if record is not None:
-                    add(record)
+                engine.on_ready(key)
             for record in engine.expire(time.monotonic()):
                 add(record)
             for record in engine.ready_waiting():
