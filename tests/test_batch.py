@@ -210,3 +210,47 @@ def test_engine_runs_at_most_jobs_git_processes_at_once(
         running += delta
         peak = max(peak, running)
     assert peak == jobs
+
+
+def _cpu_list(text: str) -> set[int]:
+    cpus: set[int] = set()
+    for part in text.strip().split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs Linux CPU affinity and at least two CPUs",
+)
+@pytest.mark.parametrize("spare", [True, False], ids=["fewer-jobs-than-cpus", "cpus-all-busy"])
+def test_engine_keeps_its_thread_and_gits_on_different_cpus(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spare: bool
+) -> None:
+    allowed = os.sched_getaffinity(0)
+    jobs = 1 if spare else len(allowed)
+    log = tmp_path / "cpus.log"
+    wrapper = tmp_path / "cpu-logging-git"
+    # The short sleep lets the engine set the new process's CPUs before it looks.
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "sleep 0.05\n"
+        f"sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status >> \"{log}\"\n"
+        'exec git "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(batch._run, "GIT", str(wrapper))
+    engine_cpu = min(allowed)
+    monkeypatch.setattr(batch, "_current_cpu", lambda cpus: engine_cpu)
+    refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(4)]
+    records = engine_records(refs, jobs=jobs)
+    assert [r.error for r in records] == [None] * 4
+    seen = [_cpu_list(line) for line in log.read_text().splitlines()]
+    assert len(seen) == 4
+    if spare:
+        # Every git may use every CPU but the one the engine's thread keeps.
+        assert seen == [allowed - {engine_cpu}] * 4
+    else:
+        assert all(cpus == allowed for cpus in seen)
+    assert os.sched_getaffinity(0) == allowed, "the engine gives its thread every CPU back"

@@ -6,7 +6,10 @@ costs as much CPU again as the work itself. Here one thread keeps up to *jobs* g
 processes running, watches all their pipes with one ``poll(2)`` set, and starts each
 process with ``posix_spawn`` (cheaper than ``subprocess.Popen``, and with one thread its
 hold on the GIL during the start costs nothing). The files a status needs (config, index,
-operation markers) are read right after git starts, while it works on another core.
+operation markers) are read right after git starts, while it works on another core, and
+a record is built only after the next git has been started in its place. With fewer jobs
+than CPUs (``-j 1``), the engine's thread and its gits are kept on different CPUs
+(:class:`_CpuSplit`).
 
 The guarantees are the runner's (:mod:`gitoverit.git._run`): an argv list, stdin from
 ``/dev/null``, a new session per process, the same hardened environment, a timeout after
@@ -89,10 +92,66 @@ def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
     return RepoRecord(ref, error=error_from_exception(exc), duration=time.monotonic() - start)
 
 
+def _current_cpu(cpus: set[int]) -> int:
+    """The CPU this thread runs on now (Linux), else the lowest allowed one."""
+    try:
+        with open("/proc/thread-self/stat", "rb") as fh:
+            cpu = int(fh.read().rpartition(b")")[2].split()[36])
+    except (OSError, ValueError, IndexError):
+        return min(cpus)
+    return cpu if cpu in cpus else min(cpus)
+
+
+class _CpuSplit:
+    """Keep the engine's thread and its git processes on different CPUs.
+
+    With fewer jobs than CPUs (``-j 1`` above all), the kernel tends to start each new
+    git on the CPU of the thread that spawned it, where the two then take turns while
+    another CPU idles; the file reads meant to overlap with git's work wait for it
+    instead. So while the engine runs, its own thread stays on the CPU it is on and each
+    git is allowed every other CPU. Nothing changes when there are at least as many jobs
+    as CPUs, where the gits keep every CPU busy anyway.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.all: set[int] | None = None
+        self.children: set[int] | None = None
+        if not hasattr(os, "sched_getaffinity"):
+            return
+        try:
+            cpus = os.sched_getaffinity(0)
+            if len(cpus) <= jobs:
+                return
+            mine = _current_cpu(cpus)
+            os.sched_setaffinity(0, {mine})
+        except OSError:
+            return
+        self.all = cpus
+        self.children = cpus - {mine}
+
+    def child(self, pid: int) -> None:
+        if self.children is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, self.children)
+
+    def helper(self) -> None:
+        """Called first on a helper thread: it may use every CPU."""
+        if self.all is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, self.all)
+
+    def restore(self) -> None:
+        if self.all is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, self.all)
+            self.all = self.children = None
+
+
 class _Engine:
     def __init__(self, jobs: int, timeout: float) -> None:
         self.jobs = jobs
         self.timeout = timeout
+        self.cpus = _CpuSplit(jobs)
         self.sel = selectors.PollSelector()
         self.running: dict[int, _Job] = {}
         self.unread: list[_Job] = []
@@ -138,6 +197,7 @@ class _Engine:
                 os.close(out_w)
                 os.close(err_w)
             _run._LIVE_GROUPS.add(pid)
+            self.cpus.child(pid)
             job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r])
             self.running[pid] = job
             self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
@@ -156,6 +216,10 @@ class _Engine:
         except Exception as exc:
             job.facts_error = exc
 
+    def _read_facts_helper(self, job: _Job) -> None:
+        self.cpus.helper()
+        self.read_facts(job)
+
     def read_next_facts(self) -> bool:
         """Read one running job's files while git works; ``False`` when none is left.
 
@@ -172,7 +236,10 @@ class _Engine:
                 big = False
             if big:
                 job.facts_thread = threading.Thread(
-                    target=self.read_facts, args=(job,), name="gitoverit-facts", daemon=True
+                    target=self._read_facts_helper,
+                    args=(job,),
+                    name="gitoverit-facts",
+                    daemon=True,
                 )
                 job.facts_thread.start()
             else:
@@ -381,6 +448,7 @@ def run_statuses(
         for job in list(engine.running.values()):
             engine.kill(job)
         engine.sel.close()
+        engine.cpus.restore()
 
 
 def _drain(fd: int) -> None:
