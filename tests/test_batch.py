@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -254,3 +255,137 @@ def test_engine_keeps_its_thread_and_gits_on_different_cpus(
     else:
         assert all(cpus == allowed for cpus in seen)
     assert os.sched_getaffinity(0) == allowed, "the engine gives its thread every CPU back"
+
+
+# --- mtime from a refreshed copy of the index -------------------------------------------
+
+AGE = 100_000  # seconds: files last changed well before their index was written
+
+
+def _aged(repos: RepoFactory, name: str, files: int = 12) -> Any:
+    """A repo whose index was written long after its files changed, as in any repository
+    that has been around (its entries are not "racy")."""
+    r = repos.repo(name, commits=1)
+    for i in range(files):
+        r.write(f"d{i % 3}/f{i}.txt", f"{name} {i}\n")
+    r.git("add", "-A")
+    r.git("commit", "-q", "-m", "files")
+    old = time.time() - AGE
+    for p in r.path.rglob("*"):
+        if ".git" not in p.parts and p.is_file():
+            os.utime(p, (old, old))
+    r.git("update-index", "-q", "--refresh")
+    return r
+
+
+def _mtime_cases(repos: RepoFactory) -> list[Any]:
+    now = time.time()
+    later = now - AGE / 2  # newer than every aged file, older than now
+    cases = [_aged(repos, "m-clean")]
+    touched = _aged(repos, "m-touched")  # stat-dirty: git refreshes the entry
+    os.utime(touched.path / "d1" / "f4.txt", (later, later))
+    edited = _aged(repos, "m-edited")  # content changed: git lists it
+    edited.write("d2/f5.txt", "new content\n")
+    set_back = _aged(repos, "m-set-back")  # changed, then its mtime set to the past
+    set_back.write("d0/f3.txt", "other\n")
+    os.utime(set_back.path / "d0" / "f3.txt", (now - 2 * AGE, now - 2 * AGE))
+    assumed = _aged(repos, "m-assume-unchanged")  # git never looks at this file
+    assumed.git("update-index", "--assume-unchanged", "d0/f0.txt")
+    assumed.write("d0/f0.txt", "hidden change\n")
+    os.utime(assumed.path / "d0" / "f0.txt", (later, later))
+    skipped = _aged(repos, "m-skip-worktree")
+    skipped.git("update-index", "--skip-worktree", "d1/f1.txt")
+    os.utime(skipped.path / "d1" / "f1.txt", (later, later))
+    ita = _aged(repos, "m-intent-to-add")
+    ita.write("added.txt", "soon\n")
+    os.utime(ita.path / "added.txt", (later, later))
+    ita.git("add", "-N", "added.txt")
+    deleted = _aged(repos, "m-deleted-staged")
+    (deleted.path / "d2" / "f2.txt").unlink()
+    deleted.write("d1/f7.txt", "staged\n")
+    deleted.git("add", "d1/f7.txt")
+    v4 = _aged(repos, "m-index-v4")
+    v4.git("update-index", "--index-version", "4")
+    os.utime(v4.path / "d2" / "f8.txt", (later, later))
+    link = _aged(repos, "m-symlink")
+    os.symlink("d0/f0.txt", link.path / "link")
+    link.git("add", "link")
+    link.git("commit", "-q", "-m", "link")
+    conflicted = _aged(repos, "m-conflict")
+    conflicted.git("checkout", "-q", "-b", "topic")
+    conflicted.commit("d0/f0.txt", "topic\n")
+    conflicted.git("checkout", "-q", "main")
+    conflicted.commit("d0/f0.txt", "main\n")
+    conflicted.git("merge", "-q", "topic", check=False)
+    racy = repos.repo("m-racy", commits=3)  # files and index written in the same second
+    racy.write("file.txt", "same size\n")
+    cases += [touched, edited, set_back, assumed, skipped, ita, deleted, v4, link, conflicted]
+    return [*cases, racy]
+
+
+def test_engine_mtime_from_the_index_copy_equals_a_stat_of_every_file(
+    repos: RepoFactory,
+) -> None:
+    cases = _mtime_cases(repos)
+    refs = list(find_repos([str(repos.root)]))
+    assert len(refs) == len(cases)
+    got = {rec.ref.path: rec for rec in engine_records(refs)}
+    for ref in refs:
+        want = read_status(ref)  # one lstat per tracked and untracked file
+        rec = got[ref.path]
+        assert rec.error is None and rec.status is not None, ref.path
+        assert rec.status.mtime == want.mtime, ref.path
+        assert rec.status.mtime is not None
+
+
+def test_engine_stats_only_the_files_git_did_not_vouch_for(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean = _aged(repos, "many", files=60)
+    touched = _aged(repos, "touched", files=60)
+    for p in (touched.path / "d0").iterdir():
+        os.utime(p, (time.time() - 10, time.time() - 10))
+    stats: list[str] = []
+    real = os.lstat
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        stats.append(os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counting)
+    records = engine_records(
+        [RepoRef(str(r.path), str(r.path / ".git"), r.path.name) for r in (clean, touched)]
+    )
+    assert [r.error for r in records] == [None, None]
+    assert not [p for p in stats if p.startswith(str(clean.path))]
+    assert not [p for p in stats if p.startswith(str(touched.path))]
+    monkeypatch.setattr(os, "lstat", real)
+    for rec in records:
+        assert rec.status is not None
+        assert rec.status.mtime == read_status(rec.ref).mtime
+
+
+def test_engine_leaves_no_index_copy_behind(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private))
+    for i in range(3):
+        _aged(repos, f"r{i}")
+    refs = list(find_repos([str(repos.root)]))
+    assert [r.error for r in engine_records(refs)] == [None] * 3
+    assert list(private.iterdir()) == []
+
+
+def test_engine_never_runs_a_configured_fsmonitor(repos: RepoFactory, tmp_path: Path) -> None:
+    marker = tmp_path / "fsmonitor-ran"
+    hook = tmp_path / "fsmonitor.sh"
+    hook.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
+    hook.chmod(0o755)
+    r = _aged(repos, "fsmon")
+    r.git("config", "core.fsmonitor", str(hook))
+    r.write("d0/f0.txt", "changed\n")
+    (rec,) = engine_records(list(find_repos([str(repos.root)])))
+    assert rec.status is not None and rec.status.modified == 1
+    assert not marker.exists()

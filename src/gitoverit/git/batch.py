@@ -32,8 +32,12 @@ from dataclasses import dataclass, field
 
 from gitoverit.git import _run
 from gitoverit.git.status import (
+    REFRESH_CONFIG,
     STATUS_ARGS,
+    IndexCopy,
     LocalFacts,
+    copy_index,
+    discard_copy,
     read_local_facts,
     status_env,
     status_error,
@@ -84,6 +88,7 @@ class _Job:
     pidfd: int = -1
     facts_thread: threading.Thread | None = None
     ended: float | None = None
+    copy: IndexCopy | None = None
 
 
 def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
@@ -147,11 +152,35 @@ class _CpuSplit:
             self.all = self.children = None
 
 
+def _make_private_dir() -> str | None:
+    """A new folder only this user can read, for index copies; ``None`` if none can be
+    made (then every status runs read-only on the real index)."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    path = os.path.join(base, f"gitoverit-{os.getpid()}-{os.urandom(6).hex()}")
+    try:
+        os.mkdir(path, 0o700)
+    except OSError:
+        return None
+    return path
+
+
+def _remove_private_dir(path: str | None) -> None:
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        for name in os.listdir(path):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+
+
 class _Engine:
     def __init__(self, jobs: int, timeout: float) -> None:
         self.jobs = jobs
         self.timeout = timeout
         self.cpus = _CpuSplit(jobs)
+        self.copies = _make_private_dir()
+        self.seq = 0
         self.sel = selectors.PollSelector()
         self.running: dict[int, _Job] = {}
         self.unread: list[_Job] = []
@@ -167,7 +196,16 @@ class _Engine:
                 _run.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
                 start,
             )
-        argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *STATUS_ARGS]
+        copy = None
+        if self.copies is not None:
+            self.seq += 1
+            copy = copy_index(ref, os.path.join(self.copies, str(self.seq)))
+        if copy is None:
+            argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *STATUS_ARGS]
+            env = status_env(ref)
+        else:
+            argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *REFRESH_CONFIG, *STATUS_ARGS]
+            env = status_env(ref, copy.path)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         # Ctrl-C waits until the new process is registered, so that it is always killed.
@@ -177,7 +215,7 @@ class _Engine:
                 pid = os.posix_spawnp(
                     _run.GIT,
                     argv,
-                    status_env(ref),
+                    env,
                     file_actions=[
                         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                         (os.POSIX_SPAWN_DUP2, out_w, 1),
@@ -191,6 +229,8 @@ class _Engine:
             except OSError as exc:
                 os.close(out_r)
                 os.close(err_r)
+                if copy is not None:
+                    discard_copy(copy.path)
                 message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
                 return _record(ref, _run.GitError(argv, None, message=message), start)
             finally:
@@ -198,7 +238,7 @@ class _Engine:
                 os.close(err_w)
             _run._LIVE_GROUPS.add(pid)
             self.cpus.child(pid)
-            job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r])
+            job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r], copy=copy)
             self.running[pid] = job
             self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
             self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
@@ -212,7 +252,7 @@ class _Engine:
         if job.facts is not None or job.facts_error is not None:
             return
         try:
-            job.facts = read_local_facts(job.ref)
+            job.facts = read_local_facts(job.ref, job.copy)
         except Exception as exc:
             job.facts_error = exc
 
@@ -230,10 +270,13 @@ class _Engine:
             job = self.unread.pop(0)
             if job.pid not in self.running:
                 continue
-            try:
-                big = os.stat(os.path.join(job.ref.git_dir, "index")).st_size >= BIG_INDEX
-            except OSError:
-                big = False
+            if job.copy is not None:
+                big = len(job.copy.data) >= BIG_INDEX
+            else:
+                try:
+                    big = os.stat(os.path.join(job.ref.git_dir, "index")).st_size >= BIG_INDEX
+                except OSError:
+                    big = False
             if big:
                 job.facts_thread = threading.Thread(
                     target=self._read_facts_helper,
@@ -305,12 +348,21 @@ class _Engine:
         if job.returncode is None:
             self._reap(job, block=True)
         self._release(job)
+        if job.copy is not None:
+            discard_copy(job.copy.path)
 
     def finish(self, job: _Job) -> RepoRecord:
         if job.facts_thread is not None:
             job.facts_thread.join()
         self.read_facts(job)
         self._release(job)
+        try:
+            return self._record_of(job)
+        finally:
+            if job.copy is not None:
+                discard_copy(job.copy.path)
+
+    def _record_of(self, job: _Job) -> RepoRecord:
         out, err = b"".join(job.out), b"".join(job.err)
         duration = (job.ended or time.monotonic()) - job.start
         if job.returncode != 0:
@@ -449,6 +501,7 @@ def run_statuses(
             engine.kill(job)
         engine.sel.close()
         engine.cpus.restore()
+        _remove_private_dir(engine.copies)
 
 
 def _drain(fd: int) -> None:

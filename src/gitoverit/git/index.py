@@ -21,28 +21,57 @@ class IndexFormatError(ValueError):
     """The index file is not in a format :func:`read_index` can read in-process."""
 
 
+#: Entry flags: assume-unchanged, and "extended flags follow".
+_CE_VALID = 0x8000
+_CE_EXTENDED = 0x4000
+_CE_STAGE = 0x3000
+#: Extended entry flags: skip-worktree and intent-to-add.
+_CE_SKIP_WORKTREE = 0x4000
+_CE_INTENT_TO_ADD = 0x2000
+_UNTRUSTED = _CE_SKIP_WORKTREE | _CE_INTENT_TO_ADD
+
+
 @dataclass(frozen=True, slots=True)
 class IndexInfo:
-    """What the index says: every path once, in index order, and the gitlink count."""
+    """What the index says: every path once, in index order, and the gitlink count.
+
+    Only when parsed with a *stamp* (see :func:`parse_index`): ``latest_ns``, the latest
+    recorded modification time among entries whose recorded stat data git checks, and
+    ``unchecked``, the paths whose recorded time cannot be trusted that way.
+    """
 
     paths: tuple[bytes, ...]
     gitlinks: int
+    latest_ns: int = -1
+    unchecked: tuple[bytes, ...] = ()
 
 
-def parse_index(data: bytes, hash_len: int = 20) -> IndexInfo:
+def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> IndexInfo:
     """Parse a binary index file (``DIRC``, versions 2, 3 and 4).
 
     Unmerged paths (several stages) appear once. Raises :class:`IndexFormatError` for
     anything else, including a split index (``link`` extension) and a sparse index
     (directory entries), whose full path list is not in this file.
+
+    With *stamp*, the index file's modification time in whole seconds, the recorded
+    modification times are read too. An entry's recorded time is its file's time
+    whenever ``git status`` finds the entry's stat data unchanged, except for entries
+    git does not check that way or checks by content: those listed in ``unchecked`` are
+    unmerged, assume-unchanged, skip-worktree or intent-to-add entries, and "racy" ones,
+    recorded in or after the second the index was written. Submodules (gitlinks) are in
+    neither.
     """
     if len(data) < 12 or data[:4] != b"DIRC":
         raise IndexFormatError("not an index file")
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
         raise IndexFormatError(f"unsupported index version {version}")
-    head = struct.Struct(f">24xI{12 + hash_len}xH")
+    head = struct.Struct(f">8xII8xI{12 + hash_len}xH")
     name_at = 42 + hash_len
+    timed = stamp is not None
+    racy = stamp if stamp is not None else 0
+    latest = -1
+    unchecked: list[bytes] = []
     paths: list[bytes] = []
     append = paths.append
     gitlinks = 0
@@ -53,8 +82,8 @@ def parse_index(data: bytes, hash_len: int = 20) -> IndexInfo:
         if version == 4:
             prev = b""
             for _ in range(count):
-                mode, flags = head.unpack_from(data, off)
-                p = off + name_at + (2 if flags & 0x4000 else 0)
+                sec, nsec, mode, flags = head.unpack_from(data, off)
+                p = off + name_at + (2 if flags & _CE_EXTENDED else 0)
                 # git's offset varint: how many bytes to drop from the previous path.
                 c = data[p]
                 p += 1
@@ -68,30 +97,48 @@ def parse_index(data: bytes, hash_len: int = 20) -> IndexInfo:
                     raise IndexFormatError("truncated entry")
                 name = prev[: len(prev) - drop] + data[p:end]
                 prev = name
-                off = end + 1
                 kind = mode & _TYPE_MASK
                 if kind == _GITLINK:
                     gitlinks += 1
                 elif kind == _DIR:
                     raise IndexFormatError("sparse index")
+                elif timed:
+                    if (
+                        sec >= racy
+                        or flags & (_CE_VALID | _CE_STAGE)
+                        or (flags & _CE_EXTENDED and data[off + name_at] << 8 & _UNTRUSTED)
+                    ):
+                        unchecked.append(name)
+                    elif sec * 1_000_000_000 + nsec > latest:
+                        latest = sec * 1_000_000_000 + nsec
+                off = end + 1
                 if name != last:
                     append(name)
                     last = name
         else:
             for _ in range(count):
-                mode, flags = head.unpack_from(data, off)
-                p = off + name_at + (2 if flags & 0x4000 else 0)
+                sec, nsec, mode, flags = head.unpack_from(data, off)
+                p = off + name_at + (2 if flags & _CE_EXTENDED else 0)
                 namelen = flags & 0xFFF
                 end = p + namelen if namelen < 0xFFF else find(b"\0", p)
                 if end < 0:
                     raise IndexFormatError("truncated entry")
                 name = data[p:end]
-                off += (end - off + 8) & ~7
                 kind = mode & _TYPE_MASK
                 if kind == _GITLINK:
                     gitlinks += 1
                 elif kind == _DIR:
                     raise IndexFormatError("sparse index")
+                elif timed:
+                    if (
+                        sec >= racy
+                        or flags & (_CE_VALID | _CE_STAGE)
+                        or (flags & _CE_EXTENDED and data[off + name_at] << 8 & _UNTRUSTED)
+                    ):
+                        unchecked.append(name)
+                    elif sec * 1_000_000_000 + nsec > latest:
+                        latest = sec * 1_000_000_000 + nsec
+                off += (end - off + 8) & ~7
                 if name != last:
                     append(name)
                     last = name
@@ -104,7 +151,7 @@ def parse_index(data: bytes, hash_len: int = 20) -> IndexInfo:
         if sig in (b"link", b"sdir"):
             raise IndexFormatError("split or sparse index")
         off += 8 + size
-    return IndexInfo(tuple(paths), gitlinks)
+    return IndexInfo(tuple(paths), gitlinks, latest, tuple(unchecked))
 
 
 def _read_index_bytes(git_dir: str) -> bytes | None:

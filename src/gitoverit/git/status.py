@@ -36,8 +36,13 @@ Choices, and why:
   paths from the index plus non-ignored untracked files. Directories are never counted, so
   submodules (gitlinks) and untracked nested repositories (listed by git as ``dir/``) do not
   contribute; they are repositories of their own. Missing files (deleted, skip-worktree)
-  are skipped. Stat-ing every file costs about 1 µs per file. The index parse, the stats
-  of tracked files, the config and the operation check all happen while ``git status``
+  are skipped. :func:`read_status` stats every file (about 1 µs each). The status engine
+  (:mod:`gitoverit.git.batch`) gets the same answer with far fewer stats: it gives git a
+  private copy of the index (:class:`IndexCopy`), which git refreshes, and stats only
+  the files git did not vouch for. One limit: git built without nanosecond stat
+  comparison cannot see a file whose mtime was set back within the same second, with its
+  ctime, size and inode unchanged; no ordinary write or ``touch`` does that. The index
+  parse, the stats, the config and the operation check all happen while ``git status``
   runs, so they overlap with git's own work on the other core.
 - ``remote_url`` is the first ``url`` of the current branch's ``branch.<name>.remote``; for
   a detached HEAD, a branch without upstream, or a local upstream (remote ``.``) it is the
@@ -52,6 +57,7 @@ files in the git dir, and upstream plus ahead/behind from a single
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat as _stat
@@ -128,6 +134,9 @@ class ParsedStatus:
     deleted: int = 0
     conflicted: int = 0
     untracked: tuple[bytes, ...] = ()
+    #: Paths whose work-tree file differs from the index entry (Y column not ``.``) and
+    #: unmerged paths: their index entries' stat data is not the file's.
+    changed: tuple[bytes, ...] = ()
 
     @property
     def upstream_gone(self) -> bool:
@@ -158,6 +167,7 @@ def parse_porcelain_v2(data: bytes) -> ParsedStatus:
     stashes = 0
     staged = modified = deleted = conflicted = 0
     untracked: list[bytes] = []
+    changed: list[bytes] = []
     tokens = data.split(b"\0")
     i = 0
     n = len(tokens)
@@ -178,10 +188,19 @@ def parse_porcelain_v2(data: bytes) -> ParsedStatus:
                 modified += 1
             if x == 0x44 or y == 0x44:
                 deleted += 1
+            if y != 0x2E:
+                fields = tok.split(b" ", 8 if kind == 0x31 else 9)
+                if len(fields) < (9 if kind == 0x31 else 10):
+                    raise StatusParseError(f"bad entry: {tok[:40]!r}")
+                changed.append(fields[-1])
             if kind == 0x32:
                 i += 1  # the original path follows as its own NUL-terminated token
         elif kind == 0x75:  # "u" unmerged
             conflicted += 1
+            fields = tok.split(b" ", 10)
+            if len(fields) < 11:
+                raise StatusParseError(f"bad entry: {tok[:40]!r}")
+            changed.append(fields[-1])
         elif kind == 0x3F:  # "?" untracked
             untracked.append(tok[2:])
         elif kind == 0x21:  # "!" ignored (only with --ignored)
@@ -223,6 +242,7 @@ def parse_porcelain_v2(data: bytes) -> ParsedStatus:
         deleted=deleted,
         conflicted=conflicted,
         untracked=tuple(untracked),
+        changed=tuple(changed),
     )
 
 
@@ -374,17 +394,20 @@ def _tracked(ref: RepoRef, hash_len: int) -> tuple[IndexInfo | None, int]:
 # operation in progress
 
 
-def detect_operation(git_dir: str) -> Operation | None:
-    """The multi-step operation left in progress, read from marker files in *git_dir*.
+def detect_operation(git_dir: str, names: Iterable[str] | None = None) -> Operation | None:
+    """The multi-step operation left in progress, read from marker files in *git_dir*
+    (whose entries are *names*, when the caller has listed them already).
 
     For a linked worktree *git_dir* is that worktree's own git dir, where these
     per-worktree files live. When several apply, the outermost wins: rebase, merge,
     cherry-pick, revert, bisect.
     """
-    try:
-        names = set(os.listdir(git_dir))
-    except OSError:
-        return None
+    if names is None:
+        try:
+            names = os.listdir(git_dir)
+        except OSError:
+            return None
+    names = set(names)
     if "rebase-merge" in names or "rebase-apply" in names:
         return Operation.REBASE
     if "MERGE_HEAD" in names:
@@ -459,14 +482,124 @@ def read_remote_url(git_dir: str, remote_name: str = "origin") -> str | None:
 # the record
 
 
-def status_env(ref: RepoRef) -> dict[bytes, bytes]:
-    """The child environment for git in *ref*: read-only, with a ceiling."""
+def status_env(ref: RepoRef, index_copy: str | None = None) -> dict[bytes, bytes]:
+    """The child environment for git in *ref*: read-only, with a ceiling.
+
+    With *index_copy* (see :func:`copy_index`) git reads and may rewrite that file instead
+    of the repository's index, and nothing else: optional locks stay on, so that git
+    writes the stat data it refreshes there.
+    """
     # git must not walk up from the work tree and report on an enclosing repository. git
     # resolves symlinks in ceiling entries itself.
     parent = os.path.dirname(ref.path.rstrip(os.sep)) or os.sep
-    env = dict(default_env(read_only=True))
+    env = dict(default_env(read_only=index_copy is None))
     env[b"GIT_CEILING_DIRECTORIES"] = os.fsencode(parent)
+    if index_copy is not None:
+        env[b"GIT_INDEX_FILE"] = os.fsencode(index_copy)
     return env
+
+
+# ---------------------------------------------------------------------------------------
+# a private copy of the index, for mtime without a stat per tracked file
+
+#: ``-c`` options for a status on a copy of the index: never a split index (its shared
+#: part would be written in the git dir), and stat data compared as strictly as git can,
+#: ctime included, so that any change to a file since it was recorded is noticed.
+REFRESH_CONFIG: tuple[str, ...] = (
+    "-c",
+    "core.splitIndex=false",
+    "-c",
+    "core.trustctime=true",
+    "-c",
+    "core.checkStat=default",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexCopy:
+    """A private copy of a repository's index, for one ``git status`` to refresh.
+
+    ``git status`` compares every tracked file's stat data with the index entry and, when
+    only the stat data changed, refreshes the entry and writes the index back, a write
+    that ``GIT_OPTIONAL_LOCKS=0`` forbids on the real index. Pointed at this copy
+    (``GIT_INDEX_FILE``), git writes it here. So afterwards the copy's recorded
+    modification times are the files' own, except for the entries
+    :func:`~gitoverit.git.index.parse_index` lists as unchecked and the paths git lists
+    as changed in the work tree; those few are stat-ed. Tracked files' ``mtime`` then
+    costs one stat per changed file instead of one per tracked file.
+    """
+
+    path: str
+    data: bytes
+    #: The original index's modification time in whole seconds: git's "racy" mark.
+    stamp: int
+    #: The copy's (inode, size, mtime ns) as written; different once git rewrote it.
+    written: tuple[int, int, int]
+    #: The git dir's entries, listed while looking for a split index.
+    names: tuple[str, ...]
+
+
+def copy_index(ref: RepoRef, dest: str) -> IndexCopy | None:
+    """Copy *ref*'s index to *dest* (a new file), with the same modification time.
+
+    ``None`` when there is no readable index, or when the index may be split (a
+    ``sharedindex.*`` file in the git dir): a status on such a copy would still write in
+    the git dir, so it runs read-only on the real index instead.
+    """
+    try:
+        names = os.listdir(ref.git_dir)
+        if "index" not in names or any(n.startswith("sharedindex.") for n in names):
+            return None
+        with open(os.path.join(ref.git_dir, "index"), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read()
+    except OSError:
+        return None
+    if data[:4] != b"DIRC":
+        return None
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+        mine = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        discard_copy(dest)
+        return None
+    os.close(fd)
+    return IndexCopy(
+        dest,
+        data,
+        st.st_mtime_ns // 1_000_000_000,
+        (mine.st_ino, mine.st_size, mine.st_mtime_ns),
+        tuple(names),
+    )
+
+
+def discard_copy(path: str) -> None:
+    """Remove an index copy and any lock git left beside it."""
+    for name in (path, path + ".lock"):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _copy_tracked_ns(ref: RepoRef, copy: IndexCopy, index: IndexInfo, hash_len: int) -> int:
+    """The latest mtime of *ref*'s tracked files, read from the index copy after git's
+    status (see :class:`IndexCopy`); paths git lists as changed are added by the caller."""
+    try:
+        st = os.stat(copy.path)
+        rewritten = (st.st_ino, st.st_size, st.st_mtime_ns) != copy.written
+        if rewritten:
+            with open(copy.path, "rb") as fh:
+                index = parse_index(fh.read(), hash_len, copy.stamp)
+    except (OSError, IndexFormatError):
+        return _latest_ns(ref.path, index.paths)
+    return max(index.latest_ns, _latest_ns(ref.path, index.unchecked))
 
 
 def _git_checked(ref: RepoRef, *args: str, timeout: float) -> bytes:
@@ -498,15 +631,29 @@ class LocalFacts:
 
     config: list[ConfigEntry]
     index: IndexInfo | None  # None: the index needs ``git ls-files`` to be read
-    tracked_ns: int
+    tracked_ns: int  # with an index copy: only its unchecked entries, see status_from
     operation: Operation | None
+    copy: IndexCopy | None = None
+    hash_len: int = 20
 
 
-def read_local_facts(ref: RepoRef) -> LocalFacts:
-    """Read the config, the index (and its files' mtimes) and the operation in progress."""
+def read_local_facts(ref: RepoRef, copy: IndexCopy | None = None) -> LocalFacts:
+    """Read the config, the index (and its files' mtimes) and the operation in progress.
+
+    With *copy*, the index given to git (:func:`copy_index`), its recorded times stand
+    for the tracked files' until git's output says otherwise (see :func:`status_from`).
+    """
     config = read_config(ref.git_dir)
-    index, tracked_ns = _tracked(ref, _hash_len(config))
-    return LocalFacts(config, index, tracked_ns, detect_operation(ref.git_dir))
+    hash_len = _hash_len(config)
+    if copy is None:
+        index, tracked_ns = _tracked(ref, hash_len)
+        return LocalFacts(config, index, tracked_ns, detect_operation(ref.git_dir))
+    try:
+        timed: IndexInfo | None = parse_index(copy.data, hash_len, copy.stamp)
+    except IndexFormatError:
+        timed = None
+    operation = detect_operation(ref.git_dir, copy.names)
+    return LocalFacts(config, timed, -1, operation, copy if timed is not None else None, hash_len)
 
 
 def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) -> RepoStatus:
@@ -520,6 +667,11 @@ def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) 
     if index is None:
         index = _index_from_ls_files(ref, timeout)
         tracked_ns = _latest_ns(ref.path, index.paths)
+    elif facts.copy is not None:
+        tracked_ns = max(
+            _copy_tracked_ns(ref, facts.copy, index, facts.hash_len),
+            _latest_ns(ref.path, parsed.changed),
+        )
     latest = max(tracked_ns, _latest_ns(ref.path, parsed.untracked))
     return RepoStatus(
         branch=parsed.branch,
@@ -684,13 +836,16 @@ def _count_stashes(git_dir: str) -> int:
 
 
 __all__ = [
+    "REFRESH_CONFIG",
     "STATUS_ARGS",
     "ConfigEntry",
+    "IndexCopy",
     "IndexFormatError",
     "IndexInfo",
     "ParsedStatus",
     "StatusParseError",
     "common_dir",
+    "copy_index",
     "count_gitlinks",
     "count_untracked",
     "detect_operation",
