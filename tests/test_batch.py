@@ -368,13 +368,22 @@ def test_engine_stats_only_the_files_git_did_not_vouch_for(
 def test_engine_leaves_no_index_copy_behind(
     repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    private = tmp_path / "tmp"
+    private = tmp_path / "runtime"
     private.mkdir()
-    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(private))
+    made = []
+    real_make = batch._make_private_dir
+
+    def make() -> str | None:
+        made.append(real_make())
+        return made[-1]
+
+    monkeypatch.setattr(batch, "_make_private_dir", make)
     for i in range(3):
         _aged(repos, f"r{i}")
     refs = list(find_repos([str(repos.root)]))
     assert [r.error for r in engine_records(refs)] == [None] * 3
+    assert made and made[0] is not None and made[0].startswith(str(private))
     assert list(private.iterdir()) == []
 
 

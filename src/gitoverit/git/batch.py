@@ -152,16 +152,25 @@ class _CpuSplit:
             self.all = self.children = None
 
 
+def _private_bases() -> list[str]:
+    """Where index copies may go, best first: memory-backed folders, where creating and
+    removing a file costs no disk journal, then the temporary directory."""
+    bases = [os.environ.get("XDG_RUNTIME_DIR", ""), "/dev/shm"]
+    return [b for b in bases if b and os.path.isdir(b)] + [os.environ.get("TMPDIR") or "/tmp"]
+
+
 def _make_private_dir() -> str | None:
     """A new folder only this user can read, for index copies; ``None`` if none can be
     made (then every status runs read-only on the real index)."""
-    base = os.environ.get("TMPDIR") or "/tmp"
-    path = os.path.join(base, f"gitoverit-{os.getpid()}-{os.urandom(6).hex()}")
-    try:
-        os.mkdir(path, 0o700)
-    except OSError:
-        return None
-    return path
+    name = f"gitoverit-{os.getpid()}-{os.urandom(6).hex()}"
+    for base in _private_bases():
+        path = os.path.join(base, name)
+        try:
+            os.mkdir(path, 0o700)
+        except OSError:
+            continue
+        return path
+    return None
 
 
 def _remove_private_dir(path: str | None) -> None:
