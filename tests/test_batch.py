@@ -317,10 +317,36 @@ def _mtime_cases(repos: RepoFactory) -> list[Any]:
     conflicted.git("checkout", "-q", "main")
     conflicted.commit("d0/f0.txt", "main\n")
     conflicted.git("merge", "-q", "topic", check=False)
+    untracked_cache = _aged(repos, "m-untracked-cache")  # git rewrites the copy every time
+    untracked_cache.git("config", "core.untrackedCache", "true")
+    untracked_cache.git("update-index", "--untracked-cache")
+    untracked_cache.write("d0/new.txt", "untracked\n")
+    os.utime(untracked_cache.path / "d1" / "f1.txt", (later, later))
+    split_config = _aged(repos, "m-split-config")  # would split the index on a write
+    split_config.git("config", "core.splitIndex", "true")
+    os.utime(split_config.path / "d1" / "f1.txt", (later, later))
+    split = _aged(repos, "m-split-index")  # read with git ls-files, never copied
+    split.git("update-index", "--split-index")
+    os.utime(split.path / "d2" / "f2.txt", (later, later))
+    sparse = _aged(repos, "m-sparse-index")  # its copy cannot be parsed: git lists the paths
+    sparse.git("sparse-checkout", "set", "--cone", "--sparse-index", "d0")
+    os.utime(sparse.path / "d0" / "f0.txt", (later, later))
     racy = repos.repo("m-racy", commits=3)  # files and index written in the same second
     racy.write("file.txt", "same size\n")
     cases += [touched, edited, set_back, assumed, skipped, ita, deleted, v4, link, conflicted]
+    cases += [untracked_cache, split_config, split, sparse]
     return [*cases, racy]
+
+
+def _git_dirs_snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    snap = {}
+    for dirpath, _, filenames in os.walk(root):
+        if ".git" not in Path(dirpath).parts:
+            continue
+        for fn in filenames:
+            p = os.path.join(dirpath, fn)
+            snap[p] = (Path(p).read_bytes(), os.lstat(p).st_mtime_ns)
+    return snap
 
 
 def test_engine_mtime_from_the_index_copy_equals_a_stat_of_every_file(
@@ -329,7 +355,16 @@ def test_engine_mtime_from_the_index_copy_equals_a_stat_of_every_file(
     cases = _mtime_cases(repos)
     refs = list(find_repos([str(repos.root)]))
     assert len(refs) == len(cases)
+    before = _git_dirs_snapshot(repos.root)
     got = {rec.ref.path: rec for rec in engine_records(refs)}
+    # git refreshed and rewrote copies of these indexes, never the indexes themselves.
+    after = _git_dirs_snapshot(repos.root)
+    assert after.keys() == before.keys()
+    changed = [p for p in before if after[p] != before[p]]
+    # The one exception is git's own: any git reading a split index refreshes the time of
+    # its shared part (so that it is not pruned); its bytes stay the same.
+    assert [os.path.basename(p).split(".")[0] for p in changed] == ["sharedindex"]
+    assert all(after[p][0] == before[p][0] for p in changed)
     for ref in refs:
         want = read_status(ref)  # one lstat per tracked and untracked file
         rec = got[ref.path]

@@ -44,14 +44,19 @@ class IndexInfo:
     gitlinks: int
     latest_ns: int = -1
     unchecked: tuple[bytes, ...] = ()
+    #: A sparse index's directory entries (``dir/``, tree id in hex): the paths below
+    #: them are in those trees, not in this file (git collapses no directory that holds
+    #: a submodule, so every gitlink is counted).
+    trees: tuple[tuple[bytes, str], ...] = ()
 
 
 def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> IndexInfo:
     """Parse a binary index file (``DIRC``, versions 2, 3 and 4).
 
-    Unmerged paths (several stages) appear once. Raises :class:`IndexFormatError` for
-    anything else, including a split index (``link`` extension) and a sparse index
-    (directory entries), whose full path list is not in this file.
+    Unmerged paths (several stages) appear once. A sparse index's directory entries are
+    listed as paths (``dir/``) and in ``trees``. Raises :class:`IndexFormatError` for
+    anything else, including a split index (``link`` extension), whose full path list
+    is not in this file.
 
     With *stamp*, the index file's modification time in whole seconds, the recorded
     modification times are read too. An entry's recorded time is its file's time
@@ -72,6 +77,7 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
     racy = stamp if stamp is not None else 0
     latest = -1
     unchecked: list[bytes] = []
+    trees: list[tuple[bytes, str]] = []
     paths: list[bytes] = []
     append = paths.append
     gitlinks = 0
@@ -101,7 +107,7 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
                 if kind == _GITLINK:
                     gitlinks += 1
                 elif kind == _DIR:
-                    raise IndexFormatError("sparse index")
+                    trees.append((name, data[off + 40 : off + 40 + hash_len].hex()))
                 elif timed:
                     if (
                         sec >= racy
@@ -128,7 +134,7 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
                 if kind == _GITLINK:
                     gitlinks += 1
                 elif kind == _DIR:
-                    raise IndexFormatError("sparse index")
+                    trees.append((name, data[off + 40 : off + 40 + hash_len].hex()))
                 elif timed:
                     if (
                         sec >= racy
@@ -148,10 +154,10 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
     while off + 8 <= stop:
         sig = data[off : off + 4]
         (size,) = struct.unpack_from(">I", data, off + 4)
-        if sig in (b"link", b"sdir"):
-            raise IndexFormatError("split or sparse index")
+        if sig == b"link":
+            raise IndexFormatError("split index")
         off += 8 + size
-    return IndexInfo(tuple(paths), gitlinks, latest, tuple(unchecked))
+    return IndexInfo(tuple(paths), gitlinks, latest, tuple(unchecked), tuple(trees))
 
 
 def _read_index_bytes(git_dir: str) -> bytes | None:

@@ -11,8 +11,11 @@ git never reports on an enclosing repository instead. Everything else is read fr
 
 - the operation in progress from marker files in the git dir (:func:`detect_operation`);
 - tracked paths and the submodule count from the binary index (:func:`read_index`); only a
-  split index or a sparse index, whose full path list is not in that file, costs one more
-  process (``git ls-files --stage``);
+  split index, whose full path list is not in that file, costs one more process
+  (``git ls-files --stage``). A sparse index is read as it is, never expanded (``git
+  ls-files`` would expand it, rebuilding its tree objects and so rewriting their times in
+  the object store): a collapsed directory counts as one tracked path, and it holds no
+  submodule, since git never collapses a directory with a submodule inside;
 - the remote URL from the repository's config file (:func:`read_remote_url`).
 
 ``ref.git_dir`` must be the resolved git dir (for a linked worktree, its own one under
@@ -293,7 +296,7 @@ def count_untracked(untracked: Iterable[bytes], tracked: Sequence[bytes]) -> int
 
 def read_index(ref: RepoRef, *, hash_len: int = 20, timeout: float = LOCAL_TIMEOUT) -> IndexInfo:
     """Read the repo's index: in-process, or with ``git ls-files --stage`` when the index
-    is split, sparse, or in a format :func:`parse_index` does not read.
+    is split or in a format :func:`parse_index` does not read.
 
     A missing index (a new repository) is an empty one.
     """
@@ -503,11 +506,14 @@ def status_env(ref: RepoRef, index_copy: str | None = None) -> dict[bytes, bytes
 # a private copy of the index, for mtime without a stat per tracked file
 
 #: ``-c`` options for a status on a copy of the index: never a split index (its shared
-#: part would be written in the git dir), and stat data compared as strictly as git can,
-#: ctime included, so that any change to a file since it was recorded is noticed.
+#: part would be written in the git dir) nor a sparse one (writing it writes tree objects
+#: into the object store), and stat data compared as strictly as git can, ctime
+#: included, so that any change to a file since it was recorded is noticed.
 REFRESH_CONFIG: tuple[str, ...] = (
     "-c",
     "core.splitIndex=false",
+    "-c",
+    "index.sparse=false",
     "-c",
     "core.trustctime=true",
     "-c",
@@ -543,12 +549,15 @@ def copy_index(ref: RepoRef, dest: str) -> IndexCopy | None:
     """Copy *ref*'s index to *dest* (a new file), with the same modification time.
 
     ``None`` when there is no readable index, or when the index may be split (a
-    ``sharedindex.*`` file in the git dir): a status on such a copy would still write in
-    the git dir, so it runs read-only on the real index instead.
+    ``sharedindex.*`` file in the git dir) or sparse (a sparse checkout): git reading or
+    writing such a copy would still write in the git dir (the shared index; tree objects
+    for the sparse directories), so that status runs read-only on the real index instead.
     """
     try:
         names = os.listdir(ref.git_dir)
         if "index" not in names or any(n.startswith("sharedindex.") for n in names):
+            return None
+        if "info" in names and os.path.exists(os.path.join(ref.git_dir, "info", "sparse-checkout")):
             return None
         with open(os.path.join(ref.git_dir, "index"), "rb") as fh:
             st = os.fstat(fh.fileno())
