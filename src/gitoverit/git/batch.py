@@ -196,19 +196,25 @@ class _Engine:
         self.waiting: list[_Job] = []
         self.done: list[_Job] = []
 
-    def launch(self, ref: RepoRef) -> _Job | RepoRecord:
-        """Start git for *ref* and read its files meanwhile; a record if it cannot start."""
+    def prepare(self, ref: RepoRef) -> IndexCopy | None:
+        """The copy of *ref*'s index its git will read (see :class:`IndexCopy`), if any."""
+        if self.copies is None:
+            return None
+        self.seq += 1
+        return copy_index(ref, os.path.join(self.copies, str(self.seq)))
+
+    def launch(self, ref: RepoRef, copy: IndexCopy | None) -> _Job | RepoRecord:
+        """Start git for *ref* (with its prepared index *copy*) and read its files
+        meanwhile; a record if it cannot start."""
         start = time.monotonic()
         if not os.path.isdir(ref.path):
+            if copy is not None:
+                discard_copy(copy.path)
             return _record(
                 ref,
                 _run.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
                 start,
             )
-        copy = None
-        if self.copies is not None:
-            self.seq += 1
-            copy = copy_index(ref, os.path.join(self.copies, str(self.seq)))
         if copy is None:
             argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *STATUS_ARGS]
             env = status_env(ref)
@@ -453,18 +459,38 @@ def run_statuses(
             stopped = True
         ready.append(record)
 
+    # The next repository, taken while every slot was busy, with its index already copied:
+    # that file work then overlaps with the running gits instead of delaying the next one.
+    ahead: list[tuple[RepoRef, IndexCopy | None]] = []
+
+    def take() -> RepoRef | None:
+        nonlocal source_done
+        if source_done:
+            return None
+        try:
+            item = refs.get_nowait()
+        except queue.Empty:
+            return None
+        if item is end:
+            source_done = True
+            return None
+        assert isinstance(item, RepoRef)
+        return item
+
     try:
         while True:
-            while not source_done and (stopped or len(engine.running) < jobs):
-                try:
-                    item = refs.get_nowait()
-                except queue.Empty:
-                    break
-                if item is end:
-                    source_done = True
-                    break
-                assert isinstance(item, RepoRef)
+            while stopped or len(engine.running) < jobs:
+                if ahead:
+                    item, copy = ahead.pop()
+                else:
+                    taken = take()
+                    if taken is None:
+                        break
+                    item = taken
+                    copy = None if stopped else engine.prepare(item)
                 if stopped:
+                    if copy is not None:
+                        discard_copy(copy.path)
                     add(
                         RepoRecord(
                             item,
@@ -472,7 +498,7 @@ def run_statuses(
                         )
                     )
                     continue
-                started = engine.launch(item)
+                started = engine.launch(item, copy)
                 if isinstance(started, RepoRecord):
                     add(started)
             # The next gits are running: now build the records of those that exited.
@@ -484,8 +510,18 @@ def run_statuses(
                 batch, ready[:] = list(ready), []
                 yield from batch
                 continue
-            if source_done and not engine.running and not engine.waiting and not engine.done:
+            if (
+                source_done
+                and not ahead
+                and not engine.running
+                and not engine.waiting
+                and not engine.done
+            ):
                 return
+            if not ahead and not stopped:
+                taken = take()
+                if taken is not None:
+                    ahead.append((taken, engine.prepare(taken)))
             wait = None
             if engine.running:
                 wait = max(0.0, min(j.deadline for j in engine.running.values()) - time.monotonic())
