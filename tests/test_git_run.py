@@ -35,6 +35,7 @@ from gitoverit.git._run import (
     GitResult,
     GitTimeoutError,
     classify,
+    executable,
     git,
     git_env,
     run,
@@ -728,3 +729,19 @@ def test_progress_callback_error_kills_the_group_and_propagates(tmp_path: Path) 
     with pytest.raises(RuntimeError, match="display failed"):
         run(_group_script(pidfile, tail="echo hello >&2; wait"), on_progress=on_progress)
     assert _wait_gone(_pids(pidfile)) == []
+
+
+def test_executable_is_looked_up_in_path_once(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "tool").write_text("not executable\n")
+    tool = second / "tool"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    search = os.pathsep.join([str(first), str(second)])
+    assert executable("tool", search) == str(tool)
+    tool.unlink()
+    assert executable("tool", search) == str(tool), "remembered"
+    assert executable("no-such-tool", search) == "no-such-tool"
+    assert executable("./rel/tool", search) == "./rel/tool"

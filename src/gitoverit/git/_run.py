@@ -46,6 +46,34 @@ DRAIN_GRACE = 0.5
 
 GIT = "git"
 
+_EXECUTABLES: dict[tuple[str, str], str] = {}
+
+
+def executable(name: str, path: str | None = None) -> str:
+    """*name* as found in *path* (default: ``$PATH``), looked up once and remembered.
+
+    Starting a program by its bare name makes the C library try ``execve`` in every
+    ``PATH`` folder before the right one, each try a failed system call in the new
+    process while the caller waits; with the full path the first one succeeds. A name
+    with a slash, or one that is not found, is returned as it is (starting it then
+    fails with the usual error).
+    """
+    if os.sep in name:
+        return name
+    search = os.environ.get("PATH", os.defpath) if path is None else path
+    key = (name, search)
+    found = _EXECUTABLES.get(key)
+    if found is None:
+        found = name
+        for folder in search.split(os.pathsep):
+            candidate = os.path.join(folder or ".", name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                found = candidate
+                break
+        _EXECUTABLES[key] = found
+    return found
+
+
 # How often the wait loop wakes up with no output, to notice a cancelled scope or a
 # command that exited while something else still holds its pipes.
 _TICK = 0.1
@@ -546,9 +574,13 @@ def _start(
     ``subprocess.Popen`` rather than ``os.posix_spawn``: the latter is cheaper per call
     but holds the GIL while the child starts, which serialises the worker threads.
     """
+    path = env.get("PATH") if isinstance(env, dict) and "PATH" in env else None
+    if path is None and isinstance(env, dict) and b"PATH" in env:
+        path = os.fsdecode(env[b"PATH"])
     try:
         return subprocess.Popen(
             argv,
+            executable=executable(argv[0], path),
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

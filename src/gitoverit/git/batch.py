@@ -46,7 +46,7 @@ from gitoverit.git.status import (
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 
 #: Whether this platform can run the engine (Linux and macOS can); else the thread pool.
-AVAILABLE = hasattr(os, "posix_spawnp") and hasattr(os, "POSIX_SPAWN_OPEN")
+AVAILABLE = hasattr(os, "posix_spawn") and hasattr(os, "POSIX_SPAWN_OPEN")
 
 #: An index at least this big (about 5,000 entries) has its files read on a helper thread.
 BIG_INDEX = 400_000
@@ -227,8 +227,8 @@ class _Engine:
         masked = _mask_sigint()
         try:
             try:
-                pid = os.posix_spawnp(
-                    _run.GIT,
+                pid = os.posix_spawn(
+                    _run.executable(_run.GIT),
                     argv,
                     env,
                     file_actions=[
