@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gitoverit.parallel._core as core
+import gitoverit.parallel._light as light
 from gitoverit.git._run import GitCancelledError, GitError, GitTimeoutError, run
 from gitoverit.parallel import (
     Outcome,
@@ -257,11 +258,11 @@ def test_optimal_workers_bounds(n_items: int | None, io_bound: bool) -> None:
     assert w >= 1
     if n_items is not None:
         assert w <= max(1, n_items)
-    cores = core._cpu_count()
+    cores = light._cpu_count()
     if io_bound:
         assert w <= 32
         wanted = 4 if n_items is None else min(4, max(1, n_items))
-        assert w >= min(wanted, core._fd_budget())
+        assert w >= min(wanted, light._fd_budget())
     else:
         assert w <= min(8, 2 * cores)
     if n_items is None or n_items >= 32:

@@ -31,7 +31,7 @@ from gitoverit.model import (
     RepoRef,
     ScanWarning,
 )
-from gitoverit.parallel import TaskSkipped, TaskTimeout, optimal_workers, run_parallel
+from gitoverit.parallel._light import TaskSkipped, TaskTimeout, optimal_workers
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
 #: while letting the progress display learn the total early on ordinary ones.
@@ -238,6 +238,8 @@ class Scan:
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
+        from gitoverit.parallel import run_parallel
+
         outcomes = run_parallel(
             self.task, self._refs(), max_workers=self.workers, fail_fast=o.fail_fast
         )

@@ -17,17 +17,36 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from gitoverit.parallel._cancel import CancelScope, current_scope
-from gitoverit.parallel._core import (
-    Backend,
-    Outcome,
-    TaskSkipped,
-    TaskTimeout,
-    batch_map,
-    optimal_workers,
-    run_parallel,
-)
-from gitoverit.parallel._pool import DaemonThreadPool
+from gitoverit.parallel._light import TaskSkipped, TaskTimeout, optimal_workers
+
+if TYPE_CHECKING:
+    from gitoverit.parallel._core import (
+        Backend,
+        Outcome,
+        batch_map,
+        run_parallel,
+    )
+    from gitoverit.parallel._pool import DaemonThreadPool
+
+# The runner needs only the cancel scopes; the pool and its imports (concurrent.futures,
+# logging) load on first use, so that a status scan, which never uses them, starts sooner.
+_CORE = {"Backend", "Outcome", "batch_map"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CORE or name == "run_parallel":
+        from gitoverit.parallel import _core
+
+        return getattr(_core, name)
+    if name == "DaemonThreadPool":
+        from gitoverit.parallel._pool import DaemonThreadPool
+
+        return DaemonThreadPool
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Backend",
