@@ -6,7 +6,8 @@ status
     The status scan over the synthetic corpus (``bench/corpus.py``), several variants side by
     side in one run: one warm-up each, then ``--rounds`` rounds, interleaved (A B C, A B C,
     ...). Each variant gets its median, its minimum and its ratio to the floor measured in
-    the same run.
+    the same run, and the median CPU time (user + system) of its whole process tree, which
+    shows how much of a difference is work and how much is waiting.
 
     - floor: ``xargs -0 -P2`` running one ``git status`` per repo over a precomputed list of
       the work trees a scan should report, with the flags, configuration and environment
@@ -143,6 +144,8 @@ def default_jobs() -> int:
 class Sample:
     seconds: float
     returncode: int
+    #: CPU time (user + system) of the command and every descendant it waited for.
+    cpu: float = 0.0
 
 
 @dataclass
@@ -174,6 +177,11 @@ class Variant:
     def minimum(self) -> float | None:
         return min(self.times) if self.ok else None
 
+    @property
+    def cpu(self) -> float | None:
+        """Median CPU seconds per run: the command's own and its children's."""
+        return statistics.median(s.cpu for s in self.samples) if self.ok else None
+
     def as_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
@@ -183,6 +191,8 @@ class Variant:
             "times_s": [round(t, 4) for t in self.times],
             "median_s": _r(self.median),
             "min_s": _r(self.minimum),
+            "cpu_s": [round(s.cpu, 4) for s in self.samples],
+            "median_cpu_s": _r(self.cpu),
             "returncodes": sorted({s.returncode for s in self.samples}),
         }
 
@@ -204,15 +214,16 @@ def run_once(
                 proc = subprocess.Popen(list(argv), stdin=fin, stdout=fout, stderr=err, env=env)
             except OSError as exc:
                 return Sample(0.0, 127), str(exc)
-            proc.wait()
+            _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
         finally:
             fin.close()
             if fout is not null:
                 fout.close()
         err.seek(0)
         tail = err.read()[-600:].decode(errors="replace").strip()
-    return Sample(elapsed, proc.returncode), tail
+    return Sample(elapsed, proc.returncode, usage.ru_utime + usage.ru_stime), tail
 
 
 def _failure(sample: Sample, tail: str) -> str:
@@ -277,13 +288,16 @@ def ratio(a: Variant, b: Variant) -> float | None:
 def print_table(variants: Sequence[Variant], baseline: Variant) -> None:
     width = max(len(v.label) for v in variants) + 2
     rw = max(10, len(baseline.key) + 5)
-    print(f"  {'variant':<{width}}{'median':>10}{'min':>10}{'vs ' + baseline.key:>{rw}}")
+    print(
+        f"  {'variant':<{width}}{'median':>10}{'min':>10}{'vs ' + baseline.key:>{rw}}{'CPU s':>9}"
+    )
     for v in variants:
         if not v.ok:
             print(f"  {v.label:<{width}}failed: {(v.error or 'no samples').splitlines()[-1]}")
             continue
         line = f"  {v.label:<{width}}{_fmt_s(v.median):>10}{_fmt_s(v.minimum):>10}"
         line += f"{_fmt_ratio(ratio(v, baseline)):>{rw}}"
+        line += f"{v.cpu:>9.3f}" if v.cpu is not None else ""
         print(line)
     for v in variants:
         if v.error and "\n" in v.error:
@@ -416,6 +430,10 @@ def status_section(
         f"gitoverit default -j {jobs})"
     )
     print_table(variants, floor)
+    print(
+        "  CPU s: user + system time of the command and all its processes (median); "
+        f"on {os.cpu_count()} CPUs no run can take less than CPU s / {os.cpu_count()}"
+    )
     print(f"  per-repo command: git -C DIR {shlex.join(status_args)}")
     print(f"  (arguments from {cmds.status_source}; env GIT_OPTIONAL_LOCKS=0 LC_ALL=C)")
     for key, check in checks.items():
