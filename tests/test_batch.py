@@ -433,3 +433,20 @@ def test_engine_never_runs_a_configured_fsmonitor(repos: RepoFactory, tmp_path: 
     (rec,) = engine_records(list(find_repos([str(repos.root)])))
     assert rec.status is not None and rec.status.modified == 1
     assert not marker.exists()
+
+
+def test_engine_reports_an_index_copy_removed_under_it(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = _aged(repos, "vanishing")
+    real_env = batch.status_env
+
+    def env_then_remove(ref: RepoRef, index_copy: str | None = None) -> dict[bytes, bytes]:
+        if index_copy is not None:
+            os.unlink(index_copy)  # as a cleaner of temporary files might
+        return real_env(ref, index_copy)
+
+    monkeypatch.setattr(batch, "status_env", env_then_remove)
+    (rec,) = engine_records(list(find_repos([str(r.path)])))
+    assert rec.status is None and rec.error is not None
+    assert "index copy" in rec.error.message and "was removed" in rec.error.message

@@ -602,6 +602,13 @@ def _copy_tracked_ns(ref: RepoRef, copy: IndexCopy, index: IndexInfo, hash_len: 
     status (see :class:`IndexCopy`); paths git lists as changed are added by the caller."""
     try:
         st = os.stat(copy.path)
+    except FileNotFoundError:
+        # Something removed it, maybe before git read it: git would then have seen an
+        # empty index, and its output cannot be trusted.
+        raise GitError(
+            ["git", *STATUS_ARGS], 0, b"", b"", message=f"index copy {copy.path} was removed"
+        ) from None
+    try:
         rewritten = (st.st_ino, st.st_size, st.st_mtime_ns) != copy.written
         if rewritten:
             with open(copy.path, "rb") as fh:
