@@ -14,6 +14,8 @@ status
       gitoverit uses for its single status call;
     - the same with xargs at gitoverit's default job count (for reference);
     - a serial shell loop running the same command (the serial floor);
+    - ``bench/py_serial.py``: the same serial work as a minimal Python loop (no parsing, no
+      output), the least any Python program pays for it (for reference);
     - ``gitoverit -o json --no-progress DIR`` at default settings;
     - ``gitoverit -j 1 ...``.
 
@@ -387,6 +389,14 @@ def status_section(
             )
         )
     serial = Variant("serial", "serial shell loop", ["sh", "-c", loop], git_env, corpus.list_lines)
+    # The least a Python program pays for the same serial work (start-up included).
+    py_serial = Variant(
+        "py-serial",
+        "serial Python spawn loop",
+        [sys.executable, str(Path(__file__).resolve().parent / "py_serial.py"), "--", *status_args],
+        git_env,
+        corpus.list_nul,
+    )
     e2e = Variant(
         "gitoverit",
         "gitoverit -o json",
@@ -401,7 +411,7 @@ def status_section(
         env,
         ok_codes=frozenset({0, 1}),
     )
-    variants += [serial, e2e, j1]
+    variants += [serial, py_serial, e2e, j1]
 
     checks: dict[str, Any] = {}
 
@@ -445,6 +455,9 @@ def status_section(
     r_j1 = ratio(j1, serial)
     print(target_line("gitoverit / floor (xargs -P2)", r_e2e, TARGET_E2E))
     print(target_line("gitoverit -j 1 / serial shell loop", r_j1, TARGET_SERIAL))
+    r_py = ratio(py_serial, serial)
+    if r_py is not None:
+        print(f"  {'serial Python spawn loop / shell loop':<40} {r_py:>8.2f}   (reference)")
     return {
         "worktrees": len(corpus.worktrees),
         "rounds": rounds,
@@ -456,6 +469,7 @@ def status_section(
         "ratios": {
             "gitoverit_vs_floor": _r(r_e2e),
             "gitoverit_j1_vs_serial": _r(r_j1),
+            "python_loop_vs_serial": _r(r_py),
             "serial_vs_floor": _r(ratio(serial, floor)),
         },
     }
