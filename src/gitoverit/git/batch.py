@@ -7,8 +7,11 @@ processes running, watches all their pipes with one ``poll(2)`` set, and starts 
 process with ``posix_spawn`` (cheaper than ``subprocess.Popen``, and with one thread its
 hold on the GIL during the start costs nothing). The files a status needs (config, index,
 operation markers) are read right after git starts, while it works on another core, and
-a record is built only after the next git has been started in its place. With fewer jobs
-than CPUs (``-j 1``), the engine's thread and its gits are kept on different CPUs
+a record is built only after the next git has been started in its place. Each git reads
+a private copy of its repository's index (:class:`~gitoverit.git.status.IndexCopy`), made
+while the previous gits run, so that tracked files' modification times come from the
+stat data git refreshed rather than from a stat per file. With fewer jobs than CPUs
+(``-j 1``), the engine's thread and its gits are kept on different CPUs
 (:class:`_CpuSplit`).
 
 The guarantees are the runner's (:mod:`gitoverit.git._run`): an argv list, stdin from
