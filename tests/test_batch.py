@@ -145,6 +145,8 @@ def test_ctrl_c_during_a_status_scan_exits_130_with_every_repo_once(
     template = repos.repo("template", commits=2, aux=True)
     for i in range(600):
         sh("cp", "-r", template.path, repos.root / f"r{i:03}")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -160,6 +162,7 @@ def test_ctrl_c_during_a_status_scan_exits_130_with_every_repo_once(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)},
     )
     assert proc.stdout is not None
     # Interrupt once the scan is under way (a result is out), however slow start-up was.
@@ -179,6 +182,19 @@ def test_ctrl_c_during_a_status_scan_exits_130_with_every_repo_once(
     assert reasons == {"interrupted"}, "some repos were still to do"
     time.sleep(0.2)
     assert _alive_marked(str(repos.root)) == []
+    assert list(runtime.iterdir()) == [], "the index copies are removed"
+
+
+def test_kill_all_removes_the_index_copies_too(tmp_path: Path) -> None:
+    # A second Ctrl-C leaves at once (os._exit), without the engine's own clean-up.
+    private = tmp_path / "gitoverit-copies"
+    private.mkdir()
+    (private / "1").write_bytes(b"DIRC")
+    (private / "1.lock").write_bytes(b"")
+    batch._run.TEMP_DIRS.add(str(private))
+    batch._run.kill_all()
+    assert not private.exists()
+    assert str(private) not in batch._run.TEMP_DIRS
 
 
 @pytest.mark.parametrize("jobs", [1, 3])

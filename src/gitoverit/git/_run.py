@@ -428,14 +428,33 @@ class GitResult:
 _LIVE_GROUPS: set[int] = set()
 
 
+#: Private folders of temporary files (the status engine's index copies), removed by
+#: their owner when it ends, or by :func:`kill_all`.
+TEMP_DIRS: set[str] = set()
+
+
 def kill_all() -> None:
-    """SIGKILL every process group :func:`run` started that is still running.
+    """SIGKILL every process group :func:`run` started that is still running, and remove
+    the private temporary folders (:data:`TEMP_DIRS`).
 
     For an immediate exit (a second Ctrl-C): there is no time to let git clean up, but no
-    child may outlive us. Safe to call from a signal handler.
+    child may outlive us, and nothing of ours may stay behind. Safe to call from a signal
+    handler.
     """
     for pgid in tuple(_LIVE_GROUPS):
         _signal_group(pgid, signal.SIGKILL)
+    for path in tuple(TEMP_DIRS):
+        remove_temp_dir(path)
+
+
+def remove_temp_dir(path: str) -> None:
+    """Remove *path*, a folder of plain files, and forget it."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(path):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    TEMP_DIRS.discard(path)
 
 
 def _signal_group(pgid: int, sig: int) -> bool:

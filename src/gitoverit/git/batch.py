@@ -172,18 +172,14 @@ def _make_private_dir() -> str | None:
             os.mkdir(path, 0o700)
         except OSError:
             continue
+        _run.TEMP_DIRS.add(path)
         return path
     return None
 
 
 def _remove_private_dir(path: str | None) -> None:
-    if path is None:
-        return
-    with contextlib.suppress(OSError):
-        for name in os.listdir(path):
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(path, name))
-        os.rmdir(path)
+    if path is not None:
+        _run.remove_temp_dir(path)
 
 
 class _Engine:
