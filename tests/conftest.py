@@ -1,7 +1,7 @@
 """Shared fixtures: an isolated git configuration and factories for real repositories.
 
 No test may read the user's git configuration or touch the network: ``git_env`` points
-HOME, XDG_CONFIG_HOME and GIT_CONFIG_GLOBAL into ``tmp_path`` and sets
+HOME, XDG_CONFIG_HOME, XDG_RUNTIME_DIR and GIT_CONFIG_GLOBAL into ``tmp_path`` and sets
 GIT_CONFIG_NOSYSTEM=1. It is autouse, so every test runs isolated.
 """
 
@@ -50,6 +50,10 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    # Where the status engine keeps its index copies: here, not in the user's own.
+    runtime = home / ".runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test User")
