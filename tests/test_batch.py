@@ -291,6 +291,11 @@ def _aged(repos: RepoFactory, name: str, files: int = 12) -> Any:
         if ".git" not in p.parts and p.is_file():
             os.utime(p, (old, old))
     r.git("update-index", "-q", "--refresh")
+    # As if the index had been written a little later than those changes (utime set the
+    # files' ctime to now), as it is in a repository someone has run git in since.
+    index = r.path / ".git" / "index"
+    later = time.time() + 2
+    os.utime(index, (later, later))
     return r
 
 
@@ -466,3 +471,17 @@ def test_engine_reports_an_index_copy_removed_under_it(
     (rec,) = engine_records(list(find_repos([str(r.path)])))
     assert rec.status is None and rec.error is not None
     assert "index copy" in rec.error.message and "was removed" in rec.error.message
+
+
+def test_an_index_with_racy_entries_is_not_copied(repos: RepoFactory, tmp_path: Path) -> None:
+    from gitoverit.git.status import copy_index
+
+    fresh = repos.repo("fresh", commits=2)
+    # Files and index written in the same second, as in a fresh clone.
+    written = (fresh.path / "file.txt").stat().st_mtime
+    os.utime(fresh.path / ".git" / "index", (written, written))
+    aged = _aged(repos, "aged")
+    refs = {ref.path: ref for ref in find_repos([str(repos.root)])}
+    assert copy_index(refs[str(fresh.path)], str(tmp_path / "fresh.idx")) is None
+    copy = copy_index(refs[str(aged.path)], str(tmp_path / "aged.idx"))
+    assert copy is not None and os.path.exists(copy.path)

@@ -64,6 +64,7 @@ import contextlib
 import os
 import re
 import stat as _stat
+import struct
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -552,6 +553,8 @@ def copy_index(ref: RepoRef, dest: str) -> IndexCopy | None:
     ``sharedindex.*`` file in the git dir) or sparse (a sparse checkout): git reading or
     writing such a copy would still write in the git dir (the shared index; tree objects
     for the sparse directories), so that status runs read-only on the real index instead.
+    Also ``None`` when the index may hold racy entries (see below), where a copy saves
+    nothing.
     """
     try:
         names = os.listdir(ref.git_dir)
@@ -565,6 +568,12 @@ def copy_index(ref: RepoRef, dest: str) -> IndexCopy | None:
     except OSError:
         return None
     if data[:4] != b"DIRC":
+        return None
+    stamp = st.st_mtime_ns // 1_000_000_000
+    if struct.pack(">I", stamp & 0xFFFFFFFF) in data:
+        # Probably "racy" entries, recorded in the second the index was written (a fresh
+        # clone, say). git would check those by content and rewrite the copy each time,
+        # and they would be stat-ed here anyway: a read-only status costs less.
         return None
     try:
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -584,7 +593,7 @@ def copy_index(ref: RepoRef, dest: str) -> IndexCopy | None:
     return IndexCopy(
         dest,
         data,
-        st.st_mtime_ns // 1_000_000_000,
+        stamp,
         (mine.st_ino, mine.st_size, mine.st_mtime_ns),
         tuple(names),
     )
