@@ -7,7 +7,9 @@ A full status costs exactly one git process::
 
 run in the read-only environment of :mod:`gitoverit.git._run` (``GIT_OPTIONAL_LOCKS=0``,
 ``core.fsmonitor=false``), with ``GIT_CEILING_DIRECTORIES`` set to the repo's parent so that
-git never reports on an enclosing repository instead. Everything else is read from files:
+git never reports on an enclosing repository instead. (The status engine may instead point
+git at a private copy of the index, which git may then rewrite: :class:`IndexCopy`.)
+Everything else is read from files:
 
 - the operation in progress from marker files in the git dir (:func:`detect_operation`);
 - tracked paths and the submodule count from the binary index (:func:`read_index`); only a
