@@ -555,8 +555,8 @@ def copy_index(ref: RepoRef, dest: str) -> IndexCopy | None:
     ``sharedindex.*`` file in the git dir) or sparse (a sparse checkout): git reading or
     writing such a copy would still write in the git dir (the shared index; tree objects
     for the sparse directories), so that status runs read-only on the real index instead.
-    Also ``None`` when the index may hold racy entries (see below), where a copy saves
-    nothing.
+    Also ``None`` when the index may hold "racy" entries, recorded in the second the
+    index was written, where a copy saves nothing.
     """
     try:
         names = os.listdir(ref.git_dir)
