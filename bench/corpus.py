@@ -481,15 +481,13 @@ def shape_counts(n_repos: int) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class Corpus:
-    """A built corpus: where it is and what a scan of ``repos_dir`` should report."""
+class _Built:
+    """A built folder of repositories: its work trees, listed in two files, and the
+    isolated home its commands run with."""
 
     root: Path
     repos_dir: Path
     worktrees: tuple[Path, ...]
-    shapes: Mapping[str, int]
-    build_seconds: float | None
-    """Seconds this call spent building; None when a cached corpus was reused."""
 
     @property
     def list_nul(self) -> Path:
@@ -502,6 +500,15 @@ class Corpus:
     @property
     def home(self) -> Path:
         return self.root / "home"
+
+
+@dataclass(frozen=True)
+class Corpus(_Built):
+    """A built corpus: where it is and what a scan of ``repos_dir`` should report."""
+
+    shapes: Mapping[str, int]
+    build_seconds: float | None
+    """Seconds this call spent building; None when a cached corpus was reused."""
 
 
 def params_dir(n_repos: int, big_repos: int, big_files: int, cache_dir: Path = CACHE_DIR) -> Path:
@@ -733,26 +740,11 @@ def build_corpus_info(
 
 
 @dataclass(frozen=True)
-class NetCorpus:
+class NetCorpus(_Built):
     """Clones of slow local remotes, for the fetch benchmark."""
 
-    root: Path
-    repos_dir: Path
-    worktrees: tuple[Path, ...]
     latency: float
     build_seconds: float | None
-
-    @property
-    def list_nul(self) -> Path:
-        return self.root / LIST_NUL
-
-    @property
-    def list_lines(self) -> Path:
-        return self.root / LIST_LINES
-
-    @property
-    def home(self) -> Path:
-        return self.root / "home"
 
 
 def net_params_dir(n_repos: int, latency: float, cache_dir: Path = CACHE_DIR) -> Path:

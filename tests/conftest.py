@@ -8,6 +8,7 @@ GIT_CONFIG_NOSYSTEM=1. It is autouse, so every test runs isolated.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +64,27 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     monkeypatch.setenv("LC_ALL", "C")
     return home
+
+
+def git_dirs_snapshot(root: str | os.PathLike[str]) -> dict[str, tuple[bytes, int]]:
+    """Every file, folder and symlink at or below a ``.git`` under *root*, with its bytes
+    (a symlink's target, nothing for a folder) and modification time: what a read-only
+    scan must leave exactly as it was."""
+    snap: dict[str, tuple[bytes, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            if ".git" not in p.split(os.sep):
+                continue
+            s = os.lstat(p)
+            if stat.S_ISLNK(s.st_mode):
+                data = os.fsencode(os.readlink(p))
+            elif stat.S_ISDIR(s.st_mode):
+                data = b""
+            else:
+                data = Path(p).read_bytes()
+            snap[p] = (data, s.st_mtime_ns)
+    return snap
 
 
 def sh(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import RepoFactory, sh
+from conftest import RepoFactory, git_dirs_snapshot, sh
 from gitoverit.discovery import find_repos
 from gitoverit.git import batch
 from gitoverit.git.status import read_status
@@ -359,27 +359,16 @@ def _mtime_cases(repos: RepoFactory) -> list[Any]:
     return [*cases, racy]
 
 
-def _git_dirs_snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    snap = {}
-    for dirpath, _, filenames in os.walk(root):
-        if ".git" not in Path(dirpath).parts:
-            continue
-        for fn in filenames:
-            p = os.path.join(dirpath, fn)
-            snap[p] = (Path(p).read_bytes(), os.lstat(p).st_mtime_ns)
-    return snap
-
-
 def test_engine_mtime_from_the_index_copy_equals_a_stat_of_every_file(
     repos: RepoFactory,
 ) -> None:
     cases = _mtime_cases(repos)
     refs = list(find_repos([str(repos.root)]))
     assert len(refs) == len(cases)
-    before = _git_dirs_snapshot(repos.root)
+    before = git_dirs_snapshot(repos.root)
     got = {rec.ref.path: rec for rec in engine_records(refs)}
     # git refreshed and rewrote copies of these indexes, never the indexes themselves.
-    after = _git_dirs_snapshot(repos.root)
+    after = git_dirs_snapshot(repos.root)
     assert after.keys() == before.keys()
     changed = [p for p in before if after[p] != before[p]]
     # The one exception is git's own: any git reading a split index refreshes the time of

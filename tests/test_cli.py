@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import RepoFactory
+from conftest import RepoFactory, git_dirs_snapshot
 from gitoverit.cli import main
 from gitoverit.model import RECORD_FIELDS
 from shapes import NON_UTF8, build_shapes
@@ -233,20 +233,10 @@ def test_scan_writes_nothing_under_any_git_dir(
         if f.is_file():
             os.utime(f, (2_000_000_000, 2_000_000_000))
 
-    def snapshot() -> dict[str, tuple[bytes, int]]:
-        snap = {}
-        for dirpath, _, filenames in os.walk(repos.root):
-            for fn in filenames:
-                p = os.path.join(dirpath, fn)
-                inside_git = f"{os.sep}.git{os.sep}" in p or p.endswith(f"{os.sep}.git")
-                if inside_git and not os.path.islink(p):
-                    snap[p] = (Path(p).read_bytes(), os.stat(p).st_mtime_ns)
-        return snap
-
-    before = snapshot()
+    before = git_dirs_snapshot(repos.root)
     assert any(p.endswith(os.sep + "index") for p in before)
     run_cli(capsys, "-o", "json", "--no-progress", str(repos.root))
-    after = snapshot()
+    after = git_dirs_snapshot(repos.root)
     assert after.keys() == before.keys()
     changed = [p for p in before if before[p] != after[p]]
     assert changed == []

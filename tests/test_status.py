@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Repo, RepoFactory, sh
+from conftest import Repo, RepoFactory, git_dirs_snapshot, sh
 from gitoverit.git._run import GitError, GitNotARepoError
 from gitoverit.git.status import (
     STATUS_ARGS,
@@ -566,19 +566,6 @@ def test_mtime_matches_brute_force(repos: RepoFactory) -> None:
 # read-only
 
 
-def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    snap: dict[str, tuple[bytes, int]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            s = os.lstat(p)
-            if ".git" not in p.split(os.sep):
-                continue
-            data = b"" if stat.S_ISDIR(s.st_mode) else Path(p).read_bytes()
-            snap[p] = (data, s.st_mtime_ns)
-    return snap
-
-
 def test_status_is_read_only(repos: RepoFactory) -> None:
     _, r = repos.remote_and_clone("ro", commits=3)
     r.write("new.txt")
@@ -591,14 +578,14 @@ def test_status_is_read_only(repos: RepoFactory) -> None:
     _diverge(conflicted)
     conflicted.git("merge", "-q", "topic", check=False)
     refs = [ref_of(x) for x in (r, dirty, conflicted)]
-    before = _snapshot(repos.root)
+    before = git_dirs_snapshot(repos.root)
     for ref in refs:
         assert read_status(ref).head is not None
         assert read_status(ref, metadata_only=True).head is not None
-    assert _snapshot(repos.root) == before
+    assert git_dirs_snapshot(repos.root) == before
     # The stat-dirty repo is really stat-dirty: a plain git status would refresh its index.
     sh("git", "status", "--porcelain", cwd=dirty.path)
-    assert _snapshot(dirty.path) != {
+    assert git_dirs_snapshot(dirty.path) != {
         k: v for k, v in before.items() if k.startswith(str(dirty.path))
     }
 
@@ -693,8 +680,8 @@ def test_sparse_index_is_read_without_expanding_it(repos: RepoFactory) -> None:
     assert "040000" in r.git("ls-files", "--sparse", "--stage")  # really collapsed
     raw = parse_index((r.git_dir / "index").read_bytes())
     # out/ holds a submodule, so git collapsed only out/deep/.
-    assert [name for name, _ in raw.trees] == [b"out/deep/"]
-    before = _snapshot(r.path)
+    assert raw.trees == (b"out/deep/",)
+    before = git_dirs_snapshot(r.path)
     info = read_index(ref_of(r))
     assert info.paths == raw.paths
     assert b"out/deep/" in info.paths and b"in/a.txt" in info.paths
@@ -702,7 +689,7 @@ def test_sparse_index_is_read_without_expanding_it(repos: RepoFactory) -> None:
     s = status(r)
     assert (s.submodules, s.deleted, s.untracked) == (2, 0, 0)
     # Expanding a sparse index (as ``git ls-files`` does) would rewrite object times.
-    assert _snapshot(r.path) == before
+    assert git_dirs_snapshot(r.path) == before
     # An untracked file in a collapsed directory: git status itself expands the index
     # then (and so touches object times); the count is still right.
     r.write("out/deep/new.txt")

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from gitoverit._entry import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_click
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
     from gitoverit.query import Expr, ExprError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: Names a ``--where`` / ``--print`` expression can use: the JSON fields of a branch.
 BRANCH_NAMES: frozenset[str] = frozenset(BRANCH_FIELDS)
@@ -560,22 +560,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``gitob``; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rv = command.main(args, prog_name="gitob", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.UsageError as exc:
-        exc.show()
-        return EXIT_USAGE
+        return run_click(command, args, "gitob")
     except UsageProblem as exc:
         click.echo(f"gitob: error: {exc}", err=True)
         return EXIT_USAGE
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
-    return int(rv or 0)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,8 @@ from typing import Any
 import click
 
 from gitoverit import __version__
+from gitoverit._entry import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, run_click
 from gitoverit.output.sorting import SORT_KEYS
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 SCAN_EXAMPLES = """
 \b
@@ -778,23 +777,6 @@ SUBCOMMANDS: dict[str, click.Command] = {
 }
 
 
-def _invoke(command: click.Command, args: list[str], prog_name: str) -> int:
-    try:
-        rv = command.main(args, prog_name=prog_name, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.UsageError as exc:
-        exc.show()
-        return EXIT_USAGE
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
-    return int(rv or 0)
-
-
 def _prog_name() -> str:
     """``gito`` or ``gitoverit``: the name this process was started as."""
     name = os.path.basename(sys.argv[0]) if sys.argv else ""
@@ -840,8 +822,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gitoverit {__version__}")
         return EXIT_OK
     if args and args[0] in SUBCOMMANDS:
-        return _invoke(SUBCOMMANDS[args[0]], args[1:], f"{prog} {args[0]}")
-    return _invoke(scan_command, args, prog)
+        return run_click(SUBCOMMANDS[args[0]], args[1:], f"{prog} {args[0]}")
+    return run_click(scan_command, args, prog)
 
 
 def branches_main(argv: Sequence[str] | None = None) -> int:

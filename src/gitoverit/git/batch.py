@@ -177,11 +177,6 @@ def _make_private_dir() -> str | None:
     return None
 
 
-def _remove_private_dir(path: str | None) -> None:
-    if path is not None:
-        _run.remove_temp_dir(path)
-
-
 class _Engine:
     def __init__(self, jobs: int, timeout: float) -> None:
         self.jobs = jobs
@@ -545,7 +540,8 @@ def run_statuses(
             engine.kill(job)
         engine.sel.close()
         engine.cpus.restore()
-        _remove_private_dir(engine.copies)
+        if engine.copies is not None:
+            _run.remove_temp_dir(engine.copies)
 
 
 def _drain(fd: int) -> None:

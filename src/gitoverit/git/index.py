@@ -44,10 +44,10 @@ class IndexInfo:
     gitlinks: int
     latest_ns: int = -1
     unchecked: tuple[bytes, ...] = ()
-    #: A sparse index's directory entries (``dir/``, tree id in hex): the paths below
-    #: them are in those trees, not in this file (git collapses no directory that holds
-    #: a submodule, so every gitlink is counted).
-    trees: tuple[tuple[bytes, str], ...] = ()
+    #: A sparse index's directory entries (``dir/``): the paths below them are in those
+    #: trees, not in this file (git collapses no directory that holds a submodule, so
+    #: every gitlink is counted).
+    trees: tuple[bytes, ...] = ()
 
 
 def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> IndexInfo:
@@ -77,7 +77,7 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
     racy = stamp if stamp is not None else 0
     latest = -1
     unchecked: list[bytes] = []
-    trees: list[tuple[bytes, str]] = []
+    trees: list[bytes] = []
     paths: list[bytes] = []
     append = paths.append
     gitlinks = 0
@@ -85,11 +85,12 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
     off = 12
     find = data.find
     try:
-        if version == 4:
-            prev = b""
-            for _ in range(count):
-                sec, nsec, mode, flags = head.unpack_from(data, off)
-                p = off + name_at + (2 if flags & _CE_EXTENDED else 0)
+        v4 = version == 4
+        prev = b""
+        for _ in range(count):
+            sec, nsec, mode, flags = head.unpack_from(data, off)
+            p = off + name_at + (2 if flags & _CE_EXTENDED else 0)
+            if v4:
                 # git's offset varint: how many bytes to drop from the previous path.
                 c = data[p]
                 p += 1
@@ -101,53 +102,33 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
                 end = find(b"\0", p)
                 if end < 0 or drop > len(prev):
                     raise IndexFormatError("truncated entry")
-                name = prev[: len(prev) - drop] + data[p:end]
-                prev = name
-                kind = mode & _TYPE_MASK
-                if kind == _GITLINK:
-                    gitlinks += 1
-                elif kind == _DIR:
-                    trees.append((name, data[off + 40 : off + 40 + hash_len].hex()))
-                elif timed:
-                    if (
-                        sec >= racy
-                        or flags & (_CE_VALID | _CE_STAGE)
-                        or (flags & _CE_EXTENDED and data[off + name_at] << 8 & _UNTRUSTED)
-                    ):
-                        unchecked.append(name)
-                    elif sec * 1_000_000_000 + nsec > latest:
-                        latest = sec * 1_000_000_000 + nsec
-                off = end + 1
-                if name != last:
-                    append(name)
-                    last = name
-        else:
-            for _ in range(count):
-                sec, nsec, mode, flags = head.unpack_from(data, off)
-                p = off + name_at + (2 if flags & _CE_EXTENDED else 0)
+                name = prev = prev[: len(prev) - drop] + data[p:end]
+                following = end + 1
+            else:
                 namelen = flags & 0xFFF
                 end = p + namelen if namelen < 0xFFF else find(b"\0", p)
                 if end < 0:
                     raise IndexFormatError("truncated entry")
                 name = data[p:end]
-                kind = mode & _TYPE_MASK
-                if kind == _GITLINK:
-                    gitlinks += 1
-                elif kind == _DIR:
-                    trees.append((name, data[off + 40 : off + 40 + hash_len].hex()))
-                elif timed:
-                    if (
-                        sec >= racy
-                        or flags & (_CE_VALID | _CE_STAGE)
-                        or (flags & _CE_EXTENDED and data[off + name_at] << 8 & _UNTRUSTED)
-                    ):
-                        unchecked.append(name)
-                    elif sec * 1_000_000_000 + nsec > latest:
-                        latest = sec * 1_000_000_000 + nsec
-                off += (end - off + 8) & ~7
-                if name != last:
-                    append(name)
-                    last = name
+                following = off + ((end - off + 8) & ~7)
+            kind = mode & _TYPE_MASK
+            if kind == _GITLINK:
+                gitlinks += 1
+            elif kind == _DIR:
+                trees.append(name)
+            elif timed:
+                if (
+                    sec >= racy
+                    or flags & (_CE_VALID | _CE_STAGE)
+                    or (flags & _CE_EXTENDED and data[off + name_at] << 8 & _UNTRUSTED)
+                ):
+                    unchecked.append(name)
+                elif sec * 1_000_000_000 + nsec > latest:
+                    latest = sec * 1_000_000_000 + nsec
+            off = following
+            if name != last:
+                append(name)
+                last = name
     except (struct.error, IndexError) as exc:
         raise IndexFormatError(f"truncated index: {exc}") from None
     stop = len(data) - hash_len

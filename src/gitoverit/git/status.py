@@ -70,6 +70,7 @@ import struct
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gitoverit.git._run import (
     LOCAL_TIMEOUT,
@@ -686,10 +687,7 @@ def read_local_facts(ref: RepoRef, copy: IndexCopy | None = None) -> LocalFacts:
 def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) -> RepoStatus:
     """Build the :class:`RepoStatus` from ``git status`` output (:data:`STATUS_ARGS`) and
     the facts read beside it. Raises a ``GitError`` when the output cannot be parsed."""
-    try:
-        parsed = parse_porcelain_v2(out)
-    except StatusParseError as exc:
-        raise GitError(["git", *STATUS_ARGS], 0, out, b"", message=str(exc)) from exc
+    parsed = _parse_output(out, STATUS_ARGS)
     index, tracked_ns = facts.index, facts.tracked_ns
     if index is None:
         index = _index_from_ls_files(ref, timeout)
@@ -700,6 +698,31 @@ def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) 
             _latest_ns(ref.path, parsed.changed),
         )
     latest = max(tracked_ns, _latest_ns(ref.path, parsed.untracked))
+    return _status_of(
+        parsed,
+        facts.config,
+        staged=parsed.staged,
+        modified=parsed.modified,
+        deleted=parsed.deleted,
+        untracked=count_untracked(parsed.untracked, index.paths),
+        conflicted=parsed.conflicted,
+        operation=facts.operation,
+        submodules=index.gitlinks,
+        mtime=latest / 1e9 if latest >= 0 else None,
+    )
+
+
+def _parse_output(out: bytes, args: Sequence[str]) -> ParsedStatus:
+    """:func:`parse_porcelain_v2`, with output it cannot parse as git's error."""
+    try:
+        return parse_porcelain_v2(out)
+    except StatusParseError as exc:
+        raise GitError(["git", *args], 0, out, b"", message=str(exc)) from exc
+
+
+def _status_of(parsed: ParsedStatus, config: Sequence[ConfigEntry], **rest: Any) -> RepoStatus:
+    """The :class:`RepoStatus` of *parsed*'s branch headers and stash count, the remote URL
+    from *config*, and the fields in *rest*."""
     return RepoStatus(
         branch=parsed.branch,
         head=parsed.oid,
@@ -708,16 +731,9 @@ def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) 
         upstream_gone=parsed.upstream_gone,
         ahead=parsed.ahead,
         behind=parsed.behind,
-        staged=parsed.staged,
-        modified=parsed.modified,
-        deleted=parsed.deleted,
-        untracked=count_untracked(parsed.untracked, index.paths),
-        conflicted=parsed.conflicted,
         stashes=parsed.stashes,
-        operation=facts.operation,
-        submodules=index.gitlinks,
-        remote_url=_remote_url(facts.config, parsed.branch, parsed.upstream),
-        mtime=latest / 1e9 if latest >= 0 else None,
+        remote_url=_remote_url(config, parsed.branch, parsed.upstream),
+        **rest,
     )
 
 
@@ -821,35 +837,25 @@ def _read_metadata(ref: RepoRef, timeout: float) -> RepoStatus:
     )
 
 
+_HEADERS_ARGS = (
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--show-stash",
+    "--untracked-files=no",
+    "--ahead-behind",
+    "--ignore-submodules=all",
+)
+
+
 def _metadata_via_status(ref: RepoRef, config: Sequence[ConfigEntry], timeout: float) -> RepoStatus:
-    out = _git_checked(
-        ref,
-        "status",
-        "--porcelain=v2",
-        "--branch",
-        "-z",
-        "--show-stash",
-        "--untracked-files=no",
-        "--ahead-behind",
-        "--ignore-submodules=all",
-        timeout=timeout,
-    )
-    try:
-        parsed = parse_porcelain_v2(out)
-    except StatusParseError as exc:
-        raise GitError(["git", "status"], 0, out, b"", message=str(exc)) from exc
-    return RepoStatus(
-        branch=parsed.branch,
-        head=parsed.oid,
-        detached=parsed.detached,
-        upstream=parsed.upstream,
-        upstream_gone=parsed.upstream_gone,
-        ahead=parsed.ahead,
-        behind=parsed.behind,
-        stashes=parsed.stashes,
+    out = _git_checked(ref, *_HEADERS_ARGS, timeout=timeout)
+    return _status_of(
+        _parse_output(out, _HEADERS_ARGS),
+        config,
         operation=detect_operation(ref.git_dir),
         submodules=count_gitlinks(ref, hash_len=_hash_len(config), timeout=timeout),
-        remote_url=_remote_url(config, parsed.branch, parsed.upstream),
     )
 
 
