@@ -474,3 +474,20 @@ def test_an_index_with_racy_entries_is_not_copied(repos: RepoFactory, tmp_path: 
     assert copy_index(refs[str(fresh.path)], str(tmp_path / "fresh.idx")) is None
     copy = copy_index(refs[str(aged.path)], str(tmp_path / "aged.idx"))
     assert copy is not None and os.path.exists(copy.path)
+
+
+@pytest.mark.parametrize("setting", ["core.trustctime=false", "core.checkStat=minimal"])
+def test_engine_mtime_sees_a_change_within_the_same_second_whatever_stat_checks_are_set(
+    repos: RepoFactory, setting: str
+) -> None:
+    # A file's mtime moved within its recorded second. With either setting, a git that
+    # compares whole seconds takes the entry as unchanged; the engine makes git compare
+    # ctimes too (a later second here), so that the copy gets refreshed.
+    r = _aged(repos, "nsec")
+    r.git("config", *setting.split("="))
+    f = r.path / "d0" / "f0.txt"
+    recorded = f.stat().st_mtime_ns
+    time.sleep(1.01 - time.time() % 1)  # the ctime utime sets is in a later second
+    os.utime(f, ns=(recorded, recorded - recorded % 1_000_000_000 + 999_999_999))
+    (rec,) = engine_records(list(find_repos([str(r.path)])))
+    assert rec.status is not None and rec.status.mtime == read_status(rec.ref).mtime

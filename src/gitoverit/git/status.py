@@ -510,14 +510,11 @@ def status_env(ref: RepoRef, index_copy: str | None = None) -> dict[bytes, bytes
 # a private copy of the index, for mtime without a stat per tracked file
 
 #: ``-c`` options for a status on a copy of the index: never a split index (its shared
-#: part would be written in the git dir) nor a sparse one (writing it writes tree objects
-#: into the object store), and stat data compared as strictly as git can, ctime
-#: included, so that any change to a file since it was recorded is noticed.
+#: part would be written in the git dir), and stat data compared as strictly as git can,
+#: ctime included, so that any change to a file since it was recorded is noticed.
 REFRESH_CONFIG: tuple[str, ...] = (
     "-c",
     "core.splitIndex=false",
-    "-c",
-    "index.sparse=false",
     "-c",
     "core.trustctime=true",
     "-c",
