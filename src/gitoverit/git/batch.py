@@ -209,12 +209,9 @@ class _Engine:
                 _run.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
                 start,
             )
-        if copy is None:
-            argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *STATUS_ARGS]
-            env = status_env(ref)
-        else:
-            argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *REFRESH_CONFIG, *STATUS_ARGS]
-            env = status_env(ref, copy.path)
+        refresh = REFRESH_CONFIG if copy is not None else ()
+        argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *refresh, *STATUS_ARGS]
+        env = status_env(ref, copy.path if copy is not None else None)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         # Ctrl-C waits until the new process is registered, so that it is always killed.
