@@ -156,7 +156,7 @@ def _build_env(home: Path) -> dict[str, str]:
     return env
 
 
-class GitError(RuntimeError):
+class CommandError(RuntimeError):
     """A git command run while building a corpus failed."""
 
 
@@ -174,7 +174,7 @@ class _Git:
             check=False,
         )
         if check and proc.returncode != 0:
-            raise GitError(
+            raise CommandError(
                 f"git {' '.join(args)} in {cwd} failed ({proc.returncode}): "
                 f"{proc.stderr.decode(errors='replace').strip()}"
             )
@@ -289,7 +289,7 @@ def _t_conflicted(c: _Ctx, p: Path) -> None:
     _commit_all(c.git, p, "main side")
     c.git(p, "merge", "-q", "other", check=False)
     if not (p / ".git" / "MERGE_HEAD").exists():
-        raise GitError(f"conflicted template {p}: no merge in progress")
+        raise CommandError(f"conflicted template {p}: no merge in progress")
 
 
 def _t_rebasing(c: _Ctx, p: Path) -> None:
@@ -304,7 +304,7 @@ def _t_rebasing(c: _Ctx, p: Path) -> None:
     c.git(p, "rebase", "main", check=False)
     git_dir = p / ".git"
     if not ((git_dir / "rebase-merge").exists() or (git_dir / "rebase-apply").exists()):
-        raise GitError(f"rebasing template {p}: no rebase in progress")
+        raise CommandError(f"rebasing template {p}: no rebase in progress")
 
 
 def _t_stashed(c: _Ctx, p: Path) -> None:

@@ -773,8 +773,8 @@ def test_fast_forward_never_autostashes_even_when_the_repo_asks_for_it(
 ) -> None:
     """The clean-worktree check runs before the merge; should the tree change in between,
     the merge must refuse rather than stash the user's edits."""
+    from gitoverit.errors import CommandError
     from gitoverit.git import ops
-    from gitoverit.git._run import GitError
 
     remote, clone = repos.remote_and_clone("autostash")
     other = repos.push_from_other(remote, 0)
@@ -785,7 +785,7 @@ def test_fast_forward_never_autostashes_even_when_the_repo_asks_for_it(
     clone.write("file.txt", "my edit\n")
     head = clone.head
     ref = RepoRef(str(clone.path), str(clone.git_dir), "autostash")
-    with pytest.raises(GitError):
+    with pytest.raises(CommandError):
         ops.merge_ff(ref)
     assert clone.git("stash", "list") == ""
     assert (clone.path / "file.txt").read_text() == "my edit\n"

@@ -17,10 +17,10 @@ import pytest
 
 from conftest import RepoFactory, git_dirs_snapshot, sh
 from gitoverit.discovery import find_repos
+from gitoverit.errors import error_from_exception
 from gitoverit.git import batch
 from gitoverit.git.status import read_status
 from gitoverit.model import RepoRecord, RepoRef
-from gitoverit.scan import error_from_exception
 from shapes import build_shapes
 
 END = object()

@@ -17,7 +17,7 @@ from rich.cells import cell_len
 
 from conftest import Repo, RepoFactory, sh
 from gitoverit.branch_view import main, render_branch_table, sort_branches, where_help
-from gitoverit.git._run import GitNotARepoError
+from gitoverit.errors import GitNotARepoError
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo, list_branches, parse_branches
 from gitoverit.model import FORMAT_VERSION
 

@@ -22,18 +22,20 @@ import pytest
 
 from _servers import http_401_server, silent_tcp_server
 from conftest import RepoFactory
+from gitoverit.errors import (
+    CommandCancelledError,
+    CommandError,
+    CommandTimeoutError,
+    GitAuthError,
+    GitCorruptError,
+    GitNotARepoError,
+    GitPermissionError,
+)
 from gitoverit.git._run import (
     DRAIN_GRACE,
     KILL_GRACE,
     NETWORK_TIMEOUT,
-    GitAuthError,
-    GitCancelledError,
-    GitCorruptError,
-    GitError,
-    GitNotARepoError,
-    GitPermissionError,
-    GitResult,
-    GitTimeoutError,
+    CommandResult,
     classify,
     executable,
     git,
@@ -136,7 +138,7 @@ def _child_env(**kwargs: object) -> dict[str, str]:
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "pids"
     start = time.monotonic()
-    with pytest.raises(GitTimeoutError) as info:
+    with pytest.raises(CommandTimeoutError) as info:
         run(_group_script(pidfile), timeout=0.5)
     elapsed = time.monotonic() - start
     err = info.value
@@ -155,7 +157,7 @@ def test_timeout_escalates_to_sigkill_when_the_group_ignores_sigterm(tmp_path: P
     pidfile = tmp_path / "pids"
     script = f"trap '' TERM; sleep 60 & echo $$ $! > {shlex.quote(str(pidfile))}; wait"
     start = time.monotonic()
-    with pytest.raises(GitTimeoutError):
+    with pytest.raises(CommandTimeoutError):
         run(["sh", "-c", script], timeout=0.3)
     elapsed = time.monotonic() - start
     # SIGTERM is ignored by sh (and by the sleep, which inherits the ignore): the runner
@@ -172,7 +174,7 @@ def test_timeout_returns_even_when_an_escaped_process_holds_the_pipes(tmp_path: 
     script = f"setsid sleep 60 & echo $! > {shlex.quote(str(pidfile))}; sleep 60"
     start = time.monotonic()
     try:
-        with pytest.raises(GitTimeoutError):
+        with pytest.raises(CommandTimeoutError):
             run(["sh", "-c", script], timeout=0.5)
         elapsed = time.monotonic() - start
         assert elapsed < 0.5 + KILL_GRACE + DRAIN_GRACE + 1.5
@@ -223,12 +225,12 @@ def test_large_output_is_read_without_deadlock() -> None:
 @pytest.mark.parametrize(
     ("reason", "expected", "code"),
     [
-        ("interrupted", GitCancelledError, Reason.INTERRUPTED),
-        ("timeout", GitTimeoutError, Reason.TIMEOUT),
+        ("interrupted", CommandCancelledError, Reason.INTERRUPTED),
+        ("timeout", CommandTimeoutError, Reason.TIMEOUT),
     ],
 )
 def test_cancelling_the_scope_kills_the_group(
-    tmp_path: Path, reason: str, expected: type[GitError], code: Reason
+    tmp_path: Path, reason: str, expected: type[CommandError], code: Reason
 ) -> None:
     pidfile = tmp_path / "pids"
     scope = CancelScope()
@@ -253,7 +255,7 @@ def test_cancelling_the_scope_kills_the_group(
     assert len(caught) == 1
     err = caught[0]
     assert type(err) is expected
-    assert isinstance(err, GitError)
+    assert isinstance(err, CommandError)
     assert err.reason is code
     assert err.argv[:2] == ["sh", "-c"]
     assert err.duration > 0
@@ -289,7 +291,7 @@ def test_cancelling_many_scopes_at_once_is_quick(tmp_path: Path) -> None:
     assert cancelled_in < 0.2
     assert finished_in < KILL_GRACE + 1.5
     assert len(caught) == 8
-    assert all(type(e) is GitCancelledError for e in caught)
+    assert all(type(e) is CommandCancelledError for e in caught)
     assert _wait_gone(pids) == []
 
 
@@ -297,7 +299,7 @@ def test_a_cancelled_scope_starts_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "started"
     scope = CancelScope()
     scope.cancel()
-    with enter_scope(scope), pytest.raises(GitCancelledError) as info:
+    with enter_scope(scope), pytest.raises(CommandCancelledError) as info:
         run(["touch", str(marker)])
     assert info.value.reason is Reason.INTERRUPTED
     assert not marker.exists()
@@ -410,16 +412,16 @@ def _fake_ssh(tmp_path: Path, stderr: str) -> tuple[Path, Path]:
         ("git@127.0.0.1: Permission denied (publickey).", GitAuthError),
         ("Host key verification failed.", GitAuthError),
         # No server listening is a network failure, not an authentication problem.
-        ("ssh: connect to host 127.0.0.1 port 1: Connection refused", GitError),
+        ("ssh: connect to host 127.0.0.1 port 1: Connection refused", CommandError),
     ],
 )
 def test_ssh_failures_are_classified_and_batch_mode_reaches_ssh(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ssh_stderr: str, expected: type[GitError]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ssh_stderr: str, expected: type[CommandError]
 ) -> None:
     ssh, log = _fake_ssh(tmp_path, ssh_stderr)
     monkeypatch.setenv("GIT_SSH_COMMAND", f"{ssh} -o BatchMode=no")
     start = time.monotonic()
-    with pytest.raises(GitError) as info:
+    with pytest.raises(CommandError) as info:
         git("ls-remote", "ssh://git@127.0.0.1:1/x.git", timeout=NETWORK_TIMEOUT)
     assert time.monotonic() - start < 3
     assert type(info.value) is expected
@@ -457,7 +459,7 @@ def test_http_401_fails_fast_as_auth(
     err = info.value
     assert elapsed < 3
     assert err.reason is Reason.AUTH
-    assert not isinstance(err, GitTimeoutError)
+    assert not isinstance(err, CommandTimeoutError)
     assert err.returncode == 128
     assert expected_text in err.stderr_text
     assert err.argv[-2:] == ["ls-remote", url]
@@ -507,17 +509,17 @@ def test_http_401_fetch_from_a_repo_is_auth(repos: RepoFactory) -> None:
         ("ssh: connect to host 127.0.0.1 port 1: Connection refused\n"
          "fatal: Could not read from remote repository.\n\n"
          "Please make sure you have the correct access rights\nand the repository exists.",
-         GitError),
+         CommandError),
         ("fatal: '/gone/x.git' does not appear to be a git repository\n"
-         "fatal: Could not read from remote repository.", GitError),
+         "fatal: Could not read from remote repository.", CommandError),
         ("fatal: unable to access 'https://x/': The requested URL returned error: 404",
-         GitError),
-        ("fatal: unable to access 'https://x/': Could not resolve host: x", GitError),
-        ("fatal: Needed a single revision", GitError),
-        ("", GitError),
+         CommandError),
+        ("fatal: unable to access 'https://x/': Could not resolve host: x", CommandError),
+        ("fatal: Needed a single revision", CommandError),
+        ("", CommandError),
     ],
 )  # fmt: skip
-def test_classify(stderr: str, expected: type[GitError]) -> None:
+def test_classify(stderr: str, expected: type[CommandError]) -> None:
     assert classify(stderr.encode()) is expected
 
 
@@ -569,15 +571,15 @@ def test_cwd_that_is_a_file(tmp_path: Path) -> None:
 
 
 def test_missing_program(tmp_path: Path) -> None:
-    with pytest.raises(GitError) as info:
+    with pytest.raises(CommandError) as info:
         run([str(tmp_path / "no-such-program")], cwd=str(tmp_path))
-    assert type(info.value) is GitError
+    assert type(info.value) is CommandError
     assert "cannot run" in str(info.value)
 
 
 def test_check_false_returns_the_failed_result(tmp_path: Path) -> None:
     result = git("rev-parse", "--verify", "HEAD", cwd=str(tmp_path), check=False)
-    assert isinstance(result, GitResult)
+    assert isinstance(result, CommandResult)
     assert result.returncode == 128
     assert b"not a git repository" in result.stderr
     assert result.argv[-3:] == ("rev-parse", "--verify", "HEAD")
@@ -586,10 +588,10 @@ def test_check_false_returns_the_failed_result(tmp_path: Path) -> None:
 
 def test_generic_failure_keeps_its_output(repos: RepoFactory) -> None:
     repo = repos.repo("plain")
-    with pytest.raises(GitError) as info:
+    with pytest.raises(CommandError) as info:
         git("rev-parse", "--verify", "no-such-branch", cwd=str(repo.path))
     err = info.value
-    assert type(err) is GitError
+    assert type(err) is CommandError
     assert err.reason is Reason.GIT_ERROR
     assert err.returncode == 128
     assert "Needed a single revision" in str(err)
@@ -606,9 +608,9 @@ def test_errors_survive_pickling(tmp_path: Path) -> None:
         info.value.stderr,
         str(info.value),
     )
-    timeout = GitTimeoutError(["git", "fetch"], 2.5, b"", b"partial", 2.6)
+    timeout = CommandTimeoutError(["git", "fetch"], 2.5, b"", b"partial", 2.6)
     copy_t = pickle.loads(pickle.dumps(timeout))
-    assert type(copy_t) is GitTimeoutError
+    assert type(copy_t) is CommandTimeoutError
     assert str(copy_t) == "Command timed out after 2.5s: git fetch"
     assert copy_t.timeout == 2.5 and copy_t.reason is Reason.TIMEOUT
 
@@ -636,7 +638,7 @@ def test_slow_remote_times_out_and_leaves_nothing_behind(
     script, marker = _slow_uploadpack(tmp_path, "30.")
     clone.git("config", "remote.origin.uploadpack", str(script))
     start = time.monotonic()
-    with pytest.raises(GitTimeoutError) as info:
+    with pytest.raises(CommandTimeoutError) as info:
         git("fetch", "origin", cwd=str(clone.path), read_only=False, timeout=1)
     elapsed = time.monotonic() - start
     assert elapsed < 1 + KILL_GRACE + 1.5
@@ -665,7 +667,7 @@ def test_slow_remote_within_the_timeout_succeeds(repos: RepoFactory, tmp_path: P
 def test_remote_that_never_answers_times_out() -> None:
     with silent_tcp_server() as server:
         start = time.monotonic()
-        with pytest.raises(GitTimeoutError) as info:
+        with pytest.raises(CommandTimeoutError) as info:
             git("ls-remote", f"{server.url}/repo.git", timeout=1)
         elapsed = time.monotonic() - start
         assert server.connections >= 1
@@ -677,11 +679,11 @@ def test_remote_that_no_longer_exists_is_a_plain_git_error(repos: RepoFactory) -
     remote, clone = repos.remote_and_clone("vanished")
     shutil.rmtree(remote.path)
     start = time.monotonic()
-    with pytest.raises(GitError) as info:
+    with pytest.raises(CommandError) as info:
         git("fetch", "origin", cwd=str(clone.path), read_only=False, timeout=NETWORK_TIMEOUT)
     assert time.monotonic() - start < 3
     err = info.value
-    assert type(err) is GitError
+    assert type(err) is CommandError
     assert err.reason is Reason.GIT_ERROR
     assert err.returncode == 128
     assert "does not appear to be a git repository" in err.stderr_text

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 import gitoverit.parallel._core as core
 import gitoverit.parallel._light as light
-from gitoverit.git._run import GitCancelledError, GitError, GitTimeoutError, run
+from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError
+from gitoverit.git._run import run
 from gitoverit.parallel import (
     Outcome,
     TaskSkipped,
@@ -437,7 +438,7 @@ def test_thread_timeout_kills_the_runner_process_group(tmp_path: Path) -> None:
         try:
             # The sleep is a grandchild: only a kill of the whole group reaches it.
             run(["sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"], timeout=60)
-        except GitError as exc:
+        except CommandError as exc:
             errors.append(exc)
             raise
         return item
@@ -452,7 +453,7 @@ def test_thread_timeout_kills_the_runner_process_group(tmp_path: Path) -> None:
     pid = int(pidfile.read_text())
     assert wait_until(lambda: not alive(pid)), "the sleep grandchild outlived its timeout"
     assert wait_until(lambda: bool(errors))
-    assert isinstance(errors[0], GitTimeoutError)
+    assert isinstance(errors[0], CommandTimeoutError)
 
 
 def test_thread_timeout_clock_starts_when_the_task_starts() -> None:
@@ -625,7 +626,7 @@ def test_closing_early_cancels_running_tasks_and_drops_queued_ones(
         if x in pidfiles:
             try:
                 run(["sh", "-c", f"sleep 30 & echo $! > {pidfiles[x]}; wait"], timeout=60)
-            except GitError as exc:
+            except CommandError as exc:
                 errors[x] = exc
                 raise
             return x
@@ -650,7 +651,7 @@ def test_closing_early_cancels_running_tasks_and_drops_queued_ones(
     pids = [int(p.read_text()) for p in pidfiles.values()]
     assert wait_until(lambda: not any(alive(pid) for pid in pids))
     assert wait_until(lambda: len(errors) == 2)
-    assert all(isinstance(e, GitCancelledError) for e in errors.values())
+    assert all(isinstance(e, CommandCancelledError) for e in errors.values())
 
 
 # --------------------------------------------------------------------------- the atexit trap

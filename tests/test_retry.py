@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import RepoFactory, sh
+from gitoverit.errors import CommandError, GitAuthError
 from gitoverit.git import ops
-from gitoverit.git._run import GitAuthError, GitError
 from gitoverit.model import RepoRef
 
 DROPPED = "kex_exchange_identification: Connection closed by remote host"
@@ -69,7 +69,7 @@ def test_a_dropped_connection_is_retried_and_the_fetch_succeeds(
 
 def test_retries_give_up_with_the_original_error(repos: RepoFactory, tmp_path: Path) -> None:
     ref = ssh_clone(repos, flaky_ssh(tmp_path, drops=10))
-    with pytest.raises(GitError) as info:
+    with pytest.raises(CommandError) as info:
         ops.fetch(ref, timeout=30)
     assert attempts(tmp_path) == ops.RETRIES + 1
     assert DROPPED in info.value.stderr_text
@@ -91,7 +91,7 @@ def test_retries_stay_within_the_timeout(
     monkeypatch.setattr(ops, "RETRY_PAUSE", (5.0, 5.0))
     ref = ssh_clone(repos, flaky_ssh(tmp_path, drops=10))
     start = time.monotonic()
-    with pytest.raises(GitError):
+    with pytest.raises(CommandError):
         ops.fetch(ref, timeout=2)
     assert time.monotonic() - start < 2.5
     assert attempts(tmp_path) == 1, "no retry when the pause would outlast the timeout"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import RepoFactory, sh
+from gitoverit.errors import GitAuthError
 from gitoverit.git import ops
-from gitoverit.git._run import GitAuthError
 from gitoverit.model import RepoRef
 
 

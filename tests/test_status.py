@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Repo, RepoFactory, git_dirs_snapshot, sh
-from gitoverit.git._run import GitError, GitNotARepoError
+from gitoverit.errors import CommandError, GitNotARepoError
 from gitoverit.git.status import (
     STATUS_ARGS,
     IndexFormatError,
@@ -432,11 +432,11 @@ def test_corrupt_repo(repos: RepoFactory, damage: str) -> None:
     else:
         (g / "config").write_text("[core\nbroken = = =\n")
     ref = ref_of(r.path, g)
-    with pytest.raises(GitError) as info:
+    with pytest.raises(CommandError) as info:
         read_status(ref)
     assert info.value.reason is Reason.CORRUPT, str(info.value)
     if damage != "index":
-        with pytest.raises(GitError) as info:
+        with pytest.raises(CommandError) as info:
             read_status(ref, metadata_only=True)
         assert info.value.reason is Reason.CORRUPT, str(info.value)
 

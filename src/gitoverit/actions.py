@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.git._run import NETWORK_TIMEOUT
 from gitoverit.model import (
     Event,
@@ -52,14 +53,6 @@ def net_jobs(requested: int | None = None) -> int:
 _NOTHING_TO_DO = frozenset(
     {"up to date", "nothing to push", "ahead of upstream", "behind upstream"}
 )
-
-
-class RepoFailed(Exception):
-    """Raised by a task under ``fail_fast`` to stop the pool; carries the failed record."""
-
-    def __init__(self, record: RepoRecord) -> None:
-        super().__init__(record.error.message if record.error else "failed")
-        self.record = record
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +106,6 @@ def update_repo(
     """Fetch, then fast-forward and/or push when safe. Returns the repo's record."""
     from gitoverit.git import ops
     from gitoverit.git.status import read_status
-    from gitoverit.scan import error_from_exception
 
     start = time.monotonic()
     on_progress = (lambda line: _emit(sink, RepoProgress(ref, line))) if sink else None
@@ -221,7 +213,6 @@ def sync_task(
     def task(ref: RepoRef) -> RepoRecord:
         from gitoverit.git import ops
         from gitoverit.git.status import read_status
-        from gitoverit.scan import error_from_exception
 
         _emit(sink, RepoStarted(ref))
         target = targets[ref.path]

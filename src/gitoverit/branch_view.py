@@ -377,14 +377,15 @@ def _toplevel(repo: str) -> str:
     Raises :class:`UsageProblem` when *repo* is not inside a git work tree; other git
     errors propagate.
     """
-    from gitoverit.git._run import GitError, GitNotARepoError, git
+    from gitoverit.errors import CommandError, GitNotARepoError
+    from gitoverit.git._run import git
     from gitoverit.output.escape import safe_text
 
     try:
         result = git("rev-parse", "--show-toplevel", cwd=repo)
     except GitNotARepoError:
         raise UsageProblem(f"not a git repository: {safe_text(os.path.abspath(repo))}") from None
-    except GitError as err:
+    except CommandError as err:
         if "work tree" in err.stderr_text:
             where = safe_text(os.path.abspath(repo))
             raise UsageProblem(f"not inside a git work tree: {where}") from None
@@ -435,7 +436,7 @@ def run(
     Returns the exit code. Expressions and the sort key are checked before git runs;
     problems the user can fix raise :class:`UsageProblem`.
     """
-    from gitoverit.git._run import GitError
+    from gitoverit.errors import CommandError
     from gitoverit.git.branches import list_branches
     from gitoverit.output.escape import safe_text
 
@@ -449,7 +450,7 @@ def run(
     try:
         top = _toplevel(repo)
         branches = list_branches(top)
-    except GitError as err:
+    except CommandError as err:
         shown = safe_text(os.path.abspath(repo))
         click.echo(
             f"gitob: cannot read {shown}: {err.reason.value}: {safe_text(str(err))}", err=True

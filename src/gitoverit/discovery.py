@@ -396,11 +396,12 @@ def _is_ignored(repo: str, rel: str, events: RepoFinderListener) -> bool:
     When git cannot tell (a broken enclosing repository, git missing), the answer is "not
     ignored", so nothing disappears silently; the listener gets a warning.
     """
-    from gitoverit.git._run import GitError, git
+    from gitoverit.errors import CommandError
+    from gitoverit.git._run import git
 
     try:
         result = git("check-ignore", "-q", "--", rel, cwd=repo, check=False)
-    except GitError as exc:
+    except CommandError as exc:
         events.warning(os.path.join(repo, rel), f"could not check ignore rules: {exc}")
         return False
     if result.returncode == 0:

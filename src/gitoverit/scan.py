@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from gitoverit.actions import RepoFailed
+from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.model import (
     DiscoveryDone,
     Event,
@@ -31,7 +31,7 @@ from gitoverit.model import (
     RepoRef,
     ScanWarning,
 )
-from gitoverit.parallel._light import TaskSkipped, TaskTimeout, optimal_workers
+from gitoverit.parallel._light import optimal_workers
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
 #: while letting the progress display learn the total early on ordinary ones.
@@ -81,27 +81,6 @@ def status_task(options: ScanOptions) -> RepoTask:
         return RepoRecord(ref, status=status, duration=time.monotonic() - start)
 
     return task
-
-
-def error_from_exception(exc: BaseException) -> RepoError:
-    """Map any exception from per-repo work to a reason code and a one-line message."""
-    from gitoverit.git._run import GitError
-
-    if isinstance(exc, GitError):
-        return RepoError(exc.reason, one_line(str(exc)))
-    if isinstance(exc, TaskTimeout):
-        return RepoError(Reason.TIMEOUT, str(exc))
-    if isinstance(exc, TaskSkipped):
-        return RepoError(Reason.SKIPPED, str(exc))
-    if isinstance(exc, PermissionError):
-        return RepoError(Reason.PERMISSION, one_line(str(exc)))
-    if isinstance(exc, UnicodeError):
-        return RepoError(Reason.CORRUPT, one_line(f"{type(exc).__name__}: {exc}"))
-    return RepoError(Reason.GIT_ERROR, one_line(f"{type(exc).__name__}: {exc}"))
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 class _Listener:
@@ -253,9 +232,12 @@ class Scan:
                     record = outcome.error.record
                 else:
                     err = outcome.error or RuntimeError("no result")
-                    record = self.failed_record(
-                        ref, error_from_exception(err), duration=outcome.duration
+                    error = (
+                        RepoError(Reason.SKIPPED, str(err))
+                        if outcome.skipped
+                        else error_from_exception(err)
                     )
+                    record = self.failed_record(ref, error, duration=outcome.duration)
                 yield RepoDone(record)
             yield from self._drain()
         finally:

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from gitoverit.git._run import (
+from gitoverit.errors import (
+    CommandCancelledError,
+    CommandError,
+    CommandTimeoutError,
     GitAuthError,
-    GitCancelledError,
     GitCorruptError,
-    GitError,
     GitNotARepoError,
     GitPermissionError,
-    GitResult,
-    GitTimeoutError,
-    git,
-    git_env,
-    run,
 )
+from gitoverit.git._run import CommandResult, git, git_env, run
 
 __all__ = [
+    "CommandCancelledError",
+    "CommandError",
+    "CommandResult",
+    "CommandTimeoutError",
     "GitAuthError",
-    "GitCancelledError",
     "GitCorruptError",
-    "GitError",
     "GitNotARepoError",
     "GitPermissionError",
-    "GitResult",
-    "GitTimeoutError",
     "git",
     "git_env",
     "run",

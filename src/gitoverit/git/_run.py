@@ -29,9 +29,18 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
-from gitoverit.model import Reason
+from gitoverit.errors import (
+    CommandCancelledError,
+    CommandError,
+    CommandTimeoutError,
+    GitAuthError,
+    GitCorruptError,
+    GitNotARepoError,
+    GitPermissionError,
+    short_command,
+)
 from gitoverit.parallel._cancel import CancelScope, current_scope
 
 #: Default timeout for local, read-only git commands (status, rev-parse, ...).
@@ -139,132 +148,7 @@ _CORRUPT = re.compile(
 )
 
 
-def _restore_error(cls: type[GitError], message: str, state: dict[str, Any]) -> GitError:
-    """Rebuild a pickled :class:`GitError` (their ``__init__`` signatures differ)."""
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err
-
-
-class GitError(Exception):
-    """A git command failed. Carries the command, return code, output and duration."""
-
-    reason: Reason = Reason.GIT_ERROR
-
-    def __init__(
-        self,
-        argv: Sequence[str],
-        returncode: int | None,
-        stdout: bytes = b"",
-        stderr: bytes = b"",
-        duration: float = 0.0,
-        message: str | None = None,
-    ) -> None:
-        self.argv = list(argv)
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-        self.duration = duration
-        super().__init__(message or self._default_message())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_restore_error, (type(self), str(self), dict(self.__dict__)))
-
-    @property
-    def command(self) -> str:
-        """The command as a short display string, without ``-c`` overrides."""
-        shown: list[str] = []
-        skip = False
-        if not self.argv or os.path.basename(self.argv[0]) != "git":
-            return " ".join(self.argv[:4])
-        for arg in self.argv:
-            if skip:
-                skip = False
-                continue
-            if arg == "-c":
-                skip = True
-                continue
-            shown.append(arg)
-        return " ".join(shown[:4])
-
-    @property
-    def stderr_text(self) -> str:
-        """stderr decoded (invalid bytes replaced) and stripped."""
-        return self.stderr.decode("utf-8", "replace").strip()
-
-    def _default_message(self) -> str:
-        err = _last_meaningful_line(self.stderr_text)
-        base = f"{self.command} exited with {self.returncode}"
-        return f"{base}: {err}" if err else base
-
-
-class GitTimeoutError(GitError):
-    """The command outlived its timeout; its whole process group was killed."""
-
-    reason = Reason.TIMEOUT
-
-    def __init__(
-        self, argv: Sequence[str], timeout: float, stdout: bytes, stderr: bytes, duration: float
-    ) -> None:
-        self.timeout = timeout
-        super().__init__(
-            argv,
-            None,
-            stdout,
-            stderr,
-            duration,
-            message=f"Command timed out after {round(timeout, 2):g}s: {_short(argv)}",
-        )
-
-
-class GitAuthError(GitError):
-    """git needed credentials, a passphrase or a host-key decision, and prompts are off."""
-
-    reason = Reason.AUTH
-
-
-class GitCancelledError(GitError):
-    """The command was killed because its task was cancelled (Ctrl-C or task timeout)."""
-
-    reason = Reason.INTERRUPTED
-
-
-class GitNotARepoError(GitError):
-    """The directory is not (or no longer) a git repository."""
-
-    reason = Reason.NOT_A_REPO
-
-
-class GitCorruptError(GitError):
-    """The repository's index, objects or configuration cannot be read."""
-
-    reason = Reason.CORRUPT
-
-
-class GitPermissionError(GitError):
-    """The filesystem (or git's ownership check) refused access."""
-
-    reason = Reason.PERMISSION
-
-
-def _short(argv: Sequence[str]) -> str:
-    return GitError(argv, 0, message="-").command
-
-
-def _last_meaningful_line(text: str) -> str:
-    """The line of git's stderr that says most: the first ``fatal:`` (later ones are
-    generic, like "Could not read from remote repository."), else the first ``error:``,
-    else the last line."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for prefix in ("fatal:", "error:"):
-        for ln in lines:
-            if ln.startswith(prefix):
-                return ln
-    return lines[-1] if lines else ""
-
-
-def classify(stderr: bytes) -> type[GitError]:
+def classify(stderr: bytes) -> type[CommandError]:
     """Map git's stderr to the most specific error class.
 
     Authentication comes first: a rejected ssh key says "Permission denied (publickey)",
@@ -279,7 +163,7 @@ def classify(stderr: bytes) -> type[GitError]:
         return GitCorruptError
     if _PERMISSION.search(text):
         return GitPermissionError
-    return GitError
+    return CommandError
 
 
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
@@ -413,7 +297,7 @@ SAFE_CONFIG: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class GitResult:
+class CommandResult:
     """A finished command: argv, return code, raw output and wall-clock duration."""
 
     argv: tuple[str, ...]
@@ -573,10 +457,12 @@ def _close_pipes(proc: _Proc) -> None:
 
 def _scope_error(
     scope: CancelScope, argv: Sequence[str], out: bytes, err: bytes, duration: float
-) -> GitError:
+) -> CommandError:
     if scope.reason == "timeout":
-        return GitTimeoutError(argv, duration, out, err, duration)
-    return GitCancelledError(argv, None, out, err, duration, message=f"interrupted: {_short(argv)}")
+        return CommandTimeoutError(argv, duration, out, err, duration)
+    return CommandCancelledError(
+        argv, None, out, err, duration, message=f"interrupted: {short_command(argv)}"
+    )
 
 
 _Proc = subprocess.Popen[bytes]
@@ -622,7 +508,7 @@ def _start_error(
     start: float,
     *,
     in_cwd: bool,
-) -> GitError:
+) -> CommandError:
     duration = time.monotonic() - start
     if isinstance(exc, PermissionError):
         what = f"directory {cwd}" if in_cwd else argv[0]
@@ -631,7 +517,7 @@ def _start_error(
         )
     if in_cwd or (cwd is not None and not os.path.isdir(cwd)):
         return GitNotARepoError(argv, None, duration=duration, message=f"no such directory: {cwd}")
-    return GitError(
+    return CommandError(
         argv, None, duration=duration, message=f"cannot run {argv[0]}: {exc.strerror or exc}"
     )
 
@@ -750,7 +636,7 @@ class Running:
         finally:
             self._close()
 
-    def result(self) -> GitResult:
+    def result(self) -> CommandResult:
         """Wait for the command and return its result (see :func:`run` for errors)."""
         proc, reader, scope, argv = self._proc, self._reader, self._scope, self.argv
         assert reader is not None and not self._done
@@ -766,13 +652,13 @@ class Running:
         out, err = reader.stdout, reader.stderr
         duration = time.monotonic() - self._start
         if stopped == "timeout":
-            raise GitTimeoutError(argv, self._timeout, out, err, duration)
+            raise CommandTimeoutError(argv, self._timeout, out, err, duration)
         if scope is not None and scope.cancelled:
             raise _scope_error(scope, argv, out, err, duration)
         returncode = proc.returncode if proc.returncode is not None else proc.wait()
         if self._check and returncode != 0:
             raise classify(err)(argv, returncode, out, err, duration)
-        return GitResult(tuple(argv), returncode, out, err, duration)
+        return CommandResult(tuple(argv), returncode, out, err, duration)
 
 
 def start(
@@ -807,7 +693,7 @@ def run(
     env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
     check: bool = True,
     on_progress: ProgressCallback | None = None,
-) -> GitResult:
+) -> CommandResult:
     """Run *argv* (any program, usually git) and return its result.
 
     *env*, when given, is the child's complete environment (build it with
@@ -815,10 +701,10 @@ def run(
     receives each non-empty stderr line as it arrives (``\\r`` ends a line too); stderr is
     still captured in full.
 
-    Raises :class:`GitTimeoutError` when *timeout* seconds pass (the whole process group is
-    killed first), :class:`GitCancelledError` (or :class:`GitTimeoutError` for a task
+    Raises :class:`CommandTimeoutError` when *timeout* seconds pass (the whole process group is
+    killed first), :class:`CommandCancelledError` (or :class:`CommandTimeoutError` for a task
     timeout) when the current task's scope is cancelled, and with ``check=True`` a
-    :class:`GitError` subclass chosen by :func:`classify` on a non-zero exit. Any other
+    :class:`CommandError` subclass chosen by :func:`classify` on a non-zero exit. Any other
     exception while waiting (KeyboardInterrupt, or one raised by *on_progress*) kills the
     process group and propagates.
     """
@@ -841,7 +727,7 @@ def git(
     check: bool = True,
     env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
     on_progress: ProgressCallback | None = None,
-) -> GitResult:
+) -> CommandResult:
     """Run ``git <SAFE_CONFIG> <args>`` through :func:`run`."""
     return run(
         [GIT, *SAFE_CONFIG, *args],

@@ -33,6 +33,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
+from gitoverit import errors
 from gitoverit.git import _run
 from gitoverit.git.status import (
     REFRESH_CONFIG,
@@ -95,9 +96,9 @@ class _Job:
 
 
 def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
-    from gitoverit.scan import error_from_exception
-
-    return RepoRecord(ref, error=error_from_exception(exc), duration=time.monotonic() - start)
+    return RepoRecord(
+        ref, error=errors.error_from_exception(exc), duration=time.monotonic() - start
+    )
 
 
 def _current_cpu(cpus: set[int]) -> int:
@@ -206,7 +207,7 @@ class _Engine:
                 discard_copy(copy.path)
             return _record(
                 ref,
-                _run.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
+                errors.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
                 start,
             )
         refresh = REFRESH_CONFIG if copy is not None else ()
@@ -238,7 +239,7 @@ class _Engine:
                 if copy is not None:
                     discard_copy(copy.path)
                 message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
-                return _record(ref, _run.GitError(argv, None, message=message), start)
+                return _record(ref, errors.CommandError(argv, None, message=message), start)
             finally:
                 os.close(out_w)
                 os.close(err_w)
@@ -415,7 +416,7 @@ class _Engine:
         for job in [j for j in self.running.values() if j.deadline <= now]:
             self.kill(job)
             duration = now - job.start
-            exc = _run.GitTimeoutError(
+            exc = errors.CommandTimeoutError(
                 job.argv, self.timeout, b"".join(job.out), b"".join(job.err), duration
             )
             records.append(_record(job.ref, exc, job.start))

@@ -151,7 +151,7 @@ def list_branches(
     """Every local branch of *repo*, in git's ref order (by name).
 
     One git process. A repository without commits has no branches and gives an empty
-    list. Raises a :class:`~gitoverit.git._run.GitError` subclass when *repo* cannot be
+    list. Raises a :class:`~gitoverit.errors.CommandError` subclass when *repo* cannot be
     read (``GitNotARepoError`` for a folder that is not a repository).
     """
     result = git("for-each-ref", f"--format={FORMAT}", "refs/heads", cwd=repo, timeout=timeout)

@@ -21,16 +21,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from gitoverit.git._run import (
-    NETWORK_TIMEOUT,
-    GitAuthError,
-    GitCancelledError,
-    GitError,
-    GitResult,
-    GitTimeoutError,
-    git,
-    network_env,
-)
+from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError, GitAuthError
+from gitoverit.git._run import NETWORK_TIMEOUT, CommandResult, git, network_env
 from gitoverit.model import RepoRef, RepoStatus
 from gitoverit.parallel import current_scope
 
@@ -55,7 +47,7 @@ def network_git(
     timeout: float,
     on_progress: ProgressCallback | None = None,
     env: Mapping[str, str] | None = None,
-) -> GitResult:
+) -> CommandResult:
     """Run a network git command; retry a transient connection failure.
 
     All attempts together stay within *timeout*. Timeouts, authentication failures,
@@ -72,9 +64,9 @@ def network_git(
                 on_progress=on_progress,
                 env=env,
             )
-        except (GitTimeoutError, GitAuthError, GitCancelledError):
+        except (CommandTimeoutError, GitAuthError, CommandCancelledError):
             raise
-        except GitError as exc:
+        except CommandError as exc:
             pause = random.uniform(*RETRY_PAUSE)
             last = attempt == RETRIES or not TRANSIENT.search(exc.stderr_text)
             if last or time.monotonic() + pause >= deadline:
@@ -83,7 +75,7 @@ def network_git(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _pause(seconds: float, exc: GitError) -> None:
+def _pause(seconds: float, exc: CommandError) -> None:
     """Sleep, but wake at once and stop when the task is cancelled (Ctrl-C, timeout)."""
     scope = current_scope()
     woken = threading.Event()
@@ -94,13 +86,13 @@ def _pause(seconds: float, exc: GitError) -> None:
         if scope is not None and handle is not None:
             scope.remove_callback(handle)
     if scope is not None and scope.cancelled:
-        raise GitCancelledError(exc.argv, None, message="interrupted") from exc
+        raise CommandCancelledError(exc.argv, None, message="interrupted") from exc
 
 
 def fetch(
     ref: RepoRef, *, timeout: float = NETWORK_TIMEOUT, on_progress: ProgressCallback | None = None
 ) -> None:
-    """Fetch every remote with ``--prune``. Raises a ``GitError`` subclass on failure."""
+    """Fetch every remote with ``--prune``. Raises a ``CommandError`` subclass on failure."""
     args = ["fetch", "--all", "--prune"]
     if on_progress is not None:
         args.append("--progress")
@@ -188,7 +180,7 @@ def upstream_of(ref: RepoRef, branch: str) -> tuple[str, str]:
     line = res.stdout.decode("utf-8", "surrogateescape").strip()
     remote, _, remote_ref = line.partition("\x00")
     if not remote or not remote_ref:
-        raise GitError(res.argv, 0, message=f"cannot resolve the upstream of {branch}")
+        raise CommandError(res.argv, 0, message=f"cannot resolve the upstream of {branch}")
     return remote, remote_ref
 
 

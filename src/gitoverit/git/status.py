@@ -72,16 +72,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitoverit.git._run import (
-    LOCAL_TIMEOUT,
-    GitCorruptError,
-    GitError,
-    GitNotARepoError,
-    Running,
-    default_env,
-    git,
-    start_git,
-)
+from gitoverit.errors import CommandError, GitCorruptError, GitNotARepoError
+from gitoverit.git._run import LOCAL_TIMEOUT, Running, default_env, git, start_git
 from gitoverit.git.gitconfig import (
     ConfigEntry,
     _get,
@@ -614,7 +606,7 @@ def _copy_tracked_ns(ref: RepoRef, copy: IndexCopy, index: IndexInfo, hash_len: 
     except FileNotFoundError:
         # Something removed it, maybe before git read it: git would then have seen an
         # empty index, and its output cannot be trusted.
-        raise GitError(
+        raise CommandError(
             ["git", *STATUS_ARGS], 0, b"", b"", message=f"index copy {copy.path} was removed"
         ) from None
     try:
@@ -638,7 +630,7 @@ def _checked_output(ref: RepoRef, running: Running) -> bytes:
     """Wait for git and return its stdout; see :func:`status_error` for failures."""
     try:
         return running.result().stdout
-    except GitError as exc:
+    except CommandError as exc:
         mapped = status_error(ref, exc)
         if mapped is exc:
             raise
@@ -683,7 +675,7 @@ def read_local_facts(ref: RepoRef, copy: IndexCopy | None = None) -> LocalFacts:
 
 def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) -> RepoStatus:
     """Build the :class:`RepoStatus` from ``git status`` output (:data:`STATUS_ARGS`) and
-    the facts read beside it. Raises a ``GitError`` when the output cannot be parsed."""
+    the facts read beside it. Raises a ``CommandError`` when the output cannot be parsed."""
     parsed = _parse_output(out, STATUS_ARGS)
     index, tracked_ns = facts.index, facts.tracked_ns
     if index is None:
@@ -714,7 +706,7 @@ def _parse_output(out: bytes, args: Sequence[str]) -> ParsedStatus:
     try:
         return parse_porcelain_v2(out)
     except StatusParseError as exc:
-        raise GitError(["git", *args], 0, out, b"", message=str(exc)) from exc
+        raise CommandError(["git", *args], 0, out, b"", message=str(exc)) from exc
 
 
 def _status_of(parsed: ParsedStatus, config: Sequence[ConfigEntry], **rest: Any) -> RepoStatus:
@@ -734,7 +726,7 @@ def _status_of(parsed: ParsedStatus, config: Sequence[ConfigEntry], **rest: Any)
     )
 
 
-def status_error(ref: RepoRef, exc: GitError) -> GitError:
+def status_error(ref: RepoRef, exc: CommandError) -> CommandError:
     """*exc* from ``git status``, as corrupt when git no longer recognises a repo whose git
     dir is there (garbage ``HEAD``, missing ``objects``...)."""
     if isinstance(exc, GitNotARepoError) and ref.git_dir and os.path.isdir(ref.git_dir):
@@ -755,7 +747,7 @@ def read_status(
     """Read *ref*'s state: one ``git status`` process plus file reads.
 
     With *metadata_only*, the work tree is not inspected and the work-tree counts and
-    ``mtime`` are ``None``. Raises a :class:`~gitoverit.git._run.GitError` subclass when
+    ``mtime`` are ``None``. Raises a :class:`~gitoverit.errors.CommandError` subclass when
     the repository cannot be read (its ``reason`` says why).
     """
     if metadata_only:
