@@ -111,7 +111,7 @@ def _compile(text: str | None, option: str) -> Expr | None:
 
 def _expr_message(option: str, err: ExprError, branch: str | None = None) -> str:
     """``OPTION: message``, the expression, and a caret under the fault."""
-    from gitoverit.output.escape import safe_text
+    from gitoverit.text import safe_text
 
     text = err.render().removeprefix("error: ")
     where = f" (branch {safe_text(branch)})" if branch is not None else ""
@@ -164,7 +164,7 @@ def _display_path(path: str) -> str:
 def _upstream_cell(b: BranchInfo) -> Text:
     from rich.text import Text
 
-    from gitoverit.output.escape import safe_text
+    from gitoverit.text import safe_text
 
     cell = Text(no_wrap=True, overflow="ellipsis")
     if b.upstream is not None:
@@ -257,7 +257,7 @@ def render_branch_table(
 ) -> None:
     """Write *branches* (already sorted) to *out* as a table, one line per branch.
 
-    Every untrusted string goes through :func:`~gitoverit.output.escape.safe_text` and
+    Every untrusted string goes through :func:`~gitoverit.text.safe_text` and
     reaches Rich as ``Text``, so neither control sequences nor markup get through. The
     table fits *width* (default: the terminal's): the subject is cut first (see
     :func:`fit_widths`); worktree paths are cut from the left, to keep their end. Colour
@@ -270,8 +270,8 @@ def render_branch_table(
     from rich.table import Table
     from rich.text import Text
 
-    from gitoverit.output.escape import safe_text
     from gitoverit.output.table import age
+    from gitoverit.text import safe_text
 
     console = Console(
         file=out,
@@ -341,7 +341,7 @@ def write_printed(values: Sequence[Any], out: IO[str], *, nul: bool, exact: bool
     line breaks) are shown as escapes, so each value stays on its line and no terminal
     sequence gets through.
     """
-    from gitoverit.output.escape import safe_text
+    from gitoverit.text import safe_text
 
     end = "\0" if nul else "\n"
     buffer = getattr(out, "buffer", None)
@@ -379,7 +379,7 @@ def _toplevel(repo: str) -> str:
     """
     from gitoverit.errors import CommandError, GitNotARepoError
     from gitoverit.git._run import git
-    from gitoverit.output.escape import safe_text
+    from gitoverit.text import safe_text
 
     try:
         result = git("rev-parse", "--show-toplevel", cwd=repo)
@@ -438,7 +438,7 @@ def run(
     """
     from gitoverit.errors import CommandError
     from gitoverit.git.branches import list_branches
-    from gitoverit.output.escape import safe_text
+    from gitoverit.text import safe_text
 
     if sort_key not in SORT_KEYS:
         raise UsageProblem(f"unknown sort key {sort_key!r}; valid: {', '.join(SORT_KEYS)}")

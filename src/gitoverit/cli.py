@@ -403,8 +403,8 @@ def run_pipeline(
         RepoRecord,
         ScanWarning,
     )
-    from gitoverit.output.escape import safe_text
     from gitoverit.scan import Scan
+    from gitoverit.text import safe_text
 
     live = not plan.no_progress and sys.stderr.isatty()
     display: Any = None
@@ -547,8 +547,8 @@ def finish_output(records: list[Any], plan: OutputPlan) -> None:
 
     records = sort_records(records, plan.sort_key, plan.reverse)
     if plan.print_expr is not None:
-        from gitoverit.output.escape import safe_text
         from gitoverit.query import ExprError, record_env
+        from gitoverit.text import safe_text
 
         warned = False
         # Byte-exact into a pipe (for xargs -0); escaped on a terminal, like every other output.

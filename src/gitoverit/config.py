@@ -59,8 +59,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from gitoverit.output.escape import safe_text
 from gitoverit.output.sorting import SORT_KEYS
+from gitoverit.text import safe_text
 
 MAX_JOBS = 1024
 """The largest accepted ``jobs`` / ``net_jobs``."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from gitoverit.model import RECORD_FIELDS, RepoRecord
-from gitoverit.output.escape import simplify_url
+from gitoverit.text import simplify_url
 
 #: Longest expression text accepted.
 MAX_TEXT = 10_000

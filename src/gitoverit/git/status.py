@@ -89,7 +89,7 @@ from gitoverit.git.index import (
     parse_index,
 )
 from gitoverit.model import Operation, RepoRef, RepoStatus
-from gitoverit.output.escape import redact_url
+from gitoverit.text import redact_url
 
 #: The one git command behind a full status (see the module docstring for each flag).
 STATUS_ARGS: tuple[str, ...] = (

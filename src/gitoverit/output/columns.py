@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gitoverit.model import RepoRecord
-from gitoverit.output.escape import redact_url, safe_text, simplify_url
+from gitoverit.text import redact_url, safe_text, simplify_url
 
 Cell = tuple[str, str]  # (text, style)
 

@@ -24,7 +24,7 @@ def record_dict(record: RepoRecord) -> dict[str, Any]:
 def _redacted(url: str | None) -> str | None:
     if url is None:
         return None
-    from gitoverit.output.escape import redact_url
+    from gitoverit.text import redact_url
 
     return redact_url(url)
 

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from gitoverit.model import DiscoveryDone, Event, RepoDone, RepoFound, ScanWarning
-from gitoverit.output.escape import safe_text
+from gitoverit.text import safe_text
 
 
 class ScanProgress:

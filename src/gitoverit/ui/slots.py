@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from gitoverit.model import Event, Reason, RepoDone, RepoProgress, RepoRecord, RepoStarted
-from gitoverit.output.escape import safe_text
+from gitoverit.text import safe_text
 
 
 def finished_line(record: RepoRecord) -> tuple[str, str]:
