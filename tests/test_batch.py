@@ -90,7 +90,7 @@ def test_engine_times_out_and_kills_the_group(
     assert time.monotonic() - start < 3
     assert [r.error.reason.value for r in records if r.error] == ["timeout"] * 3
     assert all("timed out after 0.5s" in r.error.message for r in records if r.error)
-    assert not batch._run._LIVE_GROUPS
+    assert not batch.process._LIVE_GROUPS
     time.sleep(0.2)
     assert _alive_named("sleep 37.4243") == [], "the hung process is killed"
     assert _alive_named("sleep 37.4242") == [], "so is its grandchild"
@@ -191,10 +191,10 @@ def test_kill_all_removes_the_index_copies_too(tmp_path: Path) -> None:
     private.mkdir()
     (private / "1").write_bytes(b"DIRC")
     (private / "1.lock").write_bytes(b"")
-    batch._run.TEMP_DIRS.add(str(private))
-    batch._run.kill_all()
+    batch.process.TEMP_DIRS.add(str(private))
+    batch.process.kill_all()
     assert not private.exists()
-    assert str(private) not in batch._run.TEMP_DIRS
+    assert str(private) not in batch.process.TEMP_DIRS
 
 
 @pytest.mark.parametrize("jobs", [1, 3])

@@ -31,19 +31,10 @@ from gitoverit.errors import (
     GitNotARepoError,
     GitPermissionError,
 )
-from gitoverit.git._run import (
-    DRAIN_GRACE,
-    KILL_GRACE,
-    NETWORK_TIMEOUT,
-    CommandResult,
-    classify,
-    executable,
-    git,
-    git_env,
-    run,
-)
+from gitoverit.git._run import NETWORK_TIMEOUT, classify, git, git_env, run
 from gitoverit.model import Reason
 from gitoverit.parallel._cancel import CancelScope, enter_scope
+from gitoverit.process import DRAIN_GRACE, KILL_GRACE, CommandResult, executable
 
 # ---------------------------------------------------------------------------- helpers
 

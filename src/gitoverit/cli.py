@@ -44,7 +44,7 @@ Other commands (each has --help):
 
 def _kill_children_and_exit(signum: int, frame: object) -> None:
     """Second Ctrl-C: kill every git process group we started, and leave at once."""
-    from gitoverit.git._run import kill_all
+    from gitoverit.process import kill_all
 
     kill_all()
     os._exit(EXIT_INTERRUPTED)

@@ -11,7 +11,8 @@ from gitoverit.errors import (
     GitNotARepoError,
     GitPermissionError,
 )
-from gitoverit.git._run import CommandResult, git, git_env, run
+from gitoverit.git._run import git, git_env, run
+from gitoverit.process import CommandResult
 
 __all__ = [
     "CommandCancelledError",

@@ -33,7 +33,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from gitoverit import errors
+from gitoverit import errors, process
 from gitoverit.git import _run
 from gitoverit.git.status import (
     REFRESH_CONFIG,
@@ -56,24 +56,6 @@ AVAILABLE = hasattr(os, "posix_spawn") and hasattr(os, "POSIX_SPAWN_OPEN")
 BIG_INDEX = 400_000
 #: How often to look whether a helper thread has finished reading a job's files.
 FACTS_POLL = 0.005
-
-_DEFAULT_SIGNALS = tuple(
-    sig for sig in (getattr(signal, "SIGPIPE", None), getattr(signal, "SIGXFSZ", None)) if sig
-)
-
-
-def _mask_sigint() -> object:
-    """Hold back SIGINT on this thread; returns what :func:`_unmask` restores."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _unmask(previous: object) -> None:
-    if previous is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # type: ignore[arg-type]
 
 
 @dataclass(eq=False)
@@ -173,7 +155,7 @@ def _make_private_dir() -> str | None:
             os.mkdir(path, 0o700)
         except OSError:
             continue
-        _run.TEMP_DIRS.add(path)
+        process.TEMP_DIRS.add(path)
         return path
     return None
 
@@ -213,44 +195,20 @@ class _Engine:
         refresh = REFRESH_CONFIG if copy is not None else ()
         argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *refresh, *STATUS_ARGS]
         env = status_env(ref, copy.path if copy is not None else None)
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
         # Ctrl-C waits until the new process is registered, so that it is always killed.
-        masked = _mask_sigint()
-        try:
+        with process.sigint_held():
             try:
-                pid = os.posix_spawn(
-                    _run.executable(_run.GIT),
-                    argv,
-                    env,
-                    file_actions=[
-                        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                        (os.POSIX_SPAWN_DUP2, out_w, 1),
-                        (os.POSIX_SPAWN_DUP2, err_w, 2),
-                    ],
-                    setsid=True,
-                    # Python ignores SIGPIPE; an ignored signal would stay ignored in git.
-                    setsigdef=_DEFAULT_SIGNALS,
-                    setsigmask=(),
-                )
+                pid, out_r, err_r = process.spawn(argv, env, process.executable(_run.GIT))
             except OSError as exc:
-                os.close(out_r)
-                os.close(err_r)
                 if copy is not None:
                     discard_copy(copy.path)
                 message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
                 return _record(ref, errors.CommandError(argv, None, message=message), start)
-            finally:
-                os.close(out_w)
-                os.close(err_w)
-            _run._LIVE_GROUPS.add(pid)
             self.cpus.child(pid)
             job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r], copy=copy)
             self.running[pid] = job
             self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
             self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
-        finally:
-            _unmask(masked)
         self.unread.append(job)
         return job
 
@@ -331,7 +289,7 @@ class _Engine:
             os.close(job.pidfd)
             job.pidfd = -1
         self.running.pop(job.pid, None)
-        _run._LIVE_GROUPS.discard(job.pid)
+        process.forget(job.pid)
 
     def _reap(self, job: _Job, *, block: bool) -> bool:
         try:
@@ -539,7 +497,7 @@ def run_statuses(
         engine.sel.close()
         engine.cpus.restore()
         if engine.copies is not None:
-            _run.remove_temp_dir(engine.copies)
+            process.remove_temp_dir(engine.copies)
 
 
 def _drain(fd: int) -> None:

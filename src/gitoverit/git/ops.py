@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable, Mapping
 
 from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError, GitAuthError
-from gitoverit.git._run import NETWORK_TIMEOUT, CommandResult, git, network_env
+from gitoverit.git._run import NETWORK_TIMEOUT, git, network_env
 from gitoverit.model import RepoRef, RepoStatus
 from gitoverit.parallel import current_scope
+from gitoverit.process import CommandResult
 
 ProgressCallback = Callable[[str], None]
 

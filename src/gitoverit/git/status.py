@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitoverit.errors import CommandError, GitCorruptError, GitNotARepoError
-from gitoverit.git._run import LOCAL_TIMEOUT, Running, default_env, git, start_git
+from gitoverit.git._run import LOCAL_TIMEOUT, default_env, git, start_git
 from gitoverit.git.gitconfig import (
     ConfigEntry,
     _get,
@@ -89,6 +89,7 @@ from gitoverit.git.index import (
     parse_index,
 )
 from gitoverit.model import Operation, RepoRef, RepoStatus
+from gitoverit.process import Running
 from gitoverit.text import redact_url
 
 #: The one git command behind a full status (see the module docstring for each flag).
