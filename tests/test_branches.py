@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from conftest import Repo, RepoFactory, sh
-from gitoverit.branch_view import main, render_branch_table, sort_branches, where_help
+from gitoverit.cli import branches_main as main
+from gitoverit.commands.branches import where_help
 from gitoverit.errors import GitNotARepoError
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo, list_branches, parse_branches
 from gitoverit.model import FORMAT_VERSION
+from gitoverit.output.branches import render_branch_table, sort_branches
 
 BASE = 1_700_000_000
 WEIRD_SUBJECT = "[bold]x[/bold] \x1b[31mred\ttab ~ é"
@@ -617,13 +619,11 @@ def test_help_where_lists_branch_names(capsys: pytest.CaptureFixture[str]) -> No
     assert "upstream_gone" in out and "stashes" not in out
 
 
-def test_module_entry_point_runs(scenario: Scenario) -> None:
+def test_console_script_runs(scenario: Scenario) -> None:
     import sys
 
     out = sh(
-        sys.executable,
-        "-m",
-        "gitoverit.branch_view",
+        os.path.join(os.path.dirname(sys.executable), "gitob"),
         "-p",
         "name",
         "-s",

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from conftest import Repo, RepoFactory, sh
-from gitoverit.branch_view import command as gitob_command
+from gitoverit.cli import branches_command as gitob_command
 from gitoverit.cli import freeze_command, main, scan_command, sync_command
 from gitoverit.output.columns import COLUMNS
 from gitoverit.output.table import GAP, MIN_CUT, fit_widths

@@ -7,15 +7,10 @@ at any later moment, instead of printing a traceback.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import click
-
-#: The exit codes of every command: success, some repository failed, a usage error
-#: (reported before any work starts), interrupted.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: The exit code of an interrupted command (``gitoverit.errors.EXIT_INTERRUPTED``), here
+#: as a literal: a Ctrl-C can come before any other module of ours is loaded.
+EXIT_INTERRUPTED = 130
 
 
 def gitoverit() -> int:
@@ -36,25 +31,3 @@ def gitob() -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return branches_main()
-
-
-def run_click(command: click.Command, args: Sequence[str], prog_name: str) -> int:
-    """Run a click *command* on *args* and return its exit code, without click's
-    standalone mode: a usage error is shown and exits 2, Ctrl-C exits 130, any other
-    exception propagates to the caller."""
-    import click
-
-    try:
-        rv = command.main(list(args), prog_name=prog_name, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.UsageError as exc:
-        exc.show()
-        return EXIT_USAGE
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
-    return int(rv or 0)

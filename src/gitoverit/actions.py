@@ -1,4 +1,4 @@
-"""Per-repo network work: fetch, safe pull, safe push (``-f/-P/-U``), and ``sync``.
+"""Per-repo network work: fetch, safe pull, safe push (``-f/-P/-U``).
 
 Each task runs in the network pool. Its local steps (status, the fast-forward merge) take
 a token from a shared local limiter, so local and network work keep separate concurrency
@@ -10,7 +10,6 @@ the same step as the worker) and return exactly one record; they never raise, ex
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -79,19 +78,19 @@ class ActionOptions:
         return "+".join(parts)
 
 
-def _emit(sink: EventSink | None, event: Event) -> None:
+def emit(sink: EventSink | None, event: Event) -> None:
     if sink is not None:
         sink(event)
 
 
-def _finish(record: RepoRecord, sink: EventSink | None, fail_fast: bool) -> RepoRecord:
-    _emit(sink, RepoDone(record))
+def finish(record: RepoRecord, sink: EventSink | None, fail_fast: bool) -> RepoRecord:
+    emit(sink, RepoDone(record))
     if fail_fast and record.error is not None:
         raise RepoFailed(record)
     return record
 
 
-def _limited(limit: threading.Semaphore | None) -> AbstractContextManager[object]:
+def limited(limit: threading.Semaphore | None) -> AbstractContextManager[object]:
     return limit if limit is not None else nullcontext()
 
 
@@ -108,7 +107,7 @@ def update_repo(
     from gitoverit.git.status import read_status
 
     start = time.monotonic()
-    on_progress = (lambda line: _emit(sink, RepoProgress(ref, line))) if sink else None
+    on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
     fetched = False
     pulled: bool | None = False if actions.pull else None
     pushed: bool | None = False if actions.push else None
@@ -119,13 +118,13 @@ def update_repo(
     try:
         ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
         fetched = True
-        with _limited(local_limit):
+        with limited(local_limit):
             status = read_status(ref)
         head_before = status.head
         if actions.pull:
             blocker = ops.pull_blocker(status)
             if blocker is None:
-                with _limited(local_limit):
+                with limited(local_limit):
                     ops.merge_ff(ref, timeout=actions.timeout)
                     status = read_status(ref)
                 pulled = True
@@ -136,7 +135,7 @@ def update_repo(
             if blocker is None and status.branch is not None:
                 ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
                 pushed = True
-                with _limited(local_limit):
+                with limited(local_limit):
                     status = read_status(ref)
             elif blocker is not None:
                 blockers.append(f"push: {blocker}" if actions.pull else blocker)
@@ -177,82 +176,8 @@ def action_task(
     """The per-repo task for ``-f``/``-P``/``-U``."""
 
     def task(ref: RepoRef) -> RepoRecord:
-        _emit(sink, RepoStarted(ref))
+        emit(sink, RepoStarted(ref))
         record = update_repo(ref, actions, local_limit=local_limit, sink=sink)
-        return _finish(record, sink, actions.fail_fast)
-
-    return task
-
-
-@dataclass(frozen=True, slots=True)
-class SyncTarget:
-    """One manifest entry, as the sync task needs it."""
-
-    ref: RepoRef
-    url: str
-    branch: str | None = None
-    remotes: tuple[tuple[str, str], ...] = ()
-
-
-def sync_task(
-    targets: dict[str, SyncTarget],
-    actions: ActionOptions,
-    *,
-    local_limit: threading.Semaphore | None = None,
-    sink: EventSink | None = None,
-) -> Callable[[RepoRef], RepoRecord]:
-    """The per-repo task of ``gitoverit sync``: clone when missing, else a safe pull.
-
-    Outcomes: ``cloned``, ``updated``, ``unchanged``, ``skipped`` (with a note) or a failure.
-    It never rebases, stashes or merges.
-    """
-    pull = ActionOptions(
-        fetch=True, pull=True, timeout=actions.timeout, fail_fast=actions.fail_fast
-    )
-
-    def task(ref: RepoRef) -> RepoRecord:
-        from gitoverit.git import ops
-        from gitoverit.git.status import read_status
-
-        _emit(sink, RepoStarted(ref))
-        target = targets[ref.path]
-        start = time.monotonic()
-        on_progress = (lambda line: _emit(sink, RepoProgress(ref, line))) if sink else None
-        if os.path.lexists(os.path.join(ref.path, ".git")):
-            record = update_repo(ref, pull, local_limit=local_limit, sink=sink, action_name="sync")
-        elif os.path.exists(ref.path) and (not os.path.isdir(ref.path) or os.listdir(ref.path)):
-            record = RepoRecord(
-                ref, action="sync", outcome="skipped", note="exists and is not a git repository"
-            )
-        else:
-            try:
-                ops.clone(
-                    target.url,
-                    ref.path,
-                    branch=target.branch,
-                    timeout=actions.timeout,
-                    on_progress=on_progress,
-                )
-                for name, url in target.remotes:
-                    if name != "origin":
-                        ops.add_remote(ref, name, url)
-                with _limited(local_limit):
-                    status = read_status(ref)
-                record = RepoRecord(
-                    ref,
-                    status=status,
-                    duration=time.monotonic() - start,
-                    fetched=True,
-                    action="clone",
-                    outcome="cloned",
-                )
-            except Exception as exc:
-                record = RepoRecord(
-                    ref,
-                    error=error_from_exception(exc),
-                    action="clone",
-                    duration=time.monotonic() - start,
-                )
-        return _finish(record, sink, actions.fail_fast)
+        return finish(record, sink, actions.fail_fast)
 
     return task

@@ -1,11 +1,11 @@
-"""The pipeline: discovery → bounded pool → one record per repository.
+"""The pipeline: selection → bounded pool → one record per repository.
 
-:class:`Scan` walks the roots on a background thread and hands each repository to the
-worker pool the moment it is found. :meth:`Scan.events` yields :mod:`gitoverit.model`
-events in the order they happen; every discovered repository ends in exactly one
-:class:`~gitoverit.model.RepoDone`. After an interrupt, :meth:`Scan.found` lists every
-repository found so far, so that callers can report the ones they have not shown as
-``interrupted``.
+:class:`Scan` finds the selected repositories (:mod:`gitoverit.select`) on a background
+thread and hands each one to the worker pool the moment it is found. :meth:`Scan.events`
+yields :mod:`gitoverit.model` events in the order they happen; every repository found
+ends in exactly one :class:`~gitoverit.model.RepoDone`. After an interrupt,
+:meth:`Scan.found` lists every repository found so far, so that callers can report the
+ones they have not shown as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from gitoverit.model import (
     ScanWarning,
 )
 from gitoverit.parallel._light import optimal_workers
+from gitoverit.select import Selection, find
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
 #: while letting the progress display learn the total early on ordinary ones.
@@ -47,11 +48,8 @@ def default_jobs() -> int:
 class ScanOptions:
     """Everything a status scan needs to know. The CLI builds one from flags."""
 
-    roots: tuple[str, ...] = (".",)
+    selection: Selection = field(default_factory=Selection)
     jobs: int = field(default_factory=default_jobs)
-    exclude: tuple[str, ...] = ()
-    max_depth: int | None = None
-    include_ignored: bool = False
     metadata_only: bool = False
     timeout: float = 60.0
     fail_fast: bool = False
@@ -151,16 +149,7 @@ class Scan:
                 yield ref
             listener.finished(len(self._given_refs))
             return
-        from gitoverit.discovery import find_repos
-
-        o = self.options
-        yield from find_repos(
-            o.roots,
-            exclude=o.exclude,
-            max_depth=o.max_depth,
-            include_ignored=o.include_ignored,
-            listener=listener,
-        )
+        yield from find(self.options.selection, listener)
 
     def _discover(self) -> None:
         try:

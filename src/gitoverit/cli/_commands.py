@@ -1,0 +1,290 @@
+"""The click commands: each turns its flags into its command's options dataclass and runs
+it (:mod:`gitoverit.commands`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gitoverit import __version__
+from gitoverit.cli._shared import (
+    GITOB_EXAMPLES,
+    SCAN_EXAMPLES,
+    output_flags,
+    output_options,
+    usage_errors,
+)
+from gitoverit.errors import EXIT_OK
+from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
+
+
+@click.command(
+    name="gitoverit",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=SCAN_EXAMPLES,
+)
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, dir_okay=True))
+@click.option("-f", "--fetch", is_flag=True, help="Fetch every remote of every repo (--prune).")
+@click.option(
+    "-P",
+    "--pull-safe",
+    is_flag=True,
+    help="Fast-forward repos that are behind, clean and not ahead (implies -f).",
+)
+@click.option(
+    "-U",
+    "--push-safe",
+    is_flag=True,
+    help="Push clean branches that are ahead and not behind to their upstream; "
+    "never forces (implies -f).",
+)
+@click.option(
+    "-d",
+    "--dirty-only",
+    is_flag=True,
+    help="Only repos with uncommitted work, an operation in progress, or an error.",
+)
+@click.option(
+    "--metadata-only",
+    is_flag=True,
+    help="Skip worktree inspection (branch, upstream, stash only); faster.",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip folders matching GLOB (name or path relative to the root). Repeatable.",
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Do not look deeper than N folders below each root.",
+)
+@click.option(
+    "-I",
+    "--include-ignored",
+    is_flag=True,
+    help="Also report nested repos that their parent repo ignores.",
+)
+@output_options
+@click.version_option(__version__, "-V", "--version", prog_name="gitoverit")
+@usage_errors
+def scan_command(
+    dirs: tuple[str, ...],
+    fetch: bool,
+    pull_safe: bool,
+    push_safe: bool,
+    dirty_only: bool,
+    metadata_only: bool,
+    exclude: tuple[str, ...],
+    max_depth: int | None,
+    include_ignored: bool,
+    **out: Any,
+) -> int:
+    """Report the state of every git repository under DIRS (default: the current folder,
+    or the roots in the config file)."""
+    from gitoverit.commands import scan
+
+    return scan.run(
+        scan.ScanCommand(
+            dirs=dirs,
+            fetch=fetch,
+            pull_safe=pull_safe,
+            push_safe=push_safe,
+            dirty_only=dirty_only,
+            metadata_only=metadata_only,
+            exclude=exclude,
+            max_depth=max_depth,
+            include_ignored=include_ignored,
+            output=output_flags(out),
+        )
+    )
+
+
+@click.command(
+    name="sync",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""
+\b
+Examples:
+  gitoverit sync                       clone what is missing, fast-forward the rest
+  gitoverit sync -m ~/.vcspull.yaml 'py*'
+  gitoverit sync -o ndjson --net-jobs 8
+""",
+)
+@click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Manifest to read (our TOML, or vcspull's YAML) [default: "
+    "$XDG_CONFIG_HOME/gitoverit/manifest.toml, then ~/.vcspull.yaml].",
+)
+@click.argument("patterns", nargs=-1)
+@output_options
+@usage_errors
+def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) -> int:
+    """Clone every repo the manifest lists that is missing; fast-forward the rest.
+
+    Only fast-forwards, under the same rules as -P: never rebases, stashes or merges.
+    PATTERNs (globs) select repos by name or path.
+    """
+    from gitoverit.commands import sync
+
+    return sync.run(
+        sync.SyncCommand(manifest=manifest, patterns=patterns, output=output_flags(out))
+    )
+
+
+@click.command(
+    name="freeze",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-O",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the manifest to FILE instead of stdout.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip folders matching GLOB.")
+def freeze_command(dirs: tuple[str, ...], output: str | None, exclude: tuple[str, ...]) -> int:
+    """Write a manifest (TOML) of the repos found under DIRS, for `gitoverit sync`."""
+    from gitoverit.commands import freeze
+
+    return freeze.run(freeze.FreezeCommand(dirs=dirs, output=output, exclude=exclude))
+
+
+@click.command(name="config", context_settings={"help_option_names": ["-h", "--help"]})
+@usage_errors
+def config_command() -> int:
+    """Print the effective configuration and where each value comes from.
+
+    Precedence: flags, then GITOVERIT_* environment variables, then the config file
+    ($XDG_CONFIG_HOME/gitoverit/config.toml, or GITOVERIT_CONFIG), then built-in defaults.
+    """
+    from gitoverit.commands import config
+
+    return config.run(config.ConfigCommand())
+
+
+@click.command(
+    name="completion",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""
+\b
+Install:
+  bash:  eval "$(gitoverit completion bash)"      (in ~/.bashrc)
+  zsh:   eval "$(gitoverit completion zsh)"       (in ~/.zshrc)
+  fish:  gitoverit completion fish > ~/.config/fish/completions/gitoverit.fish
+""",
+)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@click.option(
+    "--prog",
+    default="gitoverit",
+    show_default=True,
+    type=click.Choice(["gitoverit", "gito"]),
+    help="Command name to complete.",
+)
+def completion_command(shell: str, prog: str) -> int:
+    """Print the shell completion script for SHELL."""
+    from gitoverit.commands import completion
+
+    return completion.run(completion.CompletionCommand(shell, prog, scan_command))
+
+
+def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from gitoverit.commands.branches import where_help
+
+        click.echo(where_help(), nl=False)
+        ctx.exit(EXIT_OK)
+
+
+@click.command(
+    name="gitob",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=GITOB_EXAMPLES,
+)
+@click.argument(
+    "repo",
+    required=False,
+    default=".",
+    type=click.Path(exists=True, file_okay=False, dir_okay=True),
+)
+@click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ndjson"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-s",
+    "--sort",
+    "sort_key",
+    type=click.Choice(list(BRANCH_SORT_KEYS)),
+    default="date",
+    show_default=True,
+    help="Sort order (date: most recent commit last; none: git's order).",
+)
+@click.option("-r", "--reverse", is_flag=True, help="Reverse the sort order.")
+@click.option(
+    "-w",
+    "--where",
+    metavar="EXPR",
+    help="Only branches for which EXPR is true (see --help-where).",
+)
+@click.option(
+    "-p",
+    "--print",
+    "print_expr",
+    metavar="EXPR",
+    help="Print the value of EXPR for each branch, one a line (None prints an empty line), "
+    "instead of a table. Control characters are escaped, except with -0 into a pipe.",
+)
+@click.option(
+    "-0",
+    "nul",
+    is_flag=True,
+    help="With --print: end each value with NUL instead of a newline, for xargs -0.",
+)
+@click.option(
+    "--help-where",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_branches_where_help,
+    help="Describe the --where / --print expression language and exit.",
+)
+def branches_command(
+    repo: str,
+    fmt: str,
+    sort_key: str,
+    reverse: bool,
+    where: str | None,
+    print_expr: str | None,
+    nul: bool,
+) -> int:
+    """List the local branches of REPO (default: the current folder): upstream,
+    ahead/behind, whether the upstream is gone, the last commit's age, author and subject,
+    and the worktree that has each branch checked out."""
+    from gitoverit.commands import branches
+
+    return branches.run(
+        branches.BranchesCommand(
+            repo=repo,
+            fmt=fmt,
+            sort_key=sort_key,
+            reverse=reverse,
+            where=where,
+            print_expr=print_expr,
+            nul=nul,
+        )
+    )

@@ -1,0 +1,185 @@
+"""The output options every listing command shares, and the writing of its results.
+
+:func:`resolve` merges the flags over ``GITOVERIT_*`` over the config file and compiles
+the expressions, so that every mistake is reported before any work starts;
+:func:`finish_output` writes the collected records as a table, JSON or ``--print`` values.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from gitoverit.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class OutputOptions:
+    """The output and concurrency flags of every command that lists repositories, as
+    given (``None``: not given)."""
+
+    fmt: str = "table"
+    sort_key: str | None = None
+    reverse: bool = False
+    where: str | None = None
+    print_expr: str | None = None
+    null_sep: bool = False
+    columns: str | None = None
+    jobs: int | None = None
+    net_jobs: int | None = None
+    timeout: float | None = None
+    exit_on_error: bool = False
+    no_progress: bool = False
+    show_errors: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPlan:
+    """Output settings resolved from flags, environment and the config file."""
+
+    fmt: str
+    sort_key: str
+    reverse: bool
+    columns: tuple[str, ...]
+    where: Any
+    print_expr: Any
+    null_sep: bool
+    dirty_only: bool
+    show_errors: bool
+    no_progress: bool
+
+
+def resolve(
+    out: OutputOptions,
+    *,
+    dirty_only: bool = False,
+    roots: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> tuple[Any, OutputPlan]:
+    """Merge flags over ``GITOVERIT_*`` over the config file, and compile expressions.
+
+    Returns the settings and the output plan. Raises :class:`UsageError` (exit 2) for
+    anything wrong, before any work starts.
+    """
+    from gitoverit.config import ConfigError, apply_flags, load_settings
+    from gitoverit.output.columns import ColumnSpecError, parse_columns
+
+    try:
+        settings, sources = load_settings()
+        settings, _ = apply_flags(
+            settings,
+            sources,
+            jobs=out.jobs,
+            net_jobs=out.net_jobs,
+            timeout=out.timeout,
+            sort=out.sort_key,
+            roots=roots or None,
+            exclude=exclude or None,
+            columns=None,
+        )
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        columns = parse_columns(settings.columns)
+        columns = parse_columns(out.columns, columns)
+    except ColumnSpecError as exc:
+        raise UsageError(str(exc)) from exc
+    where = _compile("--where", out.where)
+    print_expr = _compile("--print", out.print_expr)
+    if out.null_sep and out.print_expr is None:
+        raise UsageError("-0/--null only applies to --print")
+    plan = OutputPlan(
+        fmt=out.fmt or "table",
+        sort_key=settings.sort or "mtime",
+        reverse=out.reverse,
+        columns=columns,
+        where=where,
+        print_expr=print_expr,
+        null_sep=out.null_sep,
+        dirty_only=dirty_only,
+        show_errors=out.show_errors,
+        no_progress=out.no_progress,
+    )
+    return settings, plan
+
+
+def _compile(flag: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    from gitoverit.query import ExprError, compile_expr
+
+    try:
+        return compile_expr(text)
+    except ExprError as exc:
+        raise UsageError(f"bad {flag} expression\n{exc.render()}") from exc
+
+
+def warn(text: str) -> None:
+    """One line on stderr."""
+    import click
+
+    click.echo(text, err=True)
+
+
+def finish_output(records: list[Any], plan: OutputPlan) -> None:
+    """Write the collected records: sorted, as json, table or ``--print`` values."""
+    if plan.fmt == "ndjson" and plan.print_expr is None:
+        return
+    from gitoverit.output.sorting import sort_records
+
+    records = sort_records(records, plan.sort_key, plan.reverse)
+    if plan.print_expr is not None:
+        _write_printed(records, plan)
+    elif plan.fmt == "json":
+        from gitoverit.output.json import write_json
+
+        write_json(records, sys.stdout)
+    else:
+        from gitoverit.output.table import render_table
+
+        render_table(records, sys.stdout, columns=plan.columns)
+        sys.stdout.flush()
+
+
+def _write_printed(records: list[Any], plan: OutputPlan) -> None:
+    from gitoverit.query import ExprError, record_env
+    from gitoverit.text import safe_text
+
+    warned = False
+    # Byte-exact into a pipe (for xargs -0); escaped on a terminal, like every other output.
+    to_pipe = plan.null_sep and not sys.stdout.isatty()
+    raw = getattr(sys.stdout, "buffer", None) if to_pipe else None
+    for rec in records:
+        try:
+            value = plan.print_expr.evaluate(record_env(rec))
+        except ExprError as exc:
+            if not warned:
+                warned = True
+                warn(f"warning: --print: {exc} (such repos are left out)")
+            continue
+        if value is None:
+            continue
+        text = _print_value(value)
+        if raw is not None:
+            # Byte-exact for xargs -0: a path goes out as the bytes the filesystem
+            # gave, whatever the encoding of stdout.
+            raw.write(os.fsencode(text) + b"\0")
+        elif plan.null_sep:
+            sys.stdout.write(safe_text(text) + "\0")
+        else:
+            sys.stdout.write(safe_text(text) + "\n")
+    (raw or sys.stdout).flush()
+
+
+def _print_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | dict):
+        from gitoverit.output.json import dumps
+
+        return dumps(value)
+    return str(value)

@@ -1,0 +1,192 @@
+"""Run a scan, with actions or as a sync, and report what it found.
+
+The scan yields events; this module shows progress on a terminal, takes in one record
+per repository (counting it, filtering it, streaming it as NDJSON), writes the results
+at the end and picks the exit code. Ctrl-C stops the scan, and every repository found
+and not yet reported gets its ``interrupted`` record.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from contextlib import nullcontext
+from typing import Any
+
+from gitoverit.commands import _interrupt
+from gitoverit.commands._output import OutputPlan, finish_output, warn
+from gitoverit.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from gitoverit.model import (
+    DiscoveryDone,
+    Reason,
+    RepoDone,
+    RepoError,
+    RepoRecord,
+    ScanWarning,
+)
+from gitoverit.text import safe_text
+
+
+class _Collector:
+    """Takes in each repository's record: counts it, and keeps or streams it if shown."""
+
+    def __init__(self, plan: OutputPlan) -> None:
+        self.plan = plan
+        self.shown: list[RepoRecord] = []
+        self.errors: list[RepoRecord] = []
+        self.reported: set[str] = set()
+        self.total = self.dirty = 0
+        self.ndjson: Any = None
+        self._expr_warned = False
+        if plan.fmt == "ndjson" and plan.print_expr is None:
+            from gitoverit.output.json import NdjsonWriter
+
+            self.ndjson = NdjsonWriter(sys.stdout)
+
+    def matches(self, rec: RepoRecord) -> bool:
+        plan = self.plan
+        if plan.dirty_only and not (rec.dirty or rec.error is not None):
+            return False
+        if plan.where is None:
+            return True
+        from gitoverit.query import ExprError, record_env, truthy
+
+        try:
+            return truthy(plan.where.evaluate(record_env(rec)))
+        except ExprError as exc:
+            if not self._expr_warned:
+                self._expr_warned = True
+                warn(f"warning: --where: {exc} (such repos are left out)")
+            return False
+
+    def accept(self, rec: RepoRecord) -> None:
+        self.reported.add(rec.ref.path)
+        self.total += 1
+        if rec.error is not None:
+            self.errors.append(rec)
+        elif rec.dirty:
+            self.dirty += 1
+        if not self.matches(rec):
+            return
+        if self.ndjson is not None:
+            self.ndjson.repo(rec)
+        else:
+            self.shown.append(rec)
+
+    def summary(self, interrupted: bool) -> str:
+        total, errors = self.total, len(self.errors)
+        text = (
+            f"{total} repo{'s' if total != 1 else ''}, {self.dirty} dirty, "
+            f"{errors} error{'s' if errors != 1 else ''}"
+        )
+        if interrupted:
+            text += " (interrupted)"
+        elif errors and not self.plan.show_errors:
+            text += " (--errors for details)"
+        return text
+
+
+def _build(
+    options: Any, actions: Any, plan: OutputPlan, net_jobs: int | None, sync_targets: Any
+) -> tuple[Any, Any, bool]:
+    """The scan to run, its display (or ``None``), and whether that display shows the
+    workers' slots (and so takes only their events)."""
+    from gitoverit.scan import Scan
+
+    live = not plan.no_progress and sys.stderr.isatty()
+    if not (actions.any or sync_targets is not None):
+        if not live:
+            return Scan(options), None, False
+        from gitoverit.ui.progress import ScanProgress
+
+        return Scan(options), ScanProgress(), False
+    from gitoverit.actions import action_task
+    from gitoverit.actions import net_jobs as net_workers
+    from gitoverit.ui.slots import SlotDisplay
+
+    workers = net_workers(net_jobs)
+    display = SlotDisplay(workers, live=live)
+    local_limit = threading.BoundedSemaphore(options.jobs)
+    if sync_targets is not None:
+        from gitoverit.sync import sync_task
+
+        task = sync_task(sync_targets, actions, local_limit=local_limit, sink=display.handle)
+        refs = [t.ref for t in sync_targets.values()]
+        return Scan(options, task, workers=workers, refs=refs, action="sync"), display, True
+    task = action_task(actions, local_limit=local_limit, sink=display.handle)
+    return Scan(options, task, workers=workers, action=actions.name), display, True
+
+
+def _consume(scan: Any, display: Any, slots: bool, collector: _Collector) -> None:
+    """Take in the scan's events until it ends."""
+    with display if display is not None else nullcontext():
+        for event in scan.events():
+            if display is not None and not slots:
+                display.handle(event)
+            elif isinstance(event, ScanWarning):
+                text = f"warning: {safe_text(event.path)}: {safe_text(event.message)}"
+                if display is not None and hasattr(display, "message"):
+                    display.message(text)
+                else:
+                    warn(text)
+            if isinstance(event, RepoDone):
+                with _interrupt.holding_interrupts():
+                    collector.accept(event.record)
+                if _interrupt.held_interrupt():
+                    raise KeyboardInterrupt
+            elif isinstance(event, DiscoveryDone) and collector.ndjson is not None:
+                collector.ndjson.discovery(event.count)
+
+
+def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
+    """Write the results, the errors when asked, and the summary line."""
+    finish_output(collector.shown, plan)
+    if collector.ndjson is not None:
+        collector.ndjson.summary(
+            repos=collector.total,
+            dirty=collector.dirty,
+            errors=len(collector.errors),
+            interrupted=interrupted,
+        )
+    if plan.show_errors:
+        for rec in collector.errors:
+            assert rec.error is not None
+            warn(
+                f"{safe_text(rec.ref.display_path)}: {rec.error.reason.value}: "
+                f"{safe_text(rec.error.message)}"
+            )
+    warn(collector.summary(interrupted))
+
+
+def run_pipeline(
+    options: Any,
+    actions: Any,
+    plan: OutputPlan,
+    *,
+    net_jobs: int | None = None,
+    sync_targets: Any = None,
+) -> int:
+    """Run a scan (with actions, or a sync) and write its output; returns the exit code."""
+    scan, display, slots = _build(options, actions, plan, net_jobs, sync_targets)
+    collector = _Collector(plan)
+    interrupted = False
+    _interrupt.reset()
+    with _interrupt.interrupt_handling():
+        try:
+            _consume(scan, display, slots, collector)
+        except KeyboardInterrupt:
+            interrupted = True
+            scan.stop()
+            # Every repo found and not yet shown gets its one record, whatever stage its
+            # work had reached.
+            for ref in scan.found():
+                if ref.path not in collector.reported:
+                    error = RepoError(Reason.INTERRUPTED, "interrupted")
+                    collector.accept(scan.failed_record(ref, error))
+        # The work is done: a first Ctrl-C now lets the results be written whole.
+        with _interrupt.holding_interrupts():
+            _report(collector, plan, interrupted)
+        interrupted = _interrupt.held_interrupt() or interrupted
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if collector.errors else EXIT_OK
