@@ -2,8 +2,8 @@
 (``s.startswith``, ``d.get``, ...) an expression may call, with the number of arguments
 each takes.
 
-Like the operators in :mod:`gitoverit.query.values`, every implementation faults with a
-message for the user instead of raising a Python error, and keeps its result within the
+Like the operators in :mod:`gitoverit.query.values`, they report a problem as a fault with
+a message for the user, not as a Python error, and what they return is held to the same
 size bounds. Regular expressions get extra care, since Python's ``re`` has no timeout:
 patterns are limited in length, and patterns that repeat a repeating group are refused.
 """
