@@ -148,102 +148,166 @@ def find_repos(
     abs_roots = tuple(os.path.abspath(os.fsdecode(r)) for r in roots)
     events.started(abs_roots)
     n_repos = 0
-    for ref in _walk(
+    walk = _Walk(
         abs_roots,
         excluded=_exclude_matcher(exclude),
         max_depth=max_depth,
         include_ignored=include_ignored,
         events=events,
         display=_display_function(),
-    ):
+    )
+    for ref in walk.repos():
         n_repos += 1
         events.repo_found(ref)
         yield ref
     events.finished(n_repos)
 
 
-def _walk(
-    roots: tuple[str, ...],
-    *,
-    excluded: Callable[[str], bool] | None,
-    max_depth: int | None,
-    include_ignored: bool,
-    events: RepoFinderListener,
-    display: Callable[[str], str],
-) -> Iterator[RepoRef]:
-    visited: set[tuple[int, int]] = set()
-    stack: list[_Item] = [(root, 0, "", i, None) for i, root in reversed(list(enumerate(roots)))]
-    # Folders reached through a symlink wait until nothing else is left (see module doc).
-    deferred: list[_Item] = []
-    check_heavy = not include_ignored
-    while stack or deferred:
-        if not stack:
-            deferred.reverse()
-            stack, deferred = deferred, []
-        path, depth, rel, root_index, enclosing = stack.pop()
+class _Walk:
+    """One walk over the roots: its options, the folders still to enter, and those entered.
+
+    Each folder costs a few method calls; the loops over a folder's entries stay inside
+    them, never a call per entry, because a walk meets tens of thousands of entries.
+    """
+
+    __slots__ = (
+        "deferred",
+        "display",
+        "events",
+        "excluded",
+        "include_ignored",
+        "max_depth",
+        "roots",
+        "stack",
+        "visited",
+    )
+
+    def __init__(
+        self,
+        roots: tuple[str, ...],
+        *,
+        excluded: Callable[[str], bool] | None,
+        max_depth: int | None,
+        include_ignored: bool,
+        events: RepoFinderListener,
+        display: Callable[[str], str],
+    ) -> None:
+        self.roots = roots
+        self.excluded = excluded
+        self.max_depth = max_depth
+        self.include_ignored = include_ignored
+        self.events = events
+        self.display = display
+        self.visited: set[tuple[int, int]] = set()
+        self.stack: list[_Item] = [
+            (root, 0, "", i, None) for i, root in reversed(list(enumerate(roots)))
+        ]
+        # Folders reached through a symlink wait until nothing else is left (see module doc).
+        self.deferred: list[_Item] = []
+
+    def repos(self) -> Iterator[RepoRef]:
+        """Walk every root, yielding each repository as it is found."""
+        max_depth = self.max_depth
+        while self.stack or self.deferred:
+            if not self.stack:
+                self.deferred.reverse()
+                self.stack, self.deferred = self.deferred, []
+            path, depth, rel, root_index, enclosing = self.stack.pop()
+            entries = self._enter(path)
+            if entries is None:
+                continue
+            dot_git: os.DirEntry[str] | None = None
+            has_head = False
+            subdirs: list[os.DirEntry[str]] = []
+            for entry in entries:
+                name = entry.name
+                if name in SKIP_DIRS:
+                    if name == ".git":
+                        dot_git = entry
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    subdirs.append(entry)
+                elif name == "HEAD":
+                    has_head = True
+            if dot_git is not None:
+                ref = self._repo(path, dot_git, root_index, enclosing)
+                if ref is None:
+                    continue
+                yield ref
+                enclosing = _Enclosing(path, ref.git_dir)
+            elif has_head and _is_git_dir_listing(subdirs):
+                continue
+            if max_depth is not None and depth >= max_depth:
+                continue
+            self._push_children(subdirs, depth + 1, rel, root_index, enclosing)
+
+    def _enter(self, path: str) -> list[os.DirEntry[str]] | None:
+        """The entries of folder *path*, or ``None`` when it is not to be walked: already
+        entered, not a folder, or unreadable (the last two are warnings)."""
         try:
             st = os.stat(path)
         except OSError as exc:
-            events.warning(path, _describe(exc))
-            continue
+            self.events.warning(path, _describe(exc))
+            return None
         key = (st.st_dev, st.st_ino)
-        if key in visited:
-            continue
-        visited.add(key)
+        if key in self.visited:
+            return None
+        self.visited.add(key)
         if not stat.S_ISDIR(st.st_mode):
-            events.warning(path, "not a folder")
-            continue
-        events.looking_at(path)
+            self.events.warning(path, "not a folder")
+            return None
+        self.events.looking_at(path)
         try:
             with os.scandir(path) as it:
-                entries = list(it)
+                return list(it)
         except OSError as exc:
-            events.warning(path, _describe(exc))
-            continue
+            self.events.warning(path, _describe(exc))
+            return None
 
-        dot_git: os.DirEntry[str] | None = None
-        has_head = False
-        subdirs: list[os.DirEntry[str]] = []
-        for entry in entries:
-            name = entry.name
-            if name in SKIP_DIRS:
-                if name == ".git":
-                    dot_git = entry
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                subdirs.append(entry)
-            elif name == "HEAD":
-                has_head = True
+    def _repo(
+        self,
+        path: str,
+        dot_git: os.DirEntry[str],
+        root_index: int,
+        enclosing: _Enclosing | None,
+    ) -> RepoRef | None:
+        """The repository at *path*, or ``None`` when its enclosing repository ignores it."""
+        git_dir, is_worktree, is_submodule = _resolve_git_dir(path, dot_git)
+        if (
+            enclosing is not None
+            and not self.include_ignored
+            and not (is_submodule and git_dir.startswith(enclosing.git_dir + os.sep))
+            and _is_ignored(enclosing.path, path[len(enclosing.path) + 1 :], self.events)
+        ):
+            return None
+        return RepoRef(
+            path=path,
+            git_dir=git_dir,
+            display_path=self.display(path),
+            root=self.roots[root_index],
+            is_worktree=is_worktree,
+            is_submodule=is_submodule,
+        )
 
-        if dot_git is not None:
-            git_dir, is_worktree, is_submodule = _resolve_git_dir(path, dot_git)
-            if (
-                enclosing is not None
-                and not include_ignored
-                and not (is_submodule and git_dir.startswith(enclosing.git_dir + os.sep))
-                and _is_ignored(enclosing.path, path[len(enclosing.path) + 1 :], events)
-            ):
-                continue
-            yield RepoRef(
-                path=path,
-                git_dir=git_dir,
-                display_path=display(path),
-                root=roots[root_index],
-                is_worktree=is_worktree,
-                is_submodule=is_submodule,
-            )
-            enclosing = _Enclosing(path, git_dir)
-        elif has_head and _is_git_dir_listing(subdirs):
-            continue
-
-        if max_depth is not None and depth >= max_depth:
-            continue
+    def _push_children(
+        self,
+        subdirs: list[os.DirEntry[str]],
+        child_depth: int,
+        rel: str,
+        root_index: int,
+        enclosing: _Enclosing | None,
+    ) -> None:
+        """Queue *subdirs* to be entered in name order, except excluded or ignored ones."""
+        excluded = self.excluded
+        check_heavy = not self.include_ignored
+        events = self.events
+        stack = self.stack
+        deferred = self.deferred
         subdirs.sort(key=_entry_name)
-        child_depth = depth + 1
         for entry in reversed(subdirs):
             name = entry.name
             child_rel = f"{rel}/{name}" if rel else name

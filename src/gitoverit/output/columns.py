@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gitoverit.model import RepoRecord
+from gitoverit.output.cells import Cell, age, status_segments
 from gitoverit.text import redact_url, safe_text, simplify_url
-
-Cell = tuple[str, str]  # (text, style)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +32,6 @@ class Column:
 
 
 def _status_cell(r: RepoRecord, level: int, now: float) -> Cell:
-    from gitoverit.output.table import status_segments
-
     segs = status_segments(r)
     if r.error is None and r.status is not None and not segs:
         return ("✓", "green")
@@ -67,8 +64,6 @@ def _url_cell(r: RepoRecord, level: int, now: float) -> Cell:
 
 
 def _age_cell(r: RepoRecord, level: int, now: float) -> Cell:
-    from gitoverit.output.table import age
-
     mtime = r.status.mtime if r.status else None
     if mtime is None:
         return ("", "dim")

@@ -4,60 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from gitoverit.model import RepoRecord
+from gitoverit.output.cells import LEGEND, Cell, age, status_segments
+from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER, Column
 
-LEGEND = (
-    "m modified  d deleted  + staged  u untracked  c conflicted  s stashes  "
-    "↑ ahead  ↓ behind  ⊘ upstream gone  ! operation in progress  ✗ error"
-)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
-
-def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
-    """Compact status as (text, style) pairs, e.g. ``2m 1u 3↑ 1↓ 1s !``."""
-    if r.error is not None:
-        return [(f"✗ {r.error.reason.value}", "bold red")]
-    st = r.status
-    if st is None:
-        return []
-    segs: list[tuple[str, str]] = []
-
-    def add(n: int | None, suffix: str, style: str) -> None:
-        if n:
-            segs.append((f"{n}{suffix}", style))
-
-    add(st.conflicted, "c", "bold red")
-    add(st.staged, "+", "green")
-    add(st.modified, "m", "yellow")
-    add(st.deleted, "d", "yellow")
-    add(st.untracked, "u", "magenta")
-    add(st.ahead, "↑", "cyan")
-    add(st.behind, "↓", "blue")
-    add(st.stashes, "s", "dim")
-    if st.upstream_gone:
-        segs.append(("⊘", "red"))
-    if st.operation is not None:
-        segs.append((f"!{st.operation.value}", "bold red"))
-    return segs
-
-
-def age(mtime: float | None, now: float | None = None) -> str:
-    """A short age: ``45s``, ``12m``, ``3h``, ``5d``, ``4mo``, ``2y``."""
-    if mtime is None:
-        return ""
-    secs = max(0.0, (now if now is not None else time.time()) - mtime)
-    for limit, div, unit in (
-        (60, 1, "s"),
-        (3600, 60, "m"),
-        (86400, 3600, "h"),
-        (86400 * 60, 86400, "d"),
-        (86400 * 730, 86400 * 30, "mo"),
-    ):
-        if secs < limit:
-            return f"{int(secs // div)}{unit}"
-    return f"{int(secs // (86400 * 365))}y"
-
+# Other views (the query language, the branch view) import ``status_segments`` and ``age``
+# from here.
+__all__ = ["GAP", "LEGEND", "MIN_CUT", "age", "fit_widths", "render_table", "status_segments"]
 
 #: Spaces between two columns.
 GAP = 1
@@ -124,23 +83,30 @@ def render_table(
     terminal and ``COLUMNS`` is unset). Columns first lose detail in
     ``SHRINK_ORDER``; only then are free-text columns cut with an ellipsis.
     """
-    import os
-
-    from rich.cells import cell_len
-    from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
-
-    from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER
 
     cols = [COLUMNS[c] for c in (columns if columns is not None else DEFAULT_COLUMNS)]
     if not cols:
         return
     now = time.time()
+    console = _console(out, width, color)
+    layout = _Layout(records, cols, now)
+    widths = layout.fit(console.width)
+    console.print(_table(layout, widths))
+    if legend and records and any(c.name == "status" for c in layout.cols):
+        console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)
+
+
+def _console(out: IO[str], width: int | None, color: bool | None) -> Console:
+    """A console writing to *out*, *width* cells wide (see :func:`render_table`)."""
+    import os
+
+    from rich.console import Console
+
     is_tty = hasattr(out, "isatty") and out.isatty()
     if width is None and not is_tty and not os.environ.get("COLUMNS"):
         width = 100_000
-    console = Console(
+    return Console(
         file=out,
         width=width,
         highlight=False,
@@ -148,34 +114,57 @@ def render_table(
         no_color=None if color is None else not color,
         force_terminal=color if color else None,
     )
-    avail = console.width
-    levels = {c.name: 0 for c in cols}
-    cache: dict[tuple[str, int], list[tuple[str, str]]] = {}
 
-    def cells(col: str, level: int) -> list[tuple[str, str]]:
-        key = (col, level)
-        if key not in cache:
-            cache[key] = [COLUMNS[col].render(r, level, now) for r in records]
-        return cache[key]
 
-    def natural(col: str) -> int:
-        widest = max((cell_len(t) for t, _ in cells(col, levels[col])), default=0)
+class _Layout:
+    """The columns shown, each one's detail level, and its cells, rendered once per level."""
+
+    def __init__(self, records: Sequence[RepoRecord], cols: list[Column], now: float) -> None:
+        self.records = records
+        self.cols = cols
+        self.now = now
+        self.levels = {c.name: 0 for c in cols}
+        self._cache: dict[tuple[str, int], list[Cell]] = {}
+
+    def cells(self, col: str) -> list[Cell]:
+        """The cells of column *col* at its current detail level."""
+        key = (col, self.levels[col])
+        if key not in self._cache:
+            level = key[1]
+            self._cache[key] = [COLUMNS[col].render(r, level, self.now) for r in self.records]
+        return self._cache[key]
+
+    def natural(self, col: str) -> int:
+        """The width column *col* needs to show every cell and its header whole."""
+        from rich.cells import cell_len
+
+        widest = max((cell_len(t) for t, _ in self.cells(col)), default=0)
         return max(widest, cell_len(COLUMNS[col].header))
 
-    def total() -> int:
-        return sum(natural(c.name) for c in cols) + GAP * (len(cols) - 1)
+    def total(self) -> int:
+        return sum(self.natural(c.name) for c in self.cols) + GAP * (len(self.cols) - 1)
 
-    for name, level in SHRINK_ORDER:
-        if total() <= avail:
-            break
-        if name in levels and level < COLUMNS[name].levels and levels[name] < level:
-            levels[name] = level
+    def fit(self, avail: int) -> list[int]:
+        """Lower detail levels, drop empty columns and return widths, to fit *avail* cells."""
+        for name, level in SHRINK_ORDER:
+            if self.total() <= avail:
+                break
+            if name in self.levels and level < COLUMNS[name].levels and self.levels[name] < level:
+                self.levels[name] = level
+        if self.total() > avail and len(self.cols) > 1:
+            # A column with nothing in any row (no remotes, say) only spends its header's width.
+            filled = [c for c in self.cols if any(t for t, _ in self.cells(c.name))]
+            self.cols = filled or self.cols[:1]
+        natural = [self.natural(c.name) for c in self.cols]
+        return fit_widths(natural, [c.cuttable for c in self.cols], avail, gap=GAP)
 
-    if total() > avail and len(cols) > 1:
-        # A column with nothing in any row (no remotes, say) only spends its header's width.
-        filled = [c for c in cols if any(t for t, _ in cells(c.name, levels[c.name]))]
-        cols = filled or cols[:1]
-    widths = fit_widths([natural(c.name) for c in cols], [c.cuttable for c in cols], avail, gap=GAP)
+
+def _table(layout: _Layout, widths: Sequence[int]) -> Table:
+    """The Rich table of *layout*'s cells, each column *widths* cells wide."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(
         box=None,
         show_header=True,
@@ -185,6 +174,7 @@ def render_table(
         expand=False,
         collapse_padding=True,
     )
+    cols = layout.cols
     for c, w in zip(cols, widths, strict=True):
         table.add_column(
             c.header,
@@ -193,8 +183,8 @@ def render_table(
             overflow="ellipsis",
             width=w,
         )
-    columns_cells = [cells(c.name, levels[c.name]) for c in cols]
-    for i, r in enumerate(records):
+    columns_cells = [layout.cells(c.name) for c in cols]
+    for i, r in enumerate(layout.records):
         row = []
         for c, w, col_cells in zip(cols, widths, columns_cells, strict=True):
             text, style = col_cells[i]
@@ -204,6 +194,4 @@ def render_table(
                 style = "bold"
             row.append(Text(text, style=style))
         table.add_row(*row)
-    console.print(table)
-    if legend and records and any(c.name == "status" for c in cols):
-        console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)
+    return table

@@ -23,17 +23,13 @@ from gitoverit.parallel._cancel import CancelScope, current_scope
 from gitoverit.parallel._light import TaskSkipped, TaskTimeout, optimal_workers
 
 if TYPE_CHECKING:
-    from gitoverit.parallel._core import (
-        Backend,
-        Outcome,
-        batch_map,
-        run_parallel,
-    )
+    from gitoverit.parallel._core import Backend, batch_map, run_parallel
+    from gitoverit.parallel._outcome import Outcome
     from gitoverit.parallel._pool import DaemonThreadPool
 
 # The runner needs only the cancel scopes; the pool and its imports (concurrent.futures,
 # logging) load on first use, so that a status scan, which never uses them, starts sooner.
-_CORE = {"Backend", "Outcome", "batch_map"}
+_CORE = {"Backend", "batch_map"}
 
 
 def __getattr__(name: str) -> Any:
@@ -41,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from gitoverit.parallel import _core
 
         return getattr(_core, name)
+    if name == "Outcome":
+        from gitoverit.parallel._outcome import Outcome
+
+        return Outcome
     if name == "DaemonThreadPool":
         from gitoverit.parallel._pool import DaemonThreadPool
 

@@ -1,0 +1,63 @@
+"""What one table cell says about a repository: compact status, short ages, the legend.
+
+Both the column renderers (:mod:`gitoverit.output.columns`) and the table
+(:mod:`gitoverit.output.table`) use these, so they live below both.
+"""
+
+from __future__ import annotations
+
+import time
+
+from gitoverit.model import RepoRecord
+
+Cell = tuple[str, str]  # (text, style)
+
+LEGEND = (
+    "m modified  d deleted  + staged  u untracked  c conflicted  s stashes  "
+    "↑ ahead  ↓ behind  ⊘ upstream gone  ! operation in progress  ✗ error"
+)
+
+
+def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
+    """Compact status as (text, style) pairs, e.g. ``2m 1u 3↑ 1↓ 1s !``."""
+    if r.error is not None:
+        return [(f"✗ {r.error.reason.value}", "bold red")]
+    st = r.status
+    if st is None:
+        return []
+    segs: list[tuple[str, str]] = []
+
+    def add(n: int | None, suffix: str, style: str) -> None:
+        if n:
+            segs.append((f"{n}{suffix}", style))
+
+    add(st.conflicted, "c", "bold red")
+    add(st.staged, "+", "green")
+    add(st.modified, "m", "yellow")
+    add(st.deleted, "d", "yellow")
+    add(st.untracked, "u", "magenta")
+    add(st.ahead, "↑", "cyan")
+    add(st.behind, "↓", "blue")
+    add(st.stashes, "s", "dim")
+    if st.upstream_gone:
+        segs.append(("⊘", "red"))
+    if st.operation is not None:
+        segs.append((f"!{st.operation.value}", "bold red"))
+    return segs
+
+
+def age(mtime: float | None, now: float | None = None) -> str:
+    """A short age: ``45s``, ``12m``, ``3h``, ``5d``, ``4mo``, ``2y``."""
+    if mtime is None:
+        return ""
+    secs = max(0.0, (now if now is not None else time.time()) - mtime)
+    for limit, div, unit in (
+        (60, 1, "s"),
+        (3600, 60, "m"),
+        (86400, 3600, "h"),
+        (86400 * 60, 86400, "d"),
+        (86400 * 730, 86400 * 30, "mo"),
+    ):
+        if secs < limit:
+            return f"{int(secs // div)}{unit}"
+    return f"{int(secs // (86400 * 365))}y"
