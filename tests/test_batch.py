@@ -463,7 +463,7 @@ def test_engine_reports_an_index_copy_removed_under_it(
 
 
 def test_an_index_with_racy_entries_is_not_copied(repos: RepoFactory, tmp_path: Path) -> None:
-    from gitoverit.git.status import copy_index
+    from gitoverit.git.index_copy import copy_index
 
     fresh = repos.repo("fresh", commits=2)
     # Files and index written in the same second, as in a fresh clone.

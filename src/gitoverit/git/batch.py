@@ -8,7 +8,7 @@ process with ``posix_spawn`` (cheaper than ``subprocess.Popen``, and with one th
 hold on the GIL during the start costs nothing). The files a status needs (config, index,
 operation markers) are read right after git starts, while it works on another core, and
 a record is built only after the next git has been started in its place. Each git reads
-a private copy of its repository's index (:class:`~gitoverit.git.status.IndexCopy`), made
+a private copy of its repository's index (:class:`~gitoverit.git.index_copy.IndexCopy`), made
 while the previous gits run, so that tracked files' modification times come from the
 stat data git refreshed rather than from a stat per file. With fewer jobs than CPUs
 (``-j 1``), the engine's thread and its gits are kept on different CPUs
@@ -35,18 +35,10 @@ from dataclasses import dataclass, field
 
 from gitoverit import errors, process
 from gitoverit.git import _run
-from gitoverit.git.status import (
-    REFRESH_CONFIG,
-    STATUS_ARGS,
-    IndexCopy,
-    LocalFacts,
-    copy_index,
-    discard_copy,
-    read_local_facts,
-    status_env,
-    status_error,
-    status_from,
-)
+from gitoverit.git.index_copy import REFRESH_CONFIG, IndexCopy, copy_index, discard_copy
+from gitoverit.git.porcelain import STATUS_ARGS
+from gitoverit.git.repo_git import status_env, status_error
+from gitoverit.git.status import LocalFacts, read_local_facts, status_from
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 
 #: Whether this platform can run the engine (Linux and macOS can); else the thread pool.
