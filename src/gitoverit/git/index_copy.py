@@ -6,6 +6,9 @@ tracked files' modification times from the copy's stat data, stat-ing only the f
 did not vouch for (:func:`copy_tracked_ns`). One limit: git built without nanosecond stat
 comparison cannot see a file whose mtime was set back within the same second, with its
 ctime, size and inode unchanged; no ordinary write or ``touch`` does that.
+
+The copies live in a folder only this user can read (:func:`make_copy_dir`), removed when
+the engine ends, or by :func:`gitoverit.process.kill_all`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import struct
 from dataclasses import dataclass
 
+from gitoverit import process
 from gitoverit.errors import CommandError
 from gitoverit.git.index import IndexFormatError, IndexInfo, parse_index
 from gitoverit.git.porcelain import STATUS_ARGS
@@ -137,3 +141,29 @@ def copy_tracked_ns(ref: RepoRef, copy: IndexCopy, index: IndexInfo, hash_len: i
     except (OSError, IndexFormatError):
         return latest_ns(ref.path, index.paths)
     return max(index.latest_ns, latest_ns(ref.path, index.unchecked))
+
+
+def _private_bases() -> list[str]:
+    """Where index copies may go, best first: memory-backed folders, where creating and
+    removing a file costs no disk journal, then the temporary directory."""
+    bases = [os.environ.get("XDG_RUNTIME_DIR", ""), "/dev/shm"]
+    return [b for b in bases if b and os.path.isdir(b)] + [os.environ.get("TMPDIR") or "/tmp"]
+
+
+def make_copy_dir() -> str | None:
+    """A new folder only this user can read, for index copies; ``None`` if none can be
+    made (then every status runs read-only on the real index).
+
+    It is registered in :data:`gitoverit.process.TEMP_DIRS`; its owner removes it with
+    :func:`gitoverit.process.remove_temp_dir`.
+    """
+    name = f"gitoverit-{os.getpid()}-{os.urandom(6).hex()}"
+    for base in _private_bases():
+        path = os.path.join(base, name)
+        try:
+            os.mkdir(path, 0o700)
+        except OSError:
+            continue
+        process.TEMP_DIRS.add(path)
+        return path
+    return None
