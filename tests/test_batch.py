@@ -19,6 +19,7 @@ from conftest import RepoFactory, git_dirs_snapshot, sh
 from gitoverit.discovery import find_repos
 from gitoverit.errors import error_from_exception
 from gitoverit.git import batch
+from gitoverit.git import cpus as git_cpus
 from gitoverit.git.status import read_status
 from gitoverit.model import RepoRecord, RepoRef
 from shapes import build_shapes
@@ -259,7 +260,7 @@ def test_engine_keeps_its_thread_and_gits_on_different_cpus(
     wrapper.chmod(0o755)
     monkeypatch.setattr(batch._run, "GIT", str(wrapper))
     engine_cpu = min(allowed)
-    monkeypatch.setattr(batch, "_current_cpu", lambda cpus: engine_cpu)
+    monkeypatch.setattr(git_cpus, "_current_cpu", lambda cpus: engine_cpu)
     refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(4)]
     records = engine_records(refs, jobs=jobs)
     assert [r.error for r in records] == [None] * 4
@@ -417,13 +418,13 @@ def test_engine_leaves_no_index_copy_behind(
     private.mkdir()
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(private))
     made = []
-    real_make = batch._make_private_dir
+    real_make = batch.make_copy_dir
 
     def make() -> str | None:
         made.append(real_make())
         return made[-1]
 
-    monkeypatch.setattr(batch, "_make_private_dir", make)
+    monkeypatch.setattr(batch, "make_copy_dir", make)
     for i in range(3):
         _aged(repos, f"r{i}")
     refs = list(find_repos([str(repos.root)]))
@@ -463,7 +464,7 @@ def test_engine_reports_an_index_copy_removed_under_it(
 
 
 def test_an_index_with_racy_entries_is_not_copied(repos: RepoFactory, tmp_path: Path) -> None:
-    from gitoverit.git.status import copy_index
+    from gitoverit.git.index_copy import copy_index
 
     fresh = repos.repo("fresh", commits=2)
     # Files and index written in the same second, as in a fresh clone.

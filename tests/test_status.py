@@ -14,27 +14,21 @@ from hypothesis import strategies as st
 
 from conftest import Repo, RepoFactory, git_dirs_snapshot, sh
 from gitoverit.errors import CommandError, GitNotARepoError
-from gitoverit.git.status import (
+from gitoverit.git.gitconfig import common_dir, parse_config, read_config
+from gitoverit.git.gitdir import detect_operation, read_remote_url
+from gitoverit.git.index import IndexFormatError, parse_index
+from gitoverit.git.metadata import metadata_via_status
+from gitoverit.git.porcelain import (
     STATUS_ARGS,
-    IndexFormatError,
     ParsedStatus,
     StatusParseError,
-    _metadata_via_status,
-    common_dir,
-    count_gitlinks,
     count_untracked,
-    detect_operation,
-    latest_mtime,
-    parse_config,
-    parse_index,
     parse_porcelain_v2,
-    read_config,
-    read_index,
-    read_remote_url,
-    read_status,
-    redact_url,
 )
+from gitoverit.git.status import read_status
+from gitoverit.git.tracked import count_gitlinks, latest_mtime, read_index
 from gitoverit.model import Operation, Reason, RepoRef, RepoStatus
+from gitoverit.text import redact_url
 
 
 def ref_of(repo: Repo | Path, git_dir: Path | None = None) -> RepoRef:
@@ -700,7 +694,7 @@ def test_metadata_fallback_reads_status_headers(repos: RepoFactory) -> None:
     remote, r = repos.remote_and_clone("meta-fallback")
     r.commit("a.txt")
     r.write("b.txt")
-    via_status = _metadata_via_status(ref_of(r), read_config(str(r.git_dir)), 10.0)
+    via_status = metadata_via_status(ref_of(r), read_config(str(r.git_dir)), 10.0)
     assert via_status == status(r, metadata_only=True)
     assert (via_status.ahead, via_status.untracked, via_status.remote_url) == (
         1,

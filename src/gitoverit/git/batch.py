@@ -8,11 +8,11 @@ process with ``posix_spawn`` (cheaper than ``subprocess.Popen``, and with one th
 hold on the GIL during the start costs nothing). The files a status needs (config, index,
 operation markers) are read right after git starts, while it works on another core, and
 a record is built only after the next git has been started in its place. Each git reads
-a private copy of its repository's index (:class:`~gitoverit.git.status.IndexCopy`), made
+a private copy of its repository's index (:class:`~gitoverit.git.index_copy.IndexCopy`), made
 while the previous gits run, so that tracked files' modification times come from the
 stat data git refreshed rather than from a stat per file. With fewer jobs than CPUs
 (``-j 1``), the engine's thread and its gits are kept on different CPUs
-(:class:`_CpuSplit`).
+(:class:`~gitoverit.git.cpus.CpuSplit`).
 
 The guarantees are the runner's (:mod:`gitoverit.git._run`): an argv list, stdin from
 ``/dev/null``, a new session per process, the same hardened environment, a timeout after
@@ -35,18 +35,17 @@ from dataclasses import dataclass, field
 
 from gitoverit import errors, process
 from gitoverit.git import _run
-from gitoverit.git.status import (
+from gitoverit.git.cpus import CpuSplit
+from gitoverit.git.index_copy import (
     REFRESH_CONFIG,
-    STATUS_ARGS,
     IndexCopy,
-    LocalFacts,
     copy_index,
     discard_copy,
-    read_local_facts,
-    status_env,
-    status_error,
-    status_from,
+    make_copy_dir,
 )
+from gitoverit.git.porcelain import STATUS_ARGS
+from gitoverit.git.repo_git import status_env, status_error
+from gitoverit.git.status import LocalFacts, read_local_facts, status_from
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 
 #: Whether this platform can run the engine (Linux and macOS can); else the thread pool.
@@ -83,89 +82,12 @@ def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
     )
 
 
-def _current_cpu(cpus: set[int]) -> int:
-    """The CPU this thread runs on now (Linux), else the lowest allowed one."""
-    try:
-        with open("/proc/thread-self/stat", "rb") as fh:
-            cpu = int(fh.read().rpartition(b")")[2].split()[36])
-    except (OSError, ValueError, IndexError):
-        return min(cpus)
-    return cpu if cpu in cpus else min(cpus)
-
-
-class _CpuSplit:
-    """Keep the engine's thread and its git processes on different CPUs.
-
-    With fewer jobs than CPUs (``-j 1`` above all), the kernel tends to start each new
-    git on the CPU of the thread that spawned it, where the two then take turns while
-    another CPU idles; the file reads meant to overlap with git's work wait for it
-    instead. So while the engine runs, its own thread stays on the CPU it is on and each
-    git is allowed every other CPU. Nothing changes when there are at least as many jobs
-    as CPUs, where the gits keep every CPU busy anyway.
-    """
-
-    def __init__(self, jobs: int) -> None:
-        self.all: set[int] | None = None
-        self.children: set[int] | None = None
-        if not hasattr(os, "sched_getaffinity"):
-            return
-        try:
-            cpus = os.sched_getaffinity(0)
-            if len(cpus) <= jobs:
-                return
-            mine = _current_cpu(cpus)
-            os.sched_setaffinity(0, {mine})
-        except OSError:
-            return
-        self.all = cpus
-        self.children = cpus - {mine}
-
-    def child(self, pid: int) -> None:
-        if self.children is not None:
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(pid, self.children)
-
-    def helper(self) -> None:
-        """Called first on a helper thread: it may use every CPU."""
-        if self.all is not None:
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(0, self.all)
-
-    def restore(self) -> None:
-        if self.all is not None:
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(0, self.all)
-            self.all = self.children = None
-
-
-def _private_bases() -> list[str]:
-    """Where index copies may go, best first: memory-backed folders, where creating and
-    removing a file costs no disk journal, then the temporary directory."""
-    bases = [os.environ.get("XDG_RUNTIME_DIR", ""), "/dev/shm"]
-    return [b for b in bases if b and os.path.isdir(b)] + [os.environ.get("TMPDIR") or "/tmp"]
-
-
-def _make_private_dir() -> str | None:
-    """A new folder only this user can read, for index copies; ``None`` if none can be
-    made (then every status runs read-only on the real index)."""
-    name = f"gitoverit-{os.getpid()}-{os.urandom(6).hex()}"
-    for base in _private_bases():
-        path = os.path.join(base, name)
-        try:
-            os.mkdir(path, 0o700)
-        except OSError:
-            continue
-        process.TEMP_DIRS.add(path)
-        return path
-    return None
-
-
 class _Engine:
     def __init__(self, jobs: int, timeout: float) -> None:
         self.jobs = jobs
         self.timeout = timeout
-        self.cpus = _CpuSplit(jobs)
-        self.copies = _make_private_dir()
+        self.cpus = CpuSplit(jobs)
+        self.copies = make_copy_dir()
         self.seq = 0
         self.sel = selectors.PollSelector()
         self.running: dict[int, _Job] = {}
@@ -369,6 +291,16 @@ class _Engine:
             return
         self.sel.register(job.pidfd, selectors.EVENT_READ, (job, None))
 
+    def close(self) -> None:
+        """Kill every git still running and release the engine's descriptors, CPUs and
+        index copies."""
+        for job in list(self.running.values()):
+            self.kill(job)
+        self.sel.close()
+        self.cpus.restore()
+        if self.copies is not None:
+            process.remove_temp_dir(self.copies)
+
     def expire(self, now: float) -> list[RepoRecord]:
         records = []
         for job in [j for j in self.running.values() if j.deadline <= now]:
@@ -397,107 +329,127 @@ def run_statuses(
     git processes run at once. With *fail_fast*, after the first error nothing new starts
     and every later repository is reported as skipped.
     """
-    engine = _Engine(jobs, timeout)
-    engine.sel.register(wake_fd, selectors.EVENT_READ, None)
-    ready: list[RepoRecord] = []
-    source_done = False
-    stopped = False
-
-    def add(record: RepoRecord) -> None:
-        nonlocal stopped
-        if fail_fast and record.error is not None:
-            stopped = True
-        ready.append(record)
-
-    # The next repository, taken while every slot was busy, with its index already copied:
-    # that file work then overlaps with the running gits instead of delaying the next one.
-    ahead: list[tuple[RepoRef, IndexCopy | None]] = []
-
-    def take() -> RepoRef | None:
-        nonlocal source_done
-        if source_done:
-            return None
-        try:
-            item = refs.get_nowait()
-        except queue.Empty:
-            return None
-        if item is end:
-            source_done = True
-            return None
-        assert isinstance(item, RepoRef)
-        return item
-
+    scan = _Scan(_Engine(jobs, timeout), refs, end, wake_fd, fail_fast)
+    engine = scan.engine
     try:
         while True:
-            while stopped or len(engine.running) < jobs:
-                if ahead:
-                    item, copy = ahead.pop()
-                else:
-                    taken = take()
-                    if taken is None:
-                        break
-                    item = taken
-                    copy = None if stopped else engine.prepare(item)
-                if stopped:
-                    if copy is not None:
-                        discard_copy(copy.path)
-                    add(
-                        RepoRecord(
-                            item,
-                            error=RepoError(Reason.SKIPPED, "skipped after an earlier failure"),
-                        )
-                    )
-                    continue
-                started = engine.launch(item, copy)
-                if isinstance(started, RepoRecord):
-                    add(started)
+            scan.start_next()
             # The next gits are running: now build the records of those that exited.
             while engine.done:
                 record = engine.complete(engine.done.pop(0))
                 if record is not None:
-                    add(record)
-            if ready:
-                batch, ready[:] = list(ready), []
+                    scan.add(record)
+            if scan.ready:
+                batch, scan.ready = scan.ready, []
                 yield from batch
                 continue
             if (
-                source_done
-                and not ahead
+                scan.source_done
+                and not scan.ahead
                 and not engine.running
                 and not engine.waiting
                 and not engine.done
             ):
                 return
-            if not ahead and not stopped:
-                taken = take()
-                if taken is not None:
-                    ahead.append((taken, engine.prepare(taken)))
-            wait = None
-            if engine.running:
-                wait = max(0.0, min(j.deadline for j in engine.running.values()) - time.monotonic())
-                if engine.read_next_facts():
-                    wait = 0.0  # more file work may be waiting: only look for events
-            if engine.waiting:
-                wait = FACTS_POLL if wait is None else min(wait, FACTS_POLL)
-            for key, _ in engine.sel.select(wait):
-                if key.data is None:
-                    _drain(wake_fd)
-                    continue
-                if key.data[0].pid not in engine.running:
-                    continue  # finished earlier in this batch of events
-                engine.on_ready(key)
-            for record in engine.expire(time.monotonic()):
-                add(record)
-            for record in engine.ready_waiting():
-                add(record)
+            scan.wait()
     finally:
         # Interrupted, or the consumer stopped early: no git process may outlive us.
-        for job in list(engine.running.values()):
-            engine.kill(job)
-        engine.sel.close()
-        engine.cpus.restore()
-        if engine.copies is not None:
-            process.remove_temp_dir(engine.copies)
+        engine.close()
+
+
+class _Scan:
+    """The state of one :func:`run_statuses` call around its engine: where repositories
+    come from, the records ready for the caller, and whether a failure stopped the scan."""
+
+    def __init__(
+        self, engine: _Engine, refs: queue.Queue[object], end: object, wake_fd: int, fail_fast: bool
+    ) -> None:
+        self.engine = engine
+        self.refs = refs
+        self.end = end
+        self.wake_fd = wake_fd
+        self.fail_fast = fail_fast
+        engine.sel.register(wake_fd, selectors.EVENT_READ, None)
+        self.ready: list[RepoRecord] = []
+        self.source_done = False
+        self.stopped = False
+        # The next repository, taken while every slot was busy, with its index already
+        # copied: that file work then overlaps with the running gits instead of delaying
+        # the next one.
+        self.ahead: list[tuple[RepoRef, IndexCopy | None]] = []
+
+    def add(self, record: RepoRecord) -> None:
+        if self.fail_fast and record.error is not None:
+            self.stopped = True
+        self.ready.append(record)
+
+    def take(self) -> RepoRef | None:
+        """The next repository from the queue, if one is there already."""
+        if self.source_done:
+            return None
+        try:
+            item = self.refs.get_nowait()
+        except queue.Empty:
+            return None
+        if item is self.end:
+            self.source_done = True
+            return None
+        assert isinstance(item, RepoRef)
+        return item
+
+    def start_next(self) -> None:
+        """Start gits until every slot is busy or no repository is waiting; once the scan
+        is stopped, report every repository that comes as skipped instead."""
+        engine = self.engine
+        while self.stopped or len(engine.running) < engine.jobs:
+            if self.ahead:
+                item, copy = self.ahead.pop()
+            else:
+                taken = self.take()
+                if taken is None:
+                    break
+                item = taken
+                copy = None if self.stopped else engine.prepare(item)
+            if self.stopped:
+                if copy is not None:
+                    discard_copy(copy.path)
+                self.add(
+                    RepoRecord(
+                        item,
+                        error=RepoError(Reason.SKIPPED, "skipped after an earlier failure"),
+                    )
+                )
+                continue
+            started = engine.launch(item, copy)
+            if isinstance(started, RepoRecord):
+                self.add(started)
+
+    def wait(self) -> None:
+        """Prepare the next repository and read one job's files, then handle what happens
+        next: output and exits, the queue's wake-ups, timeouts, files read on helpers."""
+        engine = self.engine
+        if not self.ahead and not self.stopped:
+            taken = self.take()
+            if taken is not None:
+                self.ahead.append((taken, engine.prepare(taken)))
+        wait = None
+        if engine.running:
+            wait = max(0.0, min(j.deadline for j in engine.running.values()) - time.monotonic())
+            if engine.read_next_facts():
+                wait = 0.0  # more file work may be waiting: only look for events
+        if engine.waiting:
+            wait = FACTS_POLL if wait is None else min(wait, FACTS_POLL)
+        for key, _ in engine.sel.select(wait):
+            if key.data is None:
+                _drain(self.wake_fd)
+                continue
+            if key.data[0].pid not in engine.running:
+                continue  # finished earlier in this batch of events
+            engine.on_ready(key)
+        for record in engine.expire(time.monotonic()):
+            self.add(record)
+        for record in engine.ready_waiting():
+            self.add(record)
 
 
 def _drain(fd: int) -> None:

@@ -6,26 +6,21 @@ including ssh and credential helpers), a timeout, and the environment the caller
 for it. The git layer (:mod:`gitoverit.git._run`) adds git's environment, its ``-c``
 overrides and the reading of its error messages on top.
 
-Output is read by a selector loop rather than ``communicate()``, so that the loop can hand
-progress lines to a callback as they arrive, notice a cancelled task within ``_TICK``
-seconds, and stop waiting for a pipe that some escaped descendant keeps open after the
-command itself has exited.
+Waiting for a command, reading its output and killing its process group are the work of
+:mod:`gitoverit.process._wait`, which also holds the constants that tune them
+(:data:`KILL_GRACE`, :data:`DRAIN_GRACE`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
-import select
-import selectors
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
 
 from gitoverit.errors import (
     CommandCancelledError,
@@ -36,12 +31,16 @@ from gitoverit.errors import (
     short_command,
 )
 from gitoverit.parallel._cancel import CancelScope, current_scope
-
-#: After SIGTERM, how long a process group gets before SIGKILL.
-KILL_GRACE = 0.5
-#: After the command has exited (or been killed), how long to keep reading pipes that are
-#: still open because a descendant that left the process group holds them.
-DRAIN_GRACE = 0.5
+from gitoverit.process._wait import (
+    DRAIN_GRACE,
+    KILL_GRACE,
+    Proc,
+    Reader,
+    close_pipes,
+    finish,
+    signal_group,
+    terminate,
+)
 
 _EXECUTABLES: dict[tuple[str, str], str] = {}
 
@@ -70,10 +69,6 @@ def executable(name: str, path: str | None = None) -> str:
         _EXECUTABLES[key] = found
     return found
 
-
-# How often the wait loop wakes up with no output, to notice a cancelled scope or a
-# command that exited while something else still holds its pipes.
-_TICK = 0.1
 
 #: Called with each line a command writes to stderr (``\r`` counts as a line break), as it arrives.
 ProgressCallback = Callable[[str], None]
@@ -112,7 +107,7 @@ def kill_all() -> None:
     handler.
     """
     for pgid in tuple(_LIVE_GROUPS):
-        _signal_group(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
     for path in tuple(TEMP_DIRS):
         remove_temp_dir(path)
 
@@ -127,120 +122,6 @@ def remove_temp_dir(path: str) -> None:
     TEMP_DIRS.discard(path)
 
 
-def _signal_group(pgid: int, sig: int) -> bool:
-    """Send *sig* to process group *pgid*; ``False`` when the group no longer exists."""
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _terminate(proc: _Proc) -> None:
-    """SIGTERM the process group, wait up to ``KILL_GRACE`` for the leader, SIGKILL the rest.
-
-    The child is a session leader, so its pid is the group id, and the group can be
-    signalled even after the leader has exited while descendants live on. The leader (git)
-    gets the grace to remove its lock files; whatever is left of the group afterwards is
-    killed outright. An exception during the grace (a second Ctrl-C) goes straight to
-    SIGKILL. The leader is always reaped.
-    """
-    pgid = proc.pid
-    try:
-        if _signal_group(pgid, signal.SIGTERM):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=KILL_GRACE)
-    finally:
-        _signal_group(pgid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5.0)
-
-
-# poll(2) needs no extra file descriptor per call, unlike epoll.
-_Selector: type[selectors.BaseSelector] = getattr(
-    selectors, "PollSelector", selectors.DefaultSelector
-)
-
-
-class _Reader:
-    """Collects a child's stdout and stderr, passing stderr lines to a progress callback."""
-
-    def __init__(self, proc: _Proc, on_progress: ProgressCallback | None):
-        self._proc = proc
-        self._on_progress = on_progress
-        self._chunks: dict[int, list[bytes]] = {}
-        self._stdout_fd = -1
-        self._stderr_fd = -1
-        self._partial = b""
-        self._sel = _Selector()
-        pipes: list[IO[bytes] | None] = [proc.stdout, proc.stderr]
-        for pipe in pipes:
-            if pipe is not None:
-                self._chunks[pipe.fileno()] = []
-                self._sel.register(pipe.fileno(), selectors.EVENT_READ)
-        if proc.stdout is not None:
-            self._stdout_fd = proc.stdout.fileno()
-        if proc.stderr is not None:
-            self._stderr_fd = proc.stderr.fileno()
-
-    @property
-    def open(self) -> bool:
-        return bool(self._sel.get_map())
-
-    def pump(self, wait: float) -> None:
-        """Read whatever arrives within *wait* seconds (returns early on any event)."""
-        for key, _ in self._sel.select(max(wait, 0.0)):
-            fd = int(key.fd)
-            data = os.read(fd, 65536)
-            if not data:
-                self._sel.unregister(fd)
-                if fd == self._stderr_fd:
-                    self._progress(b"", final=True)
-                continue
-            self._chunks[fd].append(data)
-            if fd == self._stderr_fd:
-                self._progress(data, final=False)
-
-    def drain(self, grace: float) -> None:
-        """Read until every pipe is at EOF or *grace* seconds have passed."""
-        end = time.monotonic() + grace
-        while self.open:
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            self.pump(left)
-
-    def _progress(self, data: bytes, *, final: bool) -> None:
-        if self._on_progress is None:
-            return
-        *lines, self._partial = re.split(rb"[\r\n]", self._partial + data)
-        if final:
-            lines.append(self._partial)
-            self._partial = b""
-        for raw in lines:
-            line = raw.decode("utf-8", "replace").strip()
-            if line:
-                self._on_progress(line)
-
-    @property
-    def stdout(self) -> bytes:
-        return b"".join(self._chunks.get(self._stdout_fd, []))
-
-    @property
-    def stderr(self) -> bytes:
-        return b"".join(self._chunks.get(self._stderr_fd, []))
-
-    def close(self) -> None:
-        self._sel.close()
-        _close_pipes(self._proc)
-
-
-def _close_pipes(proc: _Proc) -> None:
-    for pipe in (proc.stdout, proc.stderr):
-        if pipe is not None:
-            pipe.close()
-
-
 def _scope_error(
     scope: CancelScope, argv: Sequence[str], out: bytes, err: bytes, duration: float
 ) -> CommandError:
@@ -251,15 +132,12 @@ def _scope_error(
     )
 
 
-_Proc = subprocess.Popen[bytes]
-
-
 def _start(
     argv: list[str],
     cwd: str | os.PathLike[str] | None,
     env: Mapping[str, str] | Mapping[bytes, bytes],
     start: float,
-) -> _Proc:
+) -> Proc:
     """Start *argv* in a new session, mapping start-up failures to typed errors.
 
     ``subprocess.Popen`` rather than ``os.posix_spawn``: the latter is cheaper per call
@@ -308,65 +186,13 @@ def _start_error(
     )
 
 
-def _on_cancel(proc: _Proc) -> None:
+def _on_cancel(proc: Proc) -> None:
     """Scope callback, run on the cancelling thread: signal only, never wait.
 
     The thread waiting in :func:`run` notices the cancelled scope and escalates to SIGKILL.
     """
     if proc.returncode is None:
-        _signal_group(proc.pid, signal.SIGTERM)
-
-
-def _wait(proc: _Proc, reader: _Reader, deadline: float, scope: CancelScope | None) -> str | None:
-    """Collect output until the command is done; ``"timeout"`` or ``"cancelled"`` if not.
-
-    Done means: every pipe is at EOF and the leader has exited, or the leader exited
-    ``DRAIN_GRACE`` seconds ago and something outside its group still holds a pipe.
-    """
-    exited_at: float | None = None
-    while reader.open:
-        now = time.monotonic()
-        if scope is not None and scope.cancelled:
-            return "cancelled"
-        if now >= deadline:
-            return "timeout"
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if exited_at is not None and now - exited_at >= DRAIN_GRACE:
-            return None
-        reader.pump(min(deadline - now, _TICK))
-    # The pipes are closed; a leader that closed them itself may still be running.
-    if proc.poll() is None and not _wait_exit(proc, deadline):
-        return "timeout"
-    return None
-
-
-def _wait_exit(proc: _Proc, deadline: float) -> bool:
-    """Wait for *proc* to exit by *deadline*; ``False`` on timeout.
-
-    ``Popen.wait(timeout=...)`` polls with sleeps, which costs about a millisecond per
-    command, as much as a whole ``git status``. A pidfd wakes us the moment the process
-    exits; without one (old kernels), fall back to polling.
-    """
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):
-        delay = 0.0005
-        while proc.poll() is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(delay, left))
-            delay = min(delay * 2, 0.05)
-        return True
-    try:
-        ready, _, _ = select.select([pidfd], [], [], max(deadline - time.monotonic(), 0.0))
-    finally:
-        os.close(pidfd)
-    if not ready:
-        return False
-    proc.wait()
-    return True
+        signal_group(proc.pid, signal.SIGTERM)
 
 
 class Running:
@@ -379,7 +205,7 @@ class Running:
     def __init__(
         self,
         argv: list[str],
-        proc: _Proc,
+        proc: Proc,
         start: float,
         timeout: float,
         check: bool,
@@ -394,13 +220,13 @@ class Running:
         self._check = check
         self._scope = current_scope()
         self._handle: int | None = None
-        self._reader: _Reader | None = None
+        self._reader: Reader | None = None
         self._done = False
         _LIVE_GROUPS.add(proc.pid)
         try:
             if self._scope is not None:
                 self._handle = self._scope.add_callback(lambda: _on_cancel(proc))
-            self._reader = _Reader(proc, on_progress)
+            self._reader = Reader(proc, on_progress)
         except BaseException:
             self.abort()
             raise
@@ -412,7 +238,7 @@ class Running:
         if self._reader is not None:
             self._reader.close()
         else:
-            _close_pipes(self._proc)
+            close_pipes(self._proc)
         _LIVE_GROUPS.discard(self._proc.pid)
 
     def abort(self) -> None:
@@ -420,7 +246,7 @@ class Running:
         if self._done:
             return
         try:
-            _terminate(self._proc)
+            terminate(self._proc)
         finally:
             self._close()
 
@@ -429,10 +255,7 @@ class Running:
         proc, reader, scope, argv = self._proc, self._reader, self._scope, self.argv
         assert reader is not None and not self._done
         try:
-            stopped = _wait(proc, reader, self._start + self._timeout, scope)
-            if stopped is not None:
-                _terminate(proc)
-                reader.drain(DRAIN_GRACE)
+            stopped = finish(proc, reader, self._start + self._timeout, scope)
         except BaseException:
             self.abort()
             raise
@@ -580,3 +403,22 @@ def run(
         on_progress=on_progress,
         classify=classify,
     ).result()
+
+
+__all__ = [
+    "DRAIN_GRACE",
+    "KILL_GRACE",
+    "TEMP_DIRS",
+    "Classifier",
+    "CommandResult",
+    "ProgressCallback",
+    "Running",
+    "executable",
+    "forget",
+    "kill_all",
+    "remove_temp_dir",
+    "run",
+    "sigint_held",
+    "spawn",
+    "start",
+]
