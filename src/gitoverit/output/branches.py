@@ -153,7 +153,7 @@ def _rows(branches: Sequence[BranchInfo], when: float) -> tuple[list[dict[str, T
     """The table cells of each branch but the worktree, and each worktree's shown path."""
     from rich.text import Text
 
-    from gitoverit.output.table import age
+    from gitoverit.output.cells import age
     from gitoverit.text import safe_text
 
     def cell(text: str | None, style: str = "") -> Text:

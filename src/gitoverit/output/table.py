@@ -7,16 +7,12 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from gitoverit.model import RepoRecord
-from gitoverit.output.cells import LEGEND, Cell, age, status_segments
+from gitoverit.output.cells import LEGEND, Cell
 from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER, Column
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
-
-# Other views (the query language, the branch view) import ``status_segments`` and ``age``
-# from here.
-__all__ = ["GAP", "LEGEND", "MIN_CUT", "age", "fit_widths", "render_table", "status_segments"]
 
 #: Spaces between two columns.
 GAP = 1

@@ -19,7 +19,7 @@ def _status_text(record: RepoRecord) -> str:
     if record.status is None:
         return ""
     # Imported here: the table module may itself come to import this one.
-    from gitoverit.output.table import status_segments
+    from gitoverit.output.cells import status_segments
 
     text = " ".join(seg for seg, _style in status_segments(record))
     return text or "clean"
