@@ -151,6 +151,7 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
     help="Write the manifest to FILE instead of stdout.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip folders matching GLOB.")
+@usage_errors
 def freeze_command(dirs: tuple[str, ...], output: str | None, exclude: tuple[str, ...]) -> int:
     """Write a manifest (TOML) of the repos found under DIRS, for `gitoverit sync`."""
     from gitoverit.commands import freeze

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 
@@ -25,10 +24,9 @@ def run(command: FreezeCommand) -> int:
     from gitoverit.manifest import ManifestEntry, dump_toml
     from gitoverit.model import RepoDone
     from gitoverit.scan import Scan, ScanOptions
-    from gitoverit.select import Selection
+    from gitoverit.select import Selection, roots_of
 
-    roots = tuple(os.path.abspath(d) for d in command.dirs) or (os.path.abspath("."),)
-    selection = Selection(roots=roots, exclude=command.exclude)
+    selection = Selection(roots=roots_of(command.dirs), exclude=command.exclude)
     scan = Scan(ScanOptions(selection=selection, metadata_only=True))
     entries = []
     missing = 0
