@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import sys
 
-#: The exit code of an interrupted command (``gitoverit.errors.EXIT_INTERRUPTED``), here
-#: as a literal: a Ctrl-C can come before any other module of ours is loaded.
-EXIT_INTERRUPTED = 130
+from gitoverit.exit_codes import EXIT_INTERRUPTED
 
 
 def gitoverit() -> int:

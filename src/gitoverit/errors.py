@@ -1,9 +1,10 @@
-"""Exit codes, typed errors, and the mapping from an exception to a repo's error record.
+"""Typed errors, and the mapping from an exception to a repo's error record.
 
 Every layer imports this module; it imports nothing of ours but :mod:`gitoverit.model`.
 
 - :class:`UsageError`: bad input (a flag, an expression, a column, a config key, a
-  manifest). The command line shows it and exits 2 before any work starts.
+  manifest). The command line shows it and exits 2 (:mod:`gitoverit.exit_codes`)
+  before any work starts.
 - :class:`CommandError` and its subclasses: a child process failed, timed out or was
   cancelled. Each carries the command, its return code, its output and a :class:`Reason`.
 - :class:`RepoFailed`: a per-repo task's way to stop its pool under ``fail_fast``.
@@ -18,10 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from gitoverit.model import Reason, RepoError, RepoRecord
-
-#: The exit codes of every command: success, some repository failed, a usage error
-#: (reported before any work starts), interrupted.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):

@@ -23,7 +23,7 @@ from gitoverit.cli._commands import (
     scan_command,
     sync_command,
 )
-from gitoverit.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = [
     "branches_command",
@@ -97,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def branches_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``gitob``; returns the exit code."""
+    from gitoverit.errors import UsageError
+
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         return run_click(branches_command, args, "gitob")

@@ -15,7 +15,7 @@ from gitoverit.cli._shared import (
     output_options,
     usage_errors,
 )
-from gitoverit.errors import EXIT_OK
+from gitoverit.exit_codes import EXIT_OK
 from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
 
 

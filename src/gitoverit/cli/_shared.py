@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from gitoverit.errors import UsageError
 from gitoverit.output.sorting import SORT_KEYS
 
 SCAN_EXAMPLES = """
@@ -157,6 +156,8 @@ def usage_errors(func: Callable[..., int]) -> Callable[..., int]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> int:
+        from gitoverit.errors import UsageError
+
         try:
             return func(*args, **kwargs)
         except UsageError as exc:

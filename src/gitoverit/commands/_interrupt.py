@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gitoverit.errors import EXIT_INTERRUPTED
+from gitoverit.exit_codes import EXIT_INTERRUPTED
 
 
 def _kill_children_and_exit(signum: int, frame: object) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from gitoverit.commands import _interrupt
 from gitoverit.commands._output import OutputPlan, finish_output, warn
-from gitoverit.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from gitoverit.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from gitoverit.model import (
     DiscoveryDone,
     Reason,

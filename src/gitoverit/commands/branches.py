@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from gitoverit.commands._output import warn
-from gitoverit.errors import EXIT_FAILED, EXIT_OK, UsageError
+from gitoverit.errors import UsageError
+from gitoverit.exit_codes import EXIT_FAILED, EXIT_OK
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo
 
 if TYPE_CHECKING:

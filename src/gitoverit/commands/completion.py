@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitoverit.errors import EXIT_OK
+from gitoverit.exit_codes import EXIT_OK
 
 
 @dataclass(frozen=True, slots=True)

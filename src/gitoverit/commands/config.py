@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitoverit.errors import EXIT_OK, UsageError
+from gitoverit.errors import UsageError
+from gitoverit.exit_codes import EXIT_OK
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 
 from gitoverit.commands._output import warn
-from gitoverit.errors import EXIT_OK
+from gitoverit.exit_codes import EXIT_OK
 
 
 @dataclass(frozen=True, slots=True)
