@@ -4,8 +4,9 @@ A status scan is mostly starting processes and waiting for them. Run from a pool
 threads, every start, read and parse also hands the GIL from thread to thread, which
 costs as much CPU again as the work itself. Here one thread keeps up to *jobs* git
 processes running, watches all their pipes with one ``poll(2)`` set, and starts each
-process with ``posix_spawn`` (cheaper than ``subprocess.Popen``, and with one thread its
-hold on the GIL during the start costs nothing). The files a status needs (config, index,
+process with :func:`gitoverit.process.spawn` (``posix_spawn``: cheaper than
+``subprocess.Popen``, and with one thread its hold on the GIL during the start costs
+nothing). The files a status needs (config, index,
 operation markers) are read right after git starts, while it works on another core, and
 a record is built only after the next git has been started in its place. Each git reads
 a private copy of its repository's index (:class:`~gitoverit.git.index_copy.IndexCopy`), made
@@ -14,11 +15,12 @@ stat data git refreshed rather than from a stat per file. With fewer jobs than C
 (``-j 1``), the engine's thread and its gits are kept on different CPUs
 (:class:`~gitoverit.git.cpus.CpuSplit`).
 
-The guarantees are the runner's (:mod:`gitoverit.git._run`): an argv list, stdin from
-``/dev/null``, a new session per process, the same hardened environment, a timeout after
-which the whole process group is killed, and every process group killed when the caller
-is interrupted or stops iterating. Used for plain status scans; ``-f/-P/-U`` and
-``--metadata-only`` run per-repo tasks on the thread pool instead.
+The guarantees are the runner's (:mod:`gitoverit.process`, :mod:`gitoverit.git._run`): an
+argv list, stdin from ``/dev/null``, a new session per process, the same hardened
+environment, a timeout after which the whole process group is killed, and every process
+group killed when the caller is interrupted or stops iterating. Used for plain status
+scans; ``-f/-P/-U`` and ``--metadata-only`` run per-repo tasks on the thread pool
+instead.
 """
 
 from __future__ import annotations
