@@ -44,17 +44,6 @@ class BranchesCommand:
 #: Names a ``--where`` / ``--print`` expression can use: the JSON fields of a branch.
 BRANCH_NAMES: frozenset[str] = frozenset(BRANCH_FIELDS)
 
-EXAMPLES = """
-\b
-Examples:
-  gitob                              branches of the repo in the current folder
-  gitob ~/code/app -s name -r        by name, Z to A
-  gitob -w 'ahead > 0'               branches with commits to push
-  gitob -w upstream_gone -p name -0 | xargs -0 -r git branch -d
-  gitob -w 'rx(name, "^feat/")' -o json
-  gitob -w 'date < now() - days(90)' -p name     branches untouched for 90 days
-"""
-
 _NAMES_HELP = """\
 Expressions for gitob --where (keep a branch when the expression is true) and --print
 (print its value for each branch). The syntax is a small, safe subset of Python.

@@ -77,6 +77,11 @@ ProgressCallback = Callable[[str], None]
 Classifier = Callable[[bytes], type[CommandError]]
 
 
+def unclassified(stderr: bytes) -> type[CommandError]:
+    """The :data:`Classifier` for a program whose messages mean nothing to us."""
+    return CommandError
+
+
 @dataclass(frozen=True, slots=True)
 class CommandResult:
     """A finished command: argv, return code, raw output and wall-clock duration."""
@@ -210,7 +215,7 @@ class Running:
         timeout: float,
         check: bool,
         on_progress: ProgressCallback | None,
-        classify: Classifier = lambda stderr: CommandError,
+        classify: Classifier = unclassified,
     ) -> None:
         self.argv = argv
         self._classify = classify
@@ -356,7 +361,7 @@ def start(
     env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
     check: bool = True,
     on_progress: ProgressCallback | None = None,
-    classify: Classifier | None = None,
+    classify: Classifier = unclassified,
 ) -> Running:
     """Start *argv* like :func:`run` does, without waiting for it."""
     argv = list(argv)
@@ -365,8 +370,6 @@ def start(
     if scope is not None and scope.cancelled:
         raise _scope_error(scope, argv, b"", b"", 0.0)
     proc = _start(argv, cwd, os.environ if env is None else env, started)
-    if classify is None:
-        return Running(argv, proc, started, timeout, check, on_progress)
     return Running(argv, proc, started, timeout, check, on_progress, classify)
 
 
@@ -378,7 +381,7 @@ def run(
     env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
     check: bool = True,
     on_progress: ProgressCallback | None = None,
-    classify: Classifier | None = None,
+    classify: Classifier = unclassified,
 ) -> CommandResult:
     """Run *argv* and return its result.
 
