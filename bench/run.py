@@ -103,12 +103,12 @@ class GitCommands:
 def git_commands() -> GitCommands:
     """Take the floors' git arguments from gitoverit itself, so they do the same git work.
 
-    ``-c`` options come from ``gitoverit.git._run.SAFE_CONFIG``, the status arguments from
+    ``-c`` options come from ``gitoverit.git.command.SAFE_CONFIG``, the status arguments from
     ``gitoverit.git.status.STATUS_ARGS``; when either is missing, documented defaults are
     used instead.
     """
     try:
-        from gitoverit.git._run import SAFE_CONFIG
+        from gitoverit.git.command import SAFE_CONFIG
         from gitoverit.git.status import STATUS_ARGS
     except ImportError:
         return GitCommands(

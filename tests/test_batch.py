@@ -84,7 +84,7 @@ def test_engine_times_out_and_kills_the_group(
     hang = tmp_path / "hanging-git"
     hang.write_text("#!/bin/sh\nsleep 37.4242 &\nexec sleep 37.4243\n")
     hang.chmod(0o755)
-    monkeypatch.setattr(batch._run, "GIT", str(hang))
+    monkeypatch.setattr(batch.command, "GIT", str(hang))
     refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(3)]
     start = time.monotonic()
     records = engine_records(refs, timeout=0.5)
@@ -115,7 +115,7 @@ def test_engine_reports_a_missing_git_and_a_vanished_folder(
     gone = RepoRef(str(repos.root / "vanished"), "", "vanished")
     records = engine_records([gone])
     assert records[0].error is not None and records[0].error.reason.value == "not_a_repo"
-    monkeypatch.setattr(batch._run, "GIT", "git-that-does-not-exist")
+    monkeypatch.setattr(batch.command, "GIT", "git-that-does-not-exist")
     (rec,) = engine_records([RepoRef(str(ok.path), "", "ok")])
     assert rec.error is not None and "cannot run" in rec.error.message
 
@@ -215,7 +215,7 @@ def test_engine_runs_at_most_jobs_git_processes_at_once(
         "exit $rc\n"
     )
     wrapper.chmod(0o755)
-    monkeypatch.setattr(batch._run, "GIT", str(wrapper))
+    monkeypatch.setattr(batch.command, "GIT", str(wrapper))
     refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(9)]
     records = engine_records(refs, jobs=jobs)
     assert [r.error for r in records] == [None] * 9
@@ -258,7 +258,7 @@ def test_engine_keeps_its_thread_and_gits_on_different_cpus(
         'exec git "$@"\n'
     )
     wrapper.chmod(0o755)
-    monkeypatch.setattr(batch._run, "GIT", str(wrapper))
+    monkeypatch.setattr(batch.command, "GIT", str(wrapper))
     engine_cpu = min(allowed)
     monkeypatch.setattr(git_cpus, "_current_cpu", lambda cpus: engine_cpu)
     refs = [RepoRef(str(repos.repo(f"r{i}").path), "", f"r{i}") for i in range(4)]

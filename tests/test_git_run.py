@@ -31,7 +31,7 @@ from gitoverit.errors import (
     GitNotARepoError,
     GitPermissionError,
 )
-from gitoverit.git._run import NETWORK_TIMEOUT, classify, git, git_env, run
+from gitoverit.git.command import NETWORK_TIMEOUT, classify, git, git_env, run
 from gitoverit.model import Reason
 from gitoverit.parallel._cancel import CancelScope, enter_scope
 from gitoverit.process import DRAIN_GRACE, KILL_GRACE, CommandResult, executable

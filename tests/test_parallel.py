@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import gitoverit.parallel._core as core
 import gitoverit.parallel._light as light
 from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError
-from gitoverit.git._run import run
+from gitoverit.git.command import run
 from gitoverit.parallel import (
     Outcome,
     TaskSkipped,

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from gitoverit.errors import RepoFailed, error_from_exception
-from gitoverit.git._run import NETWORK_TIMEOUT
+from gitoverit.git.command import NETWORK_TIMEOUT
 from gitoverit.model import (
     Event,
     RepoDone,

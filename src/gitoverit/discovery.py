@@ -461,7 +461,7 @@ def _is_ignored(repo: str, rel: str, events: RepoFinderListener) -> bool:
     ignored", so nothing disappears silently; the listener gets a warning.
     """
     from gitoverit.errors import CommandError
-    from gitoverit.git._run import git
+    from gitoverit.git.command import git
 
     try:
         result = git("check-ignore", "-q", "--", rel, cwd=repo, check=False)

@@ -82,7 +82,7 @@ def enclosing_repo(folder: str) -> str:
     errors propagate.
     """
     from gitoverit.errors import CommandError, GitNotARepoError
-    from gitoverit.git._run import git
+    from gitoverit.git.command import git
     from gitoverit.text import safe_text
 
     shown = safe_text(os.path.abspath(folder))

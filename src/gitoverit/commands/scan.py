@@ -30,7 +30,7 @@ def run(command: ScanCommand) -> int:
     """Scan, act, report; returns the exit code. Raises :class:`UsageError` first for
     bad input."""
     from gitoverit.actions import ActionOptions
-    from gitoverit.git._run import NETWORK_TIMEOUT
+    from gitoverit.git.command import NETWORK_TIMEOUT
     from gitoverit.scan import ScanOptions, default_jobs
     from gitoverit.select import Selection, roots_of
 

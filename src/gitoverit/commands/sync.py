@@ -27,7 +27,7 @@ def run(command: SyncCommand) -> int:
     import pathlib
 
     from gitoverit.actions import ActionOptions
-    from gitoverit.git._run import NETWORK_TIMEOUT
+    from gitoverit.git.command import NETWORK_TIMEOUT
     from gitoverit.manifest import (
         ManifestError,
         default_manifest_path,

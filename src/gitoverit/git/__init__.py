@@ -11,7 +11,7 @@ from gitoverit.errors import (
     GitNotARepoError,
     GitPermissionError,
 )
-from gitoverit.git._run import git, git_env, run
+from gitoverit.git.command import git, git_env, run
 from gitoverit.process import CommandResult
 
 __all__ = [

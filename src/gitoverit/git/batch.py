@@ -15,7 +15,7 @@ stat data git refreshed rather than from a stat per file. With fewer jobs than C
 (``-j 1``), the engine's thread and its gits are kept on different CPUs
 (:class:`~gitoverit.git.cpus.CpuSplit`).
 
-The guarantees are the runner's (:mod:`gitoverit.process`, :mod:`gitoverit.git._run`): an
+The guarantees are the runner's (:mod:`gitoverit.process`, :mod:`gitoverit.git.command`): an
 argv list, stdin from ``/dev/null``, a new session per process, the same hardened
 environment, a timeout after which the whole process group is killed, and every process
 group killed when the caller is interrupted or stops iterating. Used for plain status
@@ -36,7 +36,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from gitoverit import errors, process
-from gitoverit.git import _run
+from gitoverit.git import command
 from gitoverit.git.cpus import CpuSplit
 from gitoverit.git.index_copy import (
     REFRESH_CONFIG,
@@ -113,20 +113,22 @@ class _Engine:
                 discard_copy(copy.path)
             return _record(
                 ref,
-                errors.GitNotARepoError([_run.GIT], None, message=f"no such directory: {ref.path}"),
+                errors.GitNotARepoError(
+                    [command.GIT], None, message=f"no such directory: {ref.path}"
+                ),
                 start,
             )
         refresh = REFRESH_CONFIG if copy is not None else ()
-        argv = [_run.GIT, "-C", ref.path, *_run.SAFE_CONFIG, *refresh, *STATUS_ARGS]
+        argv = [command.GIT, "-C", ref.path, *command.SAFE_CONFIG, *refresh, *STATUS_ARGS]
         env = status_env(ref, copy.path if copy is not None else None)
         # Ctrl-C waits until the new process is registered, so that it is always killed.
         with process.sigint_held():
             try:
-                pid, out_r, err_r = process.spawn(argv, env, process.executable(_run.GIT))
+                pid, out_r, err_r = process.spawn(argv, env, process.executable(command.GIT))
             except OSError as exc:
                 if copy is not None:
                     discard_copy(copy.path)
-                message = f"cannot run {_run.GIT}: {exc.strerror or exc}"
+                message = f"cannot run {command.GIT}: {exc.strerror or exc}"
                 return _record(ref, errors.CommandError(argv, None, message=message), start)
             self.cpus.child(pid)
             job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r], copy=copy)
@@ -255,7 +257,7 @@ class _Engine:
         out, err = b"".join(job.out), b"".join(job.err)
         duration = (job.ended or time.monotonic()) - job.start
         if job.returncode != 0:
-            exc = _run.classify(err)(job.argv, job.returncode, out, err, duration)
+            exc = command.classify(err)(job.argv, job.returncode, out, err, duration)
             return _record(job.ref, status_error(job.ref, exc), job.start)
         if job.facts_error is not None or job.facts is None:
             return _record(job.ref, job.facts_error or RuntimeError("no facts"), job.start)
@@ -321,7 +323,7 @@ def run_statuses(
     wake_fd: int,
     *,
     jobs: int,
-    timeout: float = _run.LOCAL_TIMEOUT,
+    timeout: float = command.LOCAL_TIMEOUT,
     fail_fast: bool = False,
 ) -> Generator[RepoRecord, None, None]:
     """Yield one record per repository taken from *refs*, as each finishes.

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gitoverit.git._run import LOCAL_TIMEOUT, git
+from gitoverit.git.command import LOCAL_TIMEOUT, git
 from gitoverit.model import FORMAT_VERSION
 
 #: Field names of a branch record in JSON output, in order.

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError, GitAuthError
-from gitoverit.git._run import NETWORK_TIMEOUT, git, network_env
+from gitoverit.git.command import NETWORK_TIMEOUT, git, network_env
 from gitoverit.model import RepoRef, RepoStatus
 from gitoverit.parallel import current_scope
 from gitoverit.process import CommandResult

@@ -1,7 +1,7 @@
 """git run inside one repository to read its state: environment, output and failures.
 
 Every git a status starts gets :func:`status_env`: the read-only environment of
-:mod:`gitoverit.git._run` (``GIT_OPTIONAL_LOCKS=0``, ``core.fsmonitor=false``) with
+:mod:`gitoverit.git.command` (``GIT_OPTIONAL_LOCKS=0``, ``core.fsmonitor=false``) with
 ``GIT_CEILING_DIRECTORIES`` set to the repository's parent, so that git never reports on
 an enclosing repository instead. A failure that says "not a git repository" about a repo
 whose git dir is there is a corrupt repository (:func:`status_error`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from gitoverit.errors import CommandError, GitCorruptError, GitNotARepoError
-from gitoverit.git._run import default_env, start_git
+from gitoverit.git.command import default_env, start_git
 from gitoverit.model import RepoRef
 from gitoverit.process import Running
 

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitoverit.git._run import LOCAL_TIMEOUT, start_git
+from gitoverit.git.command import LOCAL_TIMEOUT, start_git
 from gitoverit.git.gitconfig import ConfigEntry, common_dir, parse_config, read_config
 from gitoverit.git.gitdir import detect_operation, hash_len, read_remote_url
 from gitoverit.git.index import IndexFormatError, IndexInfo, parse_index

@@ -18,7 +18,7 @@ import os
 import stat as _stat
 from collections.abc import Iterable
 
-from gitoverit.git._run import LOCAL_TIMEOUT, git
+from gitoverit.git.command import LOCAL_TIMEOUT, git
 from gitoverit.git.index import (
     _GITLINK_BYTES,
     IndexFormatError,

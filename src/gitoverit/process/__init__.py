@@ -3,7 +3,7 @@
 Every start has an argv list (never a shell unless the caller's argv starts one),
 ``stdin=DEVNULL``, a new session (so a timeout or a cancel kills the whole process group,
 including ssh and credential helpers), a timeout, and the environment the caller built
-for it. The git layer (:mod:`gitoverit.git._run`) adds git's environment, its ``-c``
+for it. The git layer (:mod:`gitoverit.git.command`) adds git's environment, its ``-c``
 overrides and the reading of its error messages on top.
 
 Waiting for a command, reading its output and killing its process group are the work of
