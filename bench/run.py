@@ -103,12 +103,13 @@ class GitCommands:
 def git_commands() -> GitCommands:
     """Take the floors' git arguments from gitoverit itself, so they do the same git work.
 
-    ``-c`` options come from ``gitoverit.git.command.SAFE_CONFIG``, the status arguments from
+    ``-c`` options come from ``gitoverit.git.command.SAFE_CONFIG`` (and ``READ_ONLY_CONFIG``
+    for status), the status arguments from
     ``gitoverit.git.status.STATUS_ARGS``; when either is missing, documented defaults are
     used instead.
     """
     try:
-        from gitoverit.git.command import SAFE_CONFIG
+        from gitoverit.git.command import READ_ONLY_CONFIG, SAFE_CONFIG
         from gitoverit.git.status import STATUS_ARGS
     except ImportError:
         return GitCommands(
@@ -118,9 +119,9 @@ def git_commands() -> GitCommands:
             "bench defaults",
         )
     return GitCommands(
-        (*SAFE_CONFIG, *STATUS_ARGS),
+        (*SAFE_CONFIG, *READ_ONLY_CONFIG, *STATUS_ARGS),
         (*SAFE_CONFIG, *FALLBACK_FETCH),
-        "gitoverit's SAFE_CONFIG and STATUS_ARGS",
+        "gitoverit's SAFE_CONFIG, READ_ONLY_CONFIG and STATUS_ARGS",
         "gitoverit's SAFE_CONFIG; fetch arguments as in gitoverit.git.ops",
     )
 

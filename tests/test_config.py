@@ -31,6 +31,7 @@ columns = "-url"
 sort = "mtime"
 roots = ["~/code", "~/work"]
 exclude = ["node_modules", "archive/*"]
+trust_repo_config = true
 """
 
 
@@ -98,6 +99,7 @@ def test_full_file_is_read_with_line_sources(tmp_path: Path, git_env: Path) -> N
         sort="mtime",
         roots=(str(git_env / "code"), str(git_env / "work")),
         exclude=("node_modules", "archive/*"),
+        trust_repo_config=True,
     )
     assert isinstance(settings.timeout, float)
     for line, key in enumerate(KEYS, start=1):
@@ -122,6 +124,7 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
         "GITOVERIT_SORT": "ahead",
         "GITOVERIT_ROOTS": os.pathsep.join(["~/code", "/srv/my repos", ""]),
         "GITOVERIT_EXCLUDE": "node_modules, archive/* ,,build",
+        "GITOVERIT_TRUST_REPO_CONFIG": " Off ",
     }
     settings, sources = load_settings(env=env, path=tmp_path / "none.toml")
     assert settings == Settings(
@@ -132,6 +135,7 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
         sort="ahead",
         roots=("/h/code", "/srv/my repos"),
         exclude=("node_modules", "archive/*", "build"),
+        trust_repo_config=False,
     )
     assert {k: s.source for k, s in sources.items()} == {k: f"env {env_var(k)}" for k in KEYS}
 
@@ -355,3 +359,11 @@ def test_describe_reports_a_missing_file_and_escapes_control_characters(git_env:
     assert text.startswith(f"config file: {config_path()} (not found)\n")
     assert "\x1b" not in text
     assert "\\x1b[31m" in text
+
+
+@pytest.mark.parametrize("raw", ['"maybe"', "1"])
+def test_trust_repo_config_must_be_a_boolean(tmp_path: Path, raw: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"trust_repo_config = {raw}\n")
+    with pytest.raises(ConfigError, match=r"c\.toml:1: trust_repo_config must be true or false"):
+        load_settings(env={}, path=path)

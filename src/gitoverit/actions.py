@@ -63,6 +63,8 @@ class ActionOptions:
     push: bool = False
     timeout: float = NETWORK_TIMEOUT
     fail_fast: bool = False
+    #: Let the repositories' own filter commands run in their status reads.
+    trust_repo_config: bool = False
 
     @property
     def any(self) -> bool:
@@ -119,14 +121,14 @@ def update_repo(
         ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
         fetched = True
         with limited(local_limit):
-            status = read_status(ref)
+            status = read_status(ref, trust=actions.trust_repo_config)
         head_before = status.head
         if actions.pull:
             blocker = ops.pull_blocker(status)
             if blocker is None:
                 with limited(local_limit):
                     ops.merge_ff(ref, timeout=actions.timeout)
-                    status = read_status(ref)
+                    status = read_status(ref, trust=actions.trust_repo_config)
                 pulled = True
             else:
                 blockers.append(f"pull: {blocker}" if actions.push else blocker)
@@ -136,7 +138,7 @@ def update_repo(
                 ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
                 pushed = True
                 with limited(local_limit):
-                    status = read_status(ref)
+                    status = read_status(ref, trust=actions.trust_repo_config)
             elif blocker is not None:
                 blockers.append(f"push: {blocker}" if actions.pull else blocker)
     except Exception as exc:

@@ -21,6 +21,7 @@ The config file (every key is optional)::
     sort = "mtime"                    # one of the -s/--sort keys
     roots = ["~/code", "~/work"]      # scanned when no folder is given on the command line
     exclude = ["node_modules", "archive/*"]   # folder globs, as for --exclude
+    trust_repo_config = false         # let repositories' own filter commands run in a scan
 
 ``~`` at the start of a root is expanded; a relative root stays relative to the current
 folder. ``columns`` is only checked to be a string here: the output layer knows the column
@@ -40,6 +41,7 @@ Environment variables (an empty or blank variable counts as unset):
 ``GITOVERIT_EXCLUDE``       globs separated by commas (``node_modules,archive/*``); blanks
                             around each item are dropped. Commas, not ``:``, because a
                             glob is not a path list and ``:`` is legal in folder names.
+``GITOVERIT_TRUST_REPO_CONFIG``  ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``
 ``GITOVERIT_CONFIG``        the config file to read instead of the default one
 ==========================  ==============================================================
 
@@ -80,6 +82,7 @@ class Settings:
     sort: str | None = None
     roots: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    trust_repo_config: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,18 @@ def _check_sort(key: str, value: object) -> str:
     return text
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _check_bool(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Invalid(f"{key} must be true or false, got {_show_value(value)}")
+
+
 def _check_str_list(key: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _Invalid(f"{key} must be a list of non-empty strings, got {_show_value(value)}")
@@ -218,6 +233,7 @@ _CHECKS: dict[str, Callable[[str, object], object]] = {
     "sort": _check_sort,
     "roots": _check_str_list,
     "exclude": _check_str_list,
+    "trust_repo_config": _check_bool,
 }
 
 
@@ -424,6 +440,8 @@ def _format_value(value: object) -> str:
         return "[" + ", ".join(_format_value(v) for v in value) + "]"
     if isinstance(value, str):
         return safe_text('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return safe_text(str(value))
 
 

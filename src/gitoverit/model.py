@@ -98,6 +98,10 @@ class RepoStatus:
     submodules: int | None = None
     remote_url: str | None = None
     mtime: float | None = None
+    #: ``filter.NAME`` for each of the repository's own filter drivers that did not run
+    #: and may have made a file count as modified that is not (see
+    #: :mod:`gitoverit.git.repo_filters`): the work-tree counts are uncertain.
+    untrusted_config: tuple[str, ...] = ()
 
     @property
     def dirty(self) -> bool | None:
@@ -174,6 +178,7 @@ class RepoRecord:
             "remote_url": st.remote_url,
             "dirty": bool(st.dirty) if self.status is not None else None,
             "mtime": st.mtime,
+            "untrusted_config": list(st.untrusted_config) if self.status is not None else None,
             "fetched": self.fetched,
             "pulled": self.pulled,
             "pushed": self.pushed,

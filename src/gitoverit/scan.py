@@ -53,6 +53,8 @@ class ScanOptions:
     metadata_only: bool = False
     timeout: float = 60.0
     fail_fast: bool = False
+    #: Let the repositories' own filter commands run (``--trust-repo-config``).
+    trust_repo_config: bool = False
 
 
 RepoTask = Callable[[RepoRef], RepoRecord]
@@ -68,7 +70,12 @@ def status_task(options: ScanOptions) -> RepoTask:
     def task(ref: RepoRef) -> RepoRecord:
         start = time.monotonic()
         try:
-            status = read_status(ref, metadata_only=options.metadata_only, timeout=options.timeout)
+            status = read_status(
+                ref,
+                metadata_only=options.metadata_only,
+                timeout=options.timeout,
+                trust=options.trust_repo_config,
+            )
         except Exception as exc:
             record = RepoRecord(
                 ref, error=error_from_exception(exc), duration=time.monotonic() - start
@@ -249,6 +256,7 @@ class Scan:
             jobs=self.workers,
             timeout=o.timeout,
             fail_fast=o.fail_fast,
+            trust=o.trust_repo_config,
         )
         try:
             for record in records:

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gitoverit.actions import ActionOptions, EventSink, emit, finish, limited, update_repo
 from gitoverit.errors import error_from_exception
@@ -39,9 +39,7 @@ def sync_task(
     Outcomes: ``cloned``, ``updated``, ``unchanged``, ``skipped`` (with a note) or a failure.
     It never rebases, stashes or merges.
     """
-    pull = ActionOptions(
-        fetch=True, pull=True, timeout=actions.timeout, fail_fast=actions.fail_fast
-    )
+    pull = replace(actions, fetch=True, pull=True, push=False)
 
     def task(ref: RepoRef) -> RepoRecord:
         from gitoverit.git import ops
@@ -70,7 +68,7 @@ def sync_task(
                     if name != "origin":
                         ops.add_remote(ref, name, url)
                 with limited(local_limit):
-                    status = read_status(ref)
+                    status = read_status(ref, trust=actions.trust_repo_config)
                 record = RepoRecord(
                     ref,
                     status=status,

@@ -13,6 +13,7 @@ from gitoverit.cli._shared import (
     SCAN_EXAMPLES,
     output_flags,
     output_options,
+    trust_option,
     usage_errors,
 )
 from gitoverit.exit_codes import EXIT_OK
@@ -68,6 +69,7 @@ from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
     is_flag=True,
     help="Also report nested repos that their parent repo ignores.",
 )
+@trust_option
 @output_options
 @click.version_option(__version__, "-V", "--version", prog_name="gitoverit")
 @usage_errors
@@ -81,6 +83,7 @@ def scan_command(
     exclude: tuple[str, ...],
     max_depth: int | None,
     include_ignored: bool,
+    trust_repo_config: bool,
     **out: Any,
 ) -> int:
     """Report the state of every git repository under DIRS (default: the current folder,
@@ -98,6 +101,7 @@ def scan_command(
             exclude=exclude,
             max_depth=max_depth,
             include_ignored=include_ignored,
+            trust_repo_config=trust_repo_config,
             output=output_flags(out),
         )
     )
@@ -123,9 +127,12 @@ Examples:
     "$XDG_CONFIG_HOME/gitoverit/manifest.toml, then ~/.vcspull.yaml].",
 )
 @click.argument("patterns", nargs=-1)
+@trust_option
 @output_options
 @usage_errors
-def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) -> int:
+def sync_command(
+    manifest: str | None, patterns: tuple[str, ...], trust_repo_config: bool, **out: Any
+) -> int:
     """Clone every repo the manifest lists that is missing; fast-forward the rest.
 
     Only fast-forwards, under the same rules as -P: never rebases, stashes or merges.
@@ -134,7 +141,12 @@ def sync_command(manifest: str | None, patterns: tuple[str, ...], **out: Any) ->
     from gitoverit.commands import sync
 
     return sync.run(
-        sync.SyncCommand(manifest=manifest, patterns=patterns, output=output_flags(out))
+        sync.SyncCommand(
+            manifest=manifest,
+            patterns=patterns,
+            trust_repo_config=trust_repo_config,
+            output=output_flags(out),
+        )
     )
 
 

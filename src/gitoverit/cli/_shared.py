@@ -137,6 +137,15 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
 )
 
 
+#: ``--trust-repo-config``, for the commands that read repositories' status.
+trust_option = click.option(
+    "--trust-repo-config",
+    is_flag=True,
+    help="Let filter commands that a repository's own config defines run during status "
+    "reads, as git would [config key trust_repo_config; env GITOVERIT_TRUST_REPO_CONFIG].",
+)
+
+
 def output_options(func: Any) -> Any:
     """Add :data:`OUTPUT_OPTIONS` to a command."""
     for deco in reversed(OUTPUT_OPTIONS):

@@ -57,6 +57,7 @@ def resolve(
     dirty_only: bool = False,
     roots: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
+    trust_repo_config: bool = False,
 ) -> tuple[Any, OutputPlan]:
     """Merge flags over ``GITOVERIT_*`` over the config file, and compile expressions.
 
@@ -78,6 +79,7 @@ def resolve(
             roots=roots or None,
             exclude=exclude or None,
             columns=None,
+            trust_repo_config=True if trust_repo_config else None,
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc

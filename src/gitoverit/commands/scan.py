@@ -23,6 +23,7 @@ class ScanCommand:
     exclude: tuple[str, ...] = ()
     max_depth: int | None = None
     include_ignored: bool = False
+    trust_repo_config: bool = False
     output: OutputOptions = field(default_factory=OutputOptions)
 
 
@@ -37,7 +38,14 @@ def run(command: ScanCommand) -> int:
     c, out = command, command.output
     if c.metadata_only and (c.fetch or c.pull_safe or c.push_safe):
         raise UsageError("--metadata-only cannot be combined with -f, -P or -U")
-    settings, plan = resolve(out, dirty_only=c.dirty_only, roots=c.dirs, exclude=c.exclude)
+    settings, plan = resolve(
+        out,
+        dirty_only=c.dirty_only,
+        roots=c.dirs,
+        exclude=c.exclude,
+        trust_repo_config=c.trust_repo_config,
+    )
+    trust = bool(settings.trust_repo_config)
     selection = Selection(
         roots=roots_of(settings.roots),
         exclude=settings.exclude,
@@ -49,6 +57,7 @@ def run(command: ScanCommand) -> int:
         jobs=settings.jobs or default_jobs(),
         metadata_only=c.metadata_only,
         fail_fast=out.exit_on_error,
+        trust_repo_config=trust,
     )
     actions = ActionOptions(
         fetch=c.fetch or c.pull_safe or c.push_safe,
@@ -56,5 +65,6 @@ def run(command: ScanCommand) -> int:
         push=c.push_safe,
         timeout=settings.timeout or NETWORK_TIMEOUT,
         fail_fast=out.exit_on_error,
+        trust_repo_config=trust,
     )
     return run_pipeline(options, actions, plan, net_jobs=settings.net_jobs)

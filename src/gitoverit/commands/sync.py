@@ -17,6 +17,7 @@ class SyncCommand:
 
     manifest: str | None = None
     patterns: tuple[str, ...] = ()
+    trust_repo_config: bool = False
     output: OutputOptions = field(default_factory=OutputOptions)
 
 
@@ -39,7 +40,7 @@ def run(command: SyncCommand) -> int:
     from gitoverit.sync import SyncTarget
 
     out = command.output
-    settings, plan = resolve(out)
+    settings, plan = resolve(out, trust_repo_config=command.trust_repo_config)
     path = command.manifest or str(default_manifest_path())
     if not os.path.exists(path):
         raise UsageError(f"manifest not found: {path}")
@@ -62,5 +63,6 @@ def run(command: SyncCommand) -> int:
         pull=True,
         timeout=settings.timeout or NETWORK_TIMEOUT,
         fail_fast=out.exit_on_error,
+        trust_repo_config=bool(settings.trust_repo_config),
     )
     return run_pipeline(options, actions, plan, net_jobs=settings.net_jobs, sync_targets=targets)

@@ -46,6 +46,7 @@ from gitoverit.git.index_copy import (
     make_copy_dir,
 )
 from gitoverit.git.porcelain import STATUS_ARGS
+from gitoverit.git.repo_filters import NO_GUARD, FilterGuard, filter_guard
 from gitoverit.git.repo_git import status_env, status_error
 from gitoverit.git.status import LocalFacts, read_local_facts, status_from
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
@@ -76,6 +77,7 @@ class _Job:
     facts_thread: threading.Thread | None = None
     ended: float | None = None
     copy: IndexCopy | None = None
+    guard: FilterGuard = NO_GUARD
 
 
 def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
@@ -84,10 +86,16 @@ def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
     )
 
 
+#: What a repository's git needs ready before it starts: its index copy, if any, and the
+#: overrides that keep the repository's own filter commands from running.
+_Prepared = tuple[IndexCopy | None, FilterGuard]
+
+
 class _Engine:
-    def __init__(self, jobs: int, timeout: float) -> None:
+    def __init__(self, jobs: int, timeout: float, trust: bool = False) -> None:
         self.jobs = jobs
         self.timeout = timeout
+        self.trust = trust
         self.cpus = CpuSplit(jobs)
         self.copies = make_copy_dir()
         self.seq = 0
@@ -97,16 +105,19 @@ class _Engine:
         self.waiting: list[_Job] = []
         self.done: list[_Job] = []
 
-    def prepare(self, ref: RepoRef) -> IndexCopy | None:
-        """The copy of *ref*'s index its git will read (see :class:`IndexCopy`), if any."""
+    def prepare(self, ref: RepoRef) -> _Prepared:
+        """The copy of *ref*'s index its git will read (see :class:`IndexCopy`), if any,
+        and its filter overrides (see :func:`filter_guard`)."""
+        guard = NO_GUARD if self.trust else filter_guard(ref)
         if self.copies is None:
-            return None
+            return None, guard
         self.seq += 1
-        return copy_index(ref, os.path.join(self.copies, str(self.seq)))
+        return copy_index(ref, os.path.join(self.copies, str(self.seq))), guard
 
-    def launch(self, ref: RepoRef, copy: IndexCopy | None) -> _Job | RepoRecord:
-        """Start git for *ref* (with its prepared index *copy*) and read its files
-        meanwhile; a record if it cannot start."""
+    def launch(self, ref: RepoRef, prepared: _Prepared) -> _Job | RepoRecord:
+        """Start git for *ref* (with its prepared index copy and overrides) and read its
+        files meanwhile; a record if it cannot start."""
+        copy, guard = prepared
         start = time.monotonic()
         if not os.path.isdir(ref.path):
             if copy is not None:
@@ -119,7 +130,16 @@ class _Engine:
                 start,
             )
         refresh = REFRESH_CONFIG if copy is not None else ()
-        argv = [command.GIT, "-C", ref.path, *command.SAFE_CONFIG, *refresh, *STATUS_ARGS]
+        argv = [
+            command.GIT,
+            "-C",
+            ref.path,
+            *command.SAFE_CONFIG,
+            *command.READ_ONLY_CONFIG,
+            *refresh,
+            *guard.args,
+            *STATUS_ARGS,
+        ]
         env = status_env(ref, copy.path if copy is not None else None)
         # Ctrl-C waits until the new process is registered, so that it is always killed.
         with process.sigint_held():
@@ -131,7 +151,8 @@ class _Engine:
                 message = f"cannot run {command.GIT}: {exc.strerror or exc}"
                 return _record(ref, errors.CommandError(argv, None, message=message), start)
             self.cpus.child(pid)
-            job = _Job(ref, argv, pid, start, start + self.timeout, fds=[out_r, err_r], copy=copy)
+            job = _Job(ref, argv, pid, start, start + self.timeout, [out_r, err_r], copy=copy)
+            job.guard = guard
             self.running[pid] = job
             self.sel.register(out_r, selectors.EVENT_READ, (job, job.out))
             self.sel.register(err_r, selectors.EVENT_READ, (job, job.err))
@@ -262,7 +283,7 @@ class _Engine:
         if job.facts_error is not None or job.facts is None:
             return _record(job.ref, job.facts_error or RuntimeError("no facts"), job.start)
         try:
-            status = status_from(job.ref, out, job.facts, timeout=self.timeout)
+            status = status_from(job.ref, out, job.facts, timeout=self.timeout, guard=job.guard)
         except Exception as exc:
             return _record(job.ref, exc, job.start)
         return RepoRecord(job.ref, status=status, duration=time.monotonic() - job.start)
@@ -325,15 +346,17 @@ def run_statuses(
     jobs: int,
     timeout: float = command.LOCAL_TIMEOUT,
     fail_fast: bool = False,
+    trust: bool = False,
 ) -> Generator[RepoRecord, None, None]:
     """Yield one record per repository taken from *refs*, as each finishes.
 
     *refs* is filled by another thread (discovery), which writes a byte to the pipe whose
     read end is *wake_fd* after each put, and puts *end* when it is done. At most *jobs*
     git processes run at once. With *fail_fast*, after the first error nothing new starts
-    and every later repository is reported as skipped.
+    and every later repository is reported as skipped. With *trust*, the repositories'
+    own filter commands run (see :mod:`gitoverit.git.repo_filters`).
     """
-    scan = _Scan(_Engine(jobs, timeout), refs, end, wake_fd, fail_fast)
+    scan = _Scan(_Engine(jobs, timeout, trust), refs, end, wake_fd, fail_fast)
     engine = scan.engine
     try:
         while True:
@@ -380,7 +403,7 @@ class _Scan:
         # The next repository, taken while every slot was busy, with its index already
         # copied: that file work then overlaps with the running gits instead of delaying
         # the next one.
-        self.ahead: list[tuple[RepoRef, IndexCopy | None]] = []
+        self.ahead: list[tuple[RepoRef, _Prepared | None]] = []
 
     def add(self, record: RepoRecord) -> None:
         if self.fail_fast and record.error is not None:
@@ -407,16 +430,16 @@ class _Scan:
         engine = self.engine
         while self.stopped or len(engine.running) < engine.jobs:
             if self.ahead:
-                item, copy = self.ahead.pop()
+                item, prepared = self.ahead.pop()
             else:
                 taken = self.take()
                 if taken is None:
                     break
                 item = taken
-                copy = None if self.stopped else engine.prepare(item)
-            if self.stopped:
-                if copy is not None:
-                    discard_copy(copy.path)
+                prepared = None if self.stopped else engine.prepare(item)
+            if self.stopped or prepared is None:
+                if prepared is not None and prepared[0] is not None:
+                    discard_copy(prepared[0].path)
                 self.add(
                     RepoRecord(
                         item,
@@ -424,7 +447,7 @@ class _Scan:
                     )
                 )
                 continue
-            started = engine.launch(item, copy)
+            started = engine.launch(item, prepared)
             if isinstance(started, RepoRecord):
                 self.add(started)
 

@@ -225,8 +225,8 @@ def default_env(read_only: bool) -> dict[bytes, bytes]:
     return env
 
 
-#: ``-c`` options for every call: no hooks that could run on read-only commands, no
-#: fsmonitor daemon or command, no automatic gc/maintenance after network operations.
+#: ``-c`` options for every call: no fsmonitor daemon or command, no automatic
+#: gc/maintenance after network operations, no colour, no pager.
 SAFE_CONFIG: tuple[str, ...] = (
     "-c",
     "core.fsmonitor=false",
@@ -239,6 +239,12 @@ SAFE_CONFIG: tuple[str, ...] = (
     "-c",
     "core.pager=cat",
 )
+
+
+#: More ``-c`` options for the read-only status calls: no hook runs (git calls
+#: ``post-index-change`` when it writes the refreshed index, which the status engine lets
+#: it do on a private copy).
+READ_ONLY_CONFIG: tuple[str, ...] = ("-c", f"core.hooksPath={os.devnull}")
 
 
 def start(

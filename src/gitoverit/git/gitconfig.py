@@ -1,7 +1,10 @@
 """A repository's own git config files, parsed in-process (no ``git config`` process).
 
 Sections, subsections, quoting, escapes, continuation lines and comments are handled as
-git handles them; ``include``/``includeIf`` are not followed.
+git handles them. :func:`read_config` does not follow ``include``/``includeIf`` (the
+values it serves, the remote URL and the object format, are not set that way in
+practice); :func:`local_config` follows every one, for the safety checks that must see
+all of the repository's own configuration.
 """
 
 from __future__ import annotations
@@ -170,3 +173,38 @@ def _get(entries: Iterable[ConfigEntry], section: str, sub: str | None, key: str
         if e.key == key and e.section == section and e.subsection == sub:
             return e.value if e.value is not None else "true"
     return None
+
+
+#: How deep includes may nest, as in git.
+MAX_INCLUDE_DEPTH = 10
+
+
+def local_config(git_dir: str) -> list[ConfigEntry]:
+    """Everything the repository's own configuration says: the common dir's ``config``,
+    the worktree's ``config.worktree`` when there is one, and every file they include.
+
+    Each ``include.path`` and ``includeIf.<condition>.path`` is followed whatever its
+    condition, since what may apply must be seen: a relative path is taken from the
+    including file's folder, ``~/`` from the home folder. Unreadable files count as empty.
+    """
+    entries = _with_includes(os.path.join(common_dir(git_dir), "config"), 0)
+    worktree = os.path.join(git_dir, "config.worktree")
+    if os.path.exists(worktree):
+        entries += _with_includes(worktree, 0)
+    return entries
+
+
+def _with_includes(path: str, depth: int) -> list[ConfigEntry]:
+    entries: list[ConfigEntry] = []
+    for entry in _read_config_file(path):
+        entries.append(entry)
+        if (
+            depth < MAX_INCLUDE_DEPTH
+            and entry.key == "path"
+            and entry.value
+            and (entry.section == "include" or entry.section == "includeif")
+        ):
+            target = os.path.expanduser(entry.value)
+            target = os.path.join(os.path.dirname(path), target)
+            entries += _with_includes(target, depth + 1)
+    return entries

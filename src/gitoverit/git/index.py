@@ -50,7 +50,12 @@ class IndexInfo:
     trees: tuple[bytes, ...] = ()
 
 
-def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> IndexInfo:
+def parse_index(
+    data: bytes,
+    hash_len: int = 20,
+    stamp: int | None = None,
+    sizes: dict[bytes, int] | None = None,
+) -> IndexInfo:
     """Parse a binary index file (``DIRC``, versions 2, 3 and 4).
 
     Unmerged paths (several stages) appear once. A sparse index's directory entries are
@@ -65,6 +70,9 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
     unmerged, assume-unchanged, skip-worktree or intent-to-add entries, and "racy" ones,
     recorded in or after the second the index was written. Submodules (gitlinks) are in
     neither.
+
+    With *sizes*, a dict whose keys are paths, each key present in the index gets the
+    file size the index recorded for it.
     """
     if len(data) < 12 or data[:4] != b"DIRC":
         raise IndexFormatError("not an index file")
@@ -73,7 +81,7 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
         raise IndexFormatError(f"unsupported index version {version}")
     try:
         off, paths, gitlinks, latest, unchecked, trees = _entries(
-            data, count, version == 4, hash_len, stamp
+            data, count, version == 4, hash_len, stamp, sizes
         )
     except (struct.error, IndexError) as exc:
         raise IndexFormatError(f"truncated index: {exc}") from None
@@ -88,14 +96,19 @@ def parse_index(data: bytes, hash_len: int = 20, stamp: int | None = None) -> In
 
 
 def _entries(
-    data: bytes, count: int, v4: bool, hash_len: int, stamp: int | None
+    data: bytes,
+    count: int,
+    v4: bool,
+    hash_len: int,
+    stamp: int | None,
+    sizes: dict[bytes, int] | None,
 ) -> tuple[int, list[bytes], int, int, list[bytes], list[bytes]]:
     """Read the *count* entries after the header (see :func:`parse_index`): the offset
     where the extensions start, the paths, the gitlink count, the latest recorded time,
     the unchecked paths and the sparse directories."""
     # The hot loop of every index read, whole in this one function: an entry costs one
     # struct unpack and a few integer tests, and no call of a Python function.
-    head = struct.Struct(f">8xII8xI{12 + hash_len}xH")
+    head = struct.Struct(f">8xII8xI8xI{hash_len}xH")
     name_at = 42 + hash_len
     timed = stamp is not None
     racy = stamp if stamp is not None else 0
@@ -110,7 +123,7 @@ def _entries(
     find = data.find
     prev = b""
     for _ in range(count):
-        sec, nsec, mode, flags = head.unpack_from(data, off)
+        sec, nsec, mode, size, flags = head.unpack_from(data, off)
         p = off + name_at + (2 if flags & _CE_EXTENDED else 0)
         if v4:
             # git's offset varint: how many bytes to drop from the previous path.
@@ -148,6 +161,8 @@ def _entries(
             elif sec * 1_000_000_000 + nsec > latest:
                 latest = sec * 1_000_000_000 + nsec
         off = following
+        if sizes is not None and name in sizes:
+            sizes[name] = size
         if name != last:
             append(name)
             last = name

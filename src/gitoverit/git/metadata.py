@@ -15,9 +15,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from gitoverit.git.command import READ_ONLY_CONFIG
 from gitoverit.git.gitconfig import ConfigEntry, _get, read_config
 from gitoverit.git.gitdir import count_stashes, detect_operation, hash_len, remote_url
 from gitoverit.git.porcelain import ParsedStatus, parse_output
+from gitoverit.git.repo_filters import NO_GUARD, filter_guard
 from gitoverit.git.repo_git import git_checked
 from gitoverit.git.tracked import count_gitlinks
 from gitoverit.model import RepoRef, RepoStatus
@@ -26,9 +28,10 @@ _HEX_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _TRACK = re.compile(r"(ahead|behind) (\d+)")
 
 
-def read_metadata(ref: RepoRef, timeout: float) -> RepoStatus:
+def read_metadata(ref: RepoRef, timeout: float, *, trust: bool = False) -> RepoStatus:
     """*ref*'s branch, head, upstream, stashes, operation, submodule count and remote URL;
-    the work-tree counts and ``mtime`` are ``None``."""
+    the work-tree counts and ``mtime`` are ``None``. *trust* lets the repository's own
+    filter commands run, should git have to read the status (see :mod:`.repo_filters`)."""
     config = read_config(ref.git_dir)
     refstorage = _get(config, "extensions", None, "refstorage")
     try:
@@ -71,7 +74,7 @@ def read_metadata(ref: RepoRef, timeout: float) -> RepoStatus:
     else:
         # Something this reader does not understand (reftable, garbage HEAD): ask git,
         # header lines only; this also turns a broken repository into git's own error.
-        return metadata_via_status(ref, config, timeout)
+        return metadata_via_status(ref, config, timeout, trust=trust)
     return RepoStatus(
         branch=branch,
         head=oid,
@@ -99,10 +102,15 @@ _HEADERS_ARGS = (
 )
 
 
-def metadata_via_status(ref: RepoRef, config: Sequence[ConfigEntry], timeout: float) -> RepoStatus:
+def metadata_via_status(
+    ref: RepoRef, config: Sequence[ConfigEntry], timeout: float, *, trust: bool = False
+) -> RepoStatus:
     """:func:`read_metadata` from the branch headers of a ``git status``
-    (:data:`_HEADERS_ARGS`), for a HEAD :func:`read_metadata` cannot read itself."""
-    out = git_checked(ref, *_HEADERS_ARGS, timeout=timeout)
+    (:data:`_HEADERS_ARGS`), for a HEAD :func:`read_metadata` cannot read itself. git
+    still refreshes the tracked files' stat data, so the repository's own filter commands
+    and hooks are kept from running as in a full status."""
+    guard = NO_GUARD if trust else filter_guard(ref)
+    out = git_checked(ref, *READ_ONLY_CONFIG, *guard.args, *_HEADERS_ARGS, timeout=timeout)
     return status_of(
         parse_output(out, _HEADERS_ARGS),
         config,

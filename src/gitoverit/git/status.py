@@ -61,10 +61,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitoverit.git.command import LOCAL_TIMEOUT, start_git
+from gitoverit.git.command import LOCAL_TIMEOUT, READ_ONLY_CONFIG, start_git
 from gitoverit.git.gitconfig import ConfigEntry, common_dir, parse_config, read_config
 from gitoverit.git.gitdir import detect_operation, hash_len, read_remote_url
-from gitoverit.git.index import IndexFormatError, IndexInfo, parse_index
+from gitoverit.git.index import IndexFormatError, IndexInfo, _read_index_bytes, parse_index
 from gitoverit.git.index_copy import REFRESH_CONFIG, IndexCopy, copy_index, copy_tracked_ns
 from gitoverit.git.metadata import read_metadata, status_of
 from gitoverit.git.porcelain import (
@@ -75,6 +75,7 @@ from gitoverit.git.porcelain import (
     parse_output,
     parse_porcelain_v2,
 )
+from gitoverit.git.repo_filters import NO_GUARD, FilterGuard, filter_guard, uncertain_filters
 from gitoverit.git.repo_git import checked_output, status_env
 from gitoverit.git.tracked import (
     count_gitlinks,
@@ -119,9 +120,18 @@ def read_local_facts(ref: RepoRef, copy: IndexCopy | None = None) -> LocalFacts:
     return LocalFacts(config, timed, -1, operation, copy if timed is not None else None, hashlen)
 
 
-def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) -> RepoStatus:
+def status_from(
+    ref: RepoRef,
+    out: bytes,
+    facts: LocalFacts,
+    *,
+    timeout: float,
+    guard: FilterGuard = NO_GUARD,
+) -> RepoStatus:
     """Build the :class:`RepoStatus` from ``git status`` output (:data:`STATUS_ARGS`) and
-    the facts read beside it. Raises a ``CommandError`` when the output cannot be parsed."""
+    the facts read beside it. *guard* says which of the repository's own filter drivers
+    git ran without (see :mod:`.repo_filters`). Raises a ``CommandError`` when the output
+    cannot be parsed."""
     parsed = parse_output(out, STATUS_ARGS)
     index, tracked_ns = facts.index, facts.tracked_ns
     if index is None:
@@ -133,6 +143,10 @@ def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) 
             latest_ns(ref.path, parsed.changed),
         )
     latest = max(tracked_ns, latest_ns(ref.path, parsed.untracked))
+    untrusted: tuple[str, ...] = ()
+    if guard.disabled and parsed.changed:
+        sizes = _recorded_sizes(ref, facts, parsed.changed)
+        untrusted = uncertain_filters(ref, parsed.changed, guard, sizes, timeout=timeout)
     return status_of(
         parsed,
         facts.config,
@@ -144,21 +158,49 @@ def status_from(ref: RepoRef, out: bytes, facts: LocalFacts, *, timeout: float) 
         operation=facts.operation,
         submodules=index.gitlinks,
         mtime=latest / 1e9 if latest >= 0 else None,
+        untrusted_config=untrusted,
     )
 
 
+def _recorded_sizes(ref: RepoRef, facts: LocalFacts, paths: tuple[bytes, ...]) -> dict[bytes, int]:
+    """The file size the index recorded for each of *paths* that it holds; ``-1`` for
+    each when the index cannot be read in-process (a split index), which makes every
+    one of them count as possibly stat-dirty."""
+    data = facts.copy.data if facts.copy is not None else _read_index_bytes(ref.git_dir) or b""
+    sizes = dict.fromkeys(paths, -1)
+    try:
+        parse_index(data, hash_len(facts.config), sizes=sizes)
+    except IndexFormatError:
+        return dict.fromkeys(paths, -1)
+    return sizes
+
+
 def read_status(
-    ref: RepoRef, *, metadata_only: bool = False, timeout: float = LOCAL_TIMEOUT
+    ref: RepoRef,
+    *,
+    metadata_only: bool = False,
+    timeout: float = LOCAL_TIMEOUT,
+    trust: bool = False,
 ) -> RepoStatus:
     """Read *ref*'s state: one ``git status`` process plus file reads.
 
     With *metadata_only*, the work tree is not inspected and the work-tree counts and
-    ``mtime`` are ``None``. Raises a :class:`~gitoverit.errors.CommandError` subclass when
-    the repository cannot be read (its ``reason`` says why).
+    ``mtime`` are ``None``. No hook runs, and the repository's own filter commands run
+    only with *trust* (see :mod:`.repo_filters`). Raises a
+    :class:`~gitoverit.errors.CommandError` subclass when the repository cannot be read
+    (its ``reason`` says why).
     """
     if metadata_only:
-        return read_metadata(ref, timeout)
-    running = start_git(*STATUS_ARGS, cwd=ref.path, timeout=timeout, env=status_env(ref))
+        return read_metadata(ref, timeout, trust=trust)
+    guard = NO_GUARD if trust else filter_guard(ref)
+    running = start_git(
+        *READ_ONLY_CONFIG,
+        *guard.args,
+        *STATUS_ARGS,
+        cwd=ref.path,
+        timeout=timeout,
+        env=status_env(ref),
+    )
     try:
         # File work while git runs: the two proceed on different cores.
         facts = read_local_facts(ref)
@@ -166,7 +208,7 @@ def read_status(
         running.abort()
         raise
     out = checked_output(ref, running)
-    return status_from(ref, out, facts, timeout=timeout)
+    return status_from(ref, out, facts, timeout=timeout, guard=guard)
 
 
 __all__ = [

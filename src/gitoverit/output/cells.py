@@ -17,6 +17,12 @@ LEGEND = (
     "↑ ahead  ↓ behind  ⊘ upstream gone  ! operation in progress  ✗ error"
 )
 
+#: The legend's line for repositories whose work-tree counts carry a ``?``.
+UNTRUSTED_LEGEND = (
+    "? uncertain: a filter that only the repository's own config defines did not run "
+    "(--trust-repo-config runs it)"
+)
+
 
 def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
     """Compact status as (text, style) pairs, e.g. ``2m 1u 3↑ 1↓ 1s !``."""
@@ -26,16 +32,18 @@ def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
     if st is None:
         return []
     segs: list[tuple[str, str]] = []
+    # Counts that git may have got wrong without a filter the repository defines.
+    doubt = "?" if st.untrusted_config else ""
 
     def add(n: int | None, suffix: str, style: str) -> None:
         if n:
             segs.append((f"{n}{suffix}", style))
 
-    add(st.conflicted, "c", "bold red")
-    add(st.staged, "+", "green")
-    add(st.modified, "m", "yellow")
-    add(st.deleted, "d", "yellow")
-    add(st.untracked, "u", "magenta")
+    add(st.conflicted, "c" + doubt, "bold red")
+    add(st.staged, "+" + doubt, "green")
+    add(st.modified, "m" + doubt, "yellow")
+    add(st.deleted, "d" + doubt, "yellow")
+    add(st.untracked, "u" + doubt, "magenta")
     add(st.ahead, "↑", "cyan")
     add(st.behind, "↓", "blue")
     add(st.stashes, "s", "dim")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from gitoverit.model import RepoRecord
-from gitoverit.output.cells import LEGEND, Cell
+from gitoverit.output.cells import LEGEND, UNTRUSTED_LEGEND, Cell
 from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER, Column
 
 if TYPE_CHECKING:
@@ -91,6 +91,9 @@ def render_table(
     console.print(_table(layout, widths))
     if legend and records and any(c.name == "status" for c in layout.cols):
         console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)
+        if any(r.status is not None and r.status.untrusted_config for r in records):
+            text = Text(UNTRUSTED_LEGEND, style="dim")
+            console.print(text, overflow="ellipsis", no_wrap=True, crop=True)
 
 
 def _console(out: IO[str], width: int | None, color: bool | None) -> Console:
