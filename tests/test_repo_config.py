@@ -88,8 +88,9 @@ def test_plain_repo_filter_never_runs(
     assert marker.exists()
 
 
+@pytest.mark.parametrize("key", ["clean", "process"])
 def test_linked_worktree_filter_never_runs(
-    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str
 ) -> None:
     marker = tmp_path / "ran-wt"
     main_repo = repos.repo("main", commits=1)
@@ -101,9 +102,9 @@ def test_linked_worktree_filter_never_runs(
     sh("git", "add", ".gitattributes", "b.md", cwd=wt)
     sh("git", "commit", "-q", "-m", "md", cwd=wt)
     # One driver in the shared config, one in the worktree's own config.worktree.
-    main_repo.git("config", "filter.evil.clean", marker_command(marker))
+    main_repo.git("config", f"filter.evil.{key}", marker_command(marker))
     main_repo.git("config", "extensions.worktreeConfig", "true")
-    sh("git", "config", "--worktree", "filter.other.clean", marker_command(marker), cwd=wt)
+    sh("git", "config", "--worktree", f"filter.other.{key}", marker_command(marker), cwd=wt)
     stat_dirty(wt / "a.dat")
     stat_dirty(wt / "b.md")
     stat_dirty(main_repo.path / "a.dat")
@@ -115,8 +116,9 @@ def test_linked_worktree_filter_never_runs(
     assert marker.exists()
 
 
+@pytest.mark.parametrize("key", ["clean", "process"])
 def test_submodule_filter_never_runs(
-    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str
 ) -> None:
     marker = tmp_path / "ran-sub"
     lib = repos.repo("lib", commits=1, aux=True)
@@ -125,13 +127,16 @@ def test_submodule_filter_never_runs(
     sup.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib.path), "lib")
     sup.git("commit", "-q", "-m", "sub")
     sub = sup.path / "lib"
-    sh("git", "config", "filter.evil.clean", marker_command(marker), cwd=sub)
+    sh("git", "config", f"filter.evil.{key}", marker_command(marker), cwd=sub)
     stat_dirty(sub / "a.dat")
     records = scan(capsys, str(repos.root))
     assert {os.path.basename(r["path"]) for r in records} == {"super", "lib"}
-    assert not marker.exists()
     assert record_of(records, sub)["modified"] == 0
-    plain_git_status(sub)
+    # The superproject alone: its status starts no nested status in the submodule.
+    (rec,) = scan(capsys, "--exclude", "lib", str(repos.root))
+    assert rec["modified"] == 0
+    assert not marker.exists()
+    sh("git", "status", "--porcelain", "--ignore-submodules=none", cwd=sup.path)
     assert marker.exists()
 
 
