@@ -100,6 +100,11 @@ def _drivers(entries: Sequence[ConfigEntry]) -> dict[str, dict[str, str]]:
 
 
 _USER_DRIVERS: dict[tuple[str, ...], dict[str, dict[str, str]]] = {}
+#: The config scopes that are the user's own, not a repository's.
+_USER_SCOPES = frozenset({b"system", b"global", b"command"})
+#: More candidate paths than this are not looked up one by one: every disabled driver
+#: then counts as uncertain.
+MAX_ATTR_PATHS = 1000
 _USER_ENV = (
     "HOME",
     "XDG_CONFIG_HOME",
@@ -121,17 +126,24 @@ def user_drivers() -> dict[str, dict[str, str]]:
     cached = _USER_DRIVERS.get(env_key)
     if cached is not None:
         return cached
+    from gitoverit.errors import CommandError
     from gitoverit.git.command import git
 
-    result = git(
-        "config", "--show-scope", "--includes", "-z", "--get-regexp", r"^filter\.",
-        cwd=os.sep,
-        check=False,
-    )  # fmt: skip
+    try:
+        result = git(
+            "config", "--show-scope", "--includes", "-z", "--get-regexp", r"^filter\.",
+            cwd=os.sep,
+            check=False,
+        )  # fmt: skip
+        out = result.stdout
+    except CommandError:
+        out = b""  # then no driver counts as the user's: every repository's is disabled
     # With -z and --show-scope each entry is "scope NUL key LF value NUL".
-    fields = result.stdout.split(b"\0")
+    fields = out.split(b"\0")
     entries: list[ConfigEntry] = []
-    for item in fields[1::2]:
+    for scope, item in zip(fields[0::2], fields[1::2], strict=False):
+        if scope not in _USER_SCOPES:
+            continue
         name, newline, value = item.decode("utf-8", "surrogateescape").partition("\n")
         section, _, tail = name.partition(".")
         sub, _, key = tail.rpartition(".")
@@ -176,10 +188,17 @@ def uncertain_filters(
             same_size.append(path)
     if not same_size:
         return ()
+    from gitoverit.errors import CommandError
     from gitoverit.git.command import git
 
+    every = tuple(f"filter.{n}" for n in guard.disabled)
+    if len(same_size) > MAX_ATTR_PATHS:
+        return every
     paths = [os.fsdecode(p) for p in same_size]
-    result = git("check-attr", "-z", "filter", "--", *paths, cwd=ref.path, timeout=timeout)
+    try:
+        result = git("check-attr", "-z", "filter", "--", *paths, cwd=ref.path, timeout=timeout)
+    except CommandError:
+        return every  # not known which: none of them is trusted
     fields = result.stdout.split(b"\0")
     names = {os.fsdecode(v) for v in fields[2::3]}
     return tuple(f"filter.{n}" for n in guard.disabled if n in names)
