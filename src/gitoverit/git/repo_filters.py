@@ -76,17 +76,41 @@ def filter_guard(ref: RepoRef) -> FilterGuard:
 
 def _may_define_filters(git_dir: str) -> bool:
     """Whether the repository's config files could define a filter driver: they mention
-    ``filter`` or ``include`` (section names are case-insensitive)."""
-    paths = [os.path.join(common_dir(git_dir), "config"), os.path.join(git_dir, "config.worktree")]
-    for path in paths:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read().lower()
-        except OSError:
-            continue
-        if b"filter" in data or b"include" in data:
-            return True
+    ``filter`` or ``include`` (section names are case-insensitive).
+
+    Runs for every repository a scan reads, so it reads as little as it can: the git
+    dir's own ``config`` (a linked worktree's git dir has none: then the common dir's),
+    and ``config.worktree`` only when that config turns on ``worktreeConfig``, as git
+    does.
+    """
+    data = _read(os.path.join(git_dir, "config"))
+    if data is None:
+        data = _read(os.path.join(common_dir(git_dir), "config")) or b""
+    data = data.lower()
+    if b"filter" in data or b"include" in data:
+        return True
+    if b"worktreeconfig" in data:
+        extra = (_read(os.path.join(git_dir, "config.worktree")) or b"").lower()
+        return b"filter" in extra or b"include" in extra
     return False
+
+
+def _read(path: str) -> bytes | None:
+    """The file's bytes, or ``None`` when it cannot be read (``os.open`` costs a third of
+    ``open()``, which matters once per repository)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _drivers(entries: Sequence[ConfigEntry]) -> dict[str, dict[str, str]]:
