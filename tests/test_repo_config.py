@@ -286,3 +286,21 @@ def test_trust_repo_config_runs_the_local_driver(
     config.write_text("trust_repo_config = true\n")
     (rec,) = scan(capsys, str(repos.root))
     assert marker.exists() and rec["modified"] == 0
+
+
+def test_a_filter_only_in_config_worktree_never_runs(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "ran-worktree-config"
+    main_repo = repos.repo("main", commits=1)
+    tracked_dat(main_repo)
+    wt = repos.root / "wt"
+    main_repo.git("worktree", "add", "-q", str(wt))
+    main_repo.git("config", "extensions.worktreeConfig", "true")
+    sh("git", "config", "--worktree", "filter.evil.clean", marker_command(marker), cwd=wt)
+    stat_dirty(wt / "a.dat")
+    records = scan(capsys, str(repos.root))
+    assert record_of(records, wt)["modified"] == 0
+    assert not marker.exists()
+    plain_git_status(wt)
+    assert marker.exists()
