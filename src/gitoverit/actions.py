@@ -65,6 +65,8 @@ class ActionOptions:
     fail_fast: bool = False
     #: Let the repositories' own filter commands run in their status reads.
     trust_repo_config: bool = False
+    #: Read no work tree after the fetch (``-f --metadata-only``).
+    metadata_only: bool = False
 
     @property
     def any(self) -> bool:
@@ -96,6 +98,12 @@ def limited(limit: threading.Semaphore | None) -> AbstractContextManager[object]
     return limit if limit is not None else nullcontext()
 
 
+def _status(ref: RepoRef, actions: ActionOptions) -> RepoStatus:
+    from gitoverit.git.status import read_status
+
+    return read_status(ref, metadata_only=actions.metadata_only, trust=actions.trust_repo_config)
+
+
 def update_repo(
     ref: RepoRef,
     actions: ActionOptions,
@@ -106,7 +114,6 @@ def update_repo(
 ) -> RepoRecord:
     """Fetch, then fast-forward and/or push when safe. Returns the repo's record."""
     from gitoverit.git import ops
-    from gitoverit.git.status import read_status
 
     start = time.monotonic()
     on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
@@ -121,14 +128,14 @@ def update_repo(
         ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
         fetched = True
         with limited(local_limit):
-            status = read_status(ref, trust=actions.trust_repo_config)
+            status = _status(ref, actions)
         head_before = status.head
         if actions.pull:
             blocker = ops.pull_blocker(status)
             if blocker is None:
                 with limited(local_limit):
                     ops.merge_ff(ref, timeout=actions.timeout)
-                    status = read_status(ref, trust=actions.trust_repo_config)
+                    status = _status(ref, actions)
                 pulled = True
             else:
                 blockers.append(f"pull: {blocker}" if actions.push else blocker)
@@ -138,7 +145,7 @@ def update_repo(
                 ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
                 pushed = True
                 with limited(local_limit):
-                    status = read_status(ref, trust=actions.trust_repo_config)
+                    status = _status(ref, actions)
             elif blocker is not None:
                 blockers.append(f"push: {blocker}" if actions.pull else blocker)
     except Exception as exc:

@@ -176,7 +176,7 @@ class RepoRecord:
             "operation": st.operation.value if st.operation else None,
             "submodules": st.submodules,
             "remote_url": st.remote_url,
-            "dirty": bool(st.dirty) if self.status is not None else None,
+            "dirty": st.dirty if self.status is not None else None,
             "mtime": st.mtime,
             "untrusted_config": list(st.untrusted_config) if self.status is not None else None,
             "fetched": self.fetched,

@@ -36,6 +36,8 @@ class _Collector:
         self.errors: list[RepoRecord] = []
         self.reported: set[str] = set()
         self.total = self.dirty = 0
+        #: Repositories whose work tree was not read: neither clean nor dirty.
+        self.unchecked = 0
         self.ndjson: Any = None
         self._expr_warned = False
         if plan.fmt == "ndjson" and plan.print_expr is None:
@@ -64,6 +66,8 @@ class _Collector:
         self.total += 1
         if rec.error is not None:
             self.errors.append(rec)
+        elif rec.status is not None and rec.status.dirty is None:
+            self.unchecked += 1
         elif rec.dirty:
             self.dirty += 1
         if not self.matches(rec):
@@ -75,8 +79,9 @@ class _Collector:
 
     def summary(self, interrupted: bool) -> str:
         total, errors = self.total, len(self.errors)
+        unchecked = f"{self.unchecked} not checked, " if self.unchecked else ""
         text = (
-            f"{total} repo{'s' if total != 1 else ''}, {self.dirty} dirty, "
+            f"{total} repo{'s' if total != 1 else ''}, {self.dirty} dirty, {unchecked}"
             f"{errors} error{'s' if errors != 1 else ''}"
         )
         if interrupted:
@@ -145,6 +150,7 @@ def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
         collector.ndjson.summary(
             repos=collector.total,
             dirty=collector.dirty,
+            unchecked=collector.unchecked,
             errors=len(collector.errors),
             interrupted=interrupted,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gitoverit.commands._output import OutputOptions, resolve
+from gitoverit.commands._output import OutputOptions, OutputPlan, resolve
 from gitoverit.commands._pipeline import run_pipeline
 from gitoverit.errors import UsageError
 
@@ -36,8 +36,8 @@ def run(command: ScanCommand) -> int:
     from gitoverit.select import Selection, roots_of
 
     c, out = command, command.output
-    if c.metadata_only and (c.fetch or c.pull_safe or c.push_safe):
-        raise UsageError("--metadata-only cannot be combined with -f, -P or -U")
+    if c.metadata_only:
+        _check_metadata_only(c)
     settings, plan = resolve(
         out,
         dirty_only=c.dirty_only,
@@ -46,6 +46,8 @@ def run(command: ScanCommand) -> int:
         trust_repo_config=c.trust_repo_config,
     )
     trust = bool(settings.trust_repo_config)
+    if c.metadata_only:
+        _check_metadata_plan(plan)
     selection = Selection(
         roots=roots_of(settings.roots),
         exclude=settings.exclude,
@@ -66,5 +68,42 @@ def run(command: ScanCommand) -> int:
         timeout=settings.timeout or NETWORK_TIMEOUT,
         fail_fast=out.exit_on_error,
         trust_repo_config=trust,
+        metadata_only=c.metadata_only,
     )
     return run_pipeline(options, actions, plan, net_jobs=settings.net_jobs)
+
+
+#: The record names ``--metadata-only`` leaves null: it never reads the work tree.
+WORK_TREE_NAMES = frozenset(
+    {"staged", "modified", "deleted", "untracked", "conflicted", "dirty", "mtime"}
+)
+
+
+def _check_metadata_only(c: ScanCommand) -> None:
+    """Refuse, before any work, what needs the work tree that ``--metadata-only`` skips."""
+    needs = [
+        flag
+        for flag, given in (
+            ("-d/--dirty-only", c.dirty_only),
+            ("-P/--pull-safe", c.pull_safe),
+            ("-U/--push-safe", c.push_safe),
+            ("-s mtime", c.output.sort_key == "mtime"),
+        )
+        if given
+    ]
+    if needs:
+        raise UsageError(
+            f"--metadata-only does not read the work tree, which {', '.join(needs)} needs"
+        )
+
+
+def _check_metadata_plan(plan: OutputPlan) -> None:
+    """Refuse expressions that read what a scan without the work tree leaves null. (The
+    default sort, by modification time, then sorts by path: every time is null.)"""
+    for flag, expr in (("--where", plan.where), ("--print", plan.print_expr)):
+        unread = sorted(expr.names & WORK_TREE_NAMES) if expr is not None else []
+        if unread:
+            raise UsageError(
+                f"{flag} reads {', '.join(unread)}, which --metadata-only leaves null "
+                "(it does not read the work tree)"
+            )

@@ -17,6 +17,9 @@ LEGEND = (
     "↑ ahead  ↓ behind  ⊘ upstream gone  ! operation in progress  ✗ error"
 )
 
+#: The legend's line for repositories whose work tree was not read (``--metadata-only``).
+UNCHECKED_LEGEND = "? work tree not read (--metadata-only): not known to be clean or dirty"
+
 #: The legend's line for repositories whose work-tree counts carry a ``?``.
 UNTRUSTED_LEGEND = (
     "? uncertain: a filter that only the repository's own config defines did not run "
@@ -51,6 +54,8 @@ def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
         segs.append(("⊘", "red"))
     if st.operation is not None:
         segs.append((f"!{st.operation.value}", "bold red"))
+    if st.dirty is None:
+        segs.append(("?", "dim"))
     return segs
 
 

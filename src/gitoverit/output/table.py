@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from gitoverit.model import RepoRecord
-from gitoverit.output.cells import LEGEND, UNTRUSTED_LEGEND, Cell
+from gitoverit.output.cells import LEGEND, UNCHECKED_LEGEND, UNTRUSTED_LEGEND, Cell
 from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER, Column
 
 if TYPE_CHECKING:
@@ -90,10 +90,19 @@ def render_table(
     widths = layout.fit(console.width)
     console.print(_table(layout, widths))
     if legend and records and any(c.name == "status" for c in layout.cols):
-        console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)
-        if any(r.status is not None and r.status.untrusted_config for r in records):
-            text = Text(UNTRUSTED_LEGEND, style="dim")
-            console.print(text, overflow="ellipsis", no_wrap=True, crop=True)
+        for line in _legend(records):
+            console.print(Text(line, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)
+
+
+def _legend(records: Sequence[RepoRecord]) -> list[str]:
+    """The legend's lines: the status marks, and what a ``?`` means when one is shown."""
+    statuses = [r.status for r in records if r.status is not None]
+    lines = [LEGEND]
+    if any(st.dirty is None for st in statuses):
+        lines.append(UNCHECKED_LEGEND)
+    if any(st.untrusted_config for st in statuses):
+        lines.append(UNTRUSTED_LEGEND)
+    return lines
 
 
 def _console(out: IO[str], width: int | None, color: bool | None) -> Console:

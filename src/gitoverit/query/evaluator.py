@@ -53,6 +53,8 @@ class Expr:
 
     text: str
     _fn: _Fn = field(repr=False, compare=False)
+    #: The record names the expression reads.
+    names: frozenset[str] = frozenset()
 
     def evaluate(self, env: Env) -> Any:
         """The value of the expression for one record's names (see
@@ -83,7 +85,10 @@ def compile_expr(text: str, names: Collection[str] | None = None) -> Expr:
     """
     allowed = RECORD_NAMES if names is None else frozenset(names)
     checked = check(parse(text), allowed)
-    return Expr(text, _Builder(checked.source).build(checked.tree))
+    used = frozenset(
+        n.id for n in ast.walk(checked.tree) if isinstance(n, ast.Name) and n.id in allowed
+    )
+    return Expr(text, _Builder(checked.source).build(checked.tree), used)
 
 
 class _Builder:
