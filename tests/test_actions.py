@@ -249,7 +249,7 @@ def test_our_fetch_and_pull_trigger_no_maintenance_while_plain_git_fetch_does(
     assert code == 0 and json_records(out)["maint"]["pulled"] is True
     text = trace.read_text()
     # git runs auto-maintenance after both a fetch and a merge.
-    assert "fetch --all --prune" in text and "merge --ff-only" in text
+    assert "fetch --prune" in text and "merge --ff-only" in text
     assert "maintenance run" not in text and "gc --auto" not in text
     assert "cmd_name maintenance" not in text and "cmd_name gc" not in text
     loose_after = sorted((clone.git_dir / "objects").glob("??/*"))

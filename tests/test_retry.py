@@ -61,7 +61,7 @@ def test_a_dropped_connection_is_retried_and_the_fetch_succeeds(
     repos: RepoFactory, tmp_path: Path
 ) -> None:
     ref = ssh_clone(repos, flaky_ssh(tmp_path, drops=2))
-    ops.fetch(ref, timeout=30)
+    ops.fetch_remote(ref, "origin", timeout=30)
     assert attempts(tmp_path) == 3
     fetched = sh("git", "-C", ref.path, "rev-parse", "origin/main")
     assert fetched == sh("git", "-C", remote_path(ref), "rev-parse", "main")
@@ -70,7 +70,7 @@ def test_a_dropped_connection_is_retried_and_the_fetch_succeeds(
 def test_retries_give_up_with_the_original_error(repos: RepoFactory, tmp_path: Path) -> None:
     ref = ssh_clone(repos, flaky_ssh(tmp_path, drops=10))
     with pytest.raises(CommandError) as info:
-        ops.fetch(ref, timeout=30)
+        ops.fetch_remote(ref, "origin", timeout=30)
     assert attempts(tmp_path) == ops.RETRIES + 1
     assert DROPPED in info.value.stderr_text
 
@@ -80,7 +80,7 @@ def test_an_auth_failure_is_not_retried(repos: RepoFactory, tmp_path: Path) -> N
     ref = ssh_clone(repos, flaky_ssh(tmp_path, drops=10, message=denied))
     start = time.monotonic()
     with pytest.raises(GitAuthError):
-        ops.fetch(ref, timeout=30)
+        ops.fetch_remote(ref, "origin", timeout=30)
     assert attempts(tmp_path) == 1
     assert time.monotonic() - start < 3
 
@@ -92,6 +92,6 @@ def test_retries_stay_within_the_timeout(
     ref = ssh_clone(repos, flaky_ssh(tmp_path, drops=10))
     start = time.monotonic()
     with pytest.raises(CommandError):
-        ops.fetch(ref, timeout=2)
+        ops.fetch_remote(ref, "origin", timeout=2)
     assert time.monotonic() - start < 2.5
     assert attempts(tmp_path) == 1, "no retry when the pause would outlast the timeout"

@@ -37,7 +37,7 @@ def test_fetch_uses_the_repository_ssh_command_in_batch_mode(
     repo.git("config", "core.sshCommand", f"{script} -i /keys/id_for_this_repo")
     ref = RepoRef(str(repo.path), str(repo.path / ".git"), "r")
     with pytest.raises(GitAuthError):
-        ops.fetch(ref, timeout=20)
+        ops.fetch_remote(ref, "origin", timeout=20)
     args = log.read_text().splitlines()
     assert args[:2] == ["-o", "BatchMode=yes"], args
     assert args[2:4] == ["-i", "/keys/id_for_this_repo"], args

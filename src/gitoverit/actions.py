@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.git.command import NETWORK_TIMEOUT
@@ -47,6 +47,9 @@ def net_jobs(requested: int | None = None) -> int:
 
     return max(1, min(requested or DEFAULT_NET_JOBS, _fd_budget()))
 
+
+#: The note of a repository with nothing to fetch from.
+NO_REMOTE = "no remote"
 
 #: Blockers that mean "nothing to do" rather than "not safe to do".
 _NOTHING_TO_DO = frozenset(
@@ -104,6 +107,19 @@ def _status(ref: RepoRef, actions: ActionOptions) -> RepoStatus:
     return read_status(ref, metadata_only=actions.metadata_only, trust=actions.trust_repo_config)
 
 
+@dataclass
+class _Progress:
+    """What one repository's actions have done so far; the record is built from it."""
+
+    pulled: bool | None
+    pushed: bool | None
+    fetched: bool = False
+    status: RepoStatus | None = None
+    head_before: str | None = None
+    blockers: list[str] = field(default_factory=list)
+    fetch_errors: tuple[tuple[str, RepoError], ...] = ()
+
+
 def update_repo(
     ref: RepoRef,
     actions: ActionOptions,
@@ -112,68 +128,108 @@ def update_repo(
     sink: EventSink | None,
     action_name: str | None = None,
 ) -> RepoRecord:
-    """Fetch, then fast-forward and/or push when safe. Returns the repo's record."""
-    from gitoverit.git import ops
+    """Fetch, then fast-forward and/or push when safe. Returns the repo's record.
 
+    A failure keeps what the local status knows: the record has the status as well as
+    the error. Remotes other than the upstream's that failed to fetch are listed in
+    ``fetch_errors`` and fail nothing else.
+    """
     start = time.monotonic()
-    on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
-    fetched = False
-    pulled: bool | None = False if actions.pull else None
-    pushed: bool | None = False if actions.push else None
-    status: RepoStatus | None = None
-    head_before: str | None = None
-    blockers: list[str] = []
-    name = action_name or actions.name
+    done = _Progress(pulled=False if actions.pull else None, pushed=False if actions.push else None)
+    error: RepoError | None = None
     try:
-        ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
-        fetched = True
-        with limited(local_limit):
-            status = _status(ref, actions)
-        head_before = status.head
-        if actions.pull:
-            blocker = ops.pull_blocker(status)
-            if blocker is None:
-                with limited(local_limit):
-                    ops.merge_ff(ref, timeout=actions.timeout)
-                    status = _status(ref, actions)
-                pulled = True
-            else:
-                blockers.append(f"pull: {blocker}" if actions.push else blocker)
-        if actions.push:
-            blocker = ops.push_blocker(status)
-            if blocker is None and status.branch is not None:
-                ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
-                pushed = True
-                with limited(local_limit):
-                    status = _status(ref, actions)
-            elif blocker is not None:
-                blockers.append(f"push: {blocker}" if actions.pull else blocker)
+        _run_actions(ref, actions, local_limit, sink, done)
     except Exception as exc:
-        error: RepoError | None = error_from_exception(exc)
-        outcome = None
-    else:
-        error = None
-        if pulled or pushed:
-            outcome = "updated"
-        elif not (actions.pull or actions.push):
-            outcome = "ok"
-        elif any(b.split(": ", 1)[-1] not in _NOTHING_TO_DO for b in blockers):
-            outcome = "skipped"
-        else:
-            outcome = "unchanged"
+        error = error_from_exception(exc)
+        if done.status is None:
+            done.status = _local_status(ref, actions, local_limit)
     return RepoRecord(
         ref,
-        status=status,
+        status=done.status,
         error=error,
         duration=time.monotonic() - start,
-        fetched=fetched,
-        pulled=pulled,
-        pushed=pushed,
-        head_before=head_before,
-        action=name,
-        outcome=outcome,
-        note="; ".join(blockers) or None if error is None else None,
+        fetched=done.fetched,
+        pulled=done.pulled,
+        pushed=done.pushed,
+        head_before=done.head_before,
+        action=action_name or actions.name,
+        outcome=None if error is not None else _outcome(actions, done),
+        note="; ".join(done.blockers) or None if error is None else None,
+        fetch_errors=done.fetch_errors,
     )
+
+
+def _run_actions(
+    ref: RepoRef,
+    actions: ActionOptions,
+    local_limit: threading.Semaphore | None,
+    sink: EventSink | None,
+    done: _Progress,
+) -> None:
+    """Fetch, pull and push *ref* as *actions* ask, recording each step in *done*."""
+    from gitoverit.git import ops
+
+    on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
+    report = ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
+    done.fetch_errors = tuple((name, error_from_exception(e)) for name, e in report.failed)
+    if report.decisive is not None:
+        raise report.decisive
+    if not report.remotes:
+        done.status = _local_status(ref, actions, local_limit, check=True)
+        done.blockers.append(NO_REMOTE)
+        return
+    done.fetched = True
+    with limited(local_limit):
+        status = done.status = _status(ref, actions)
+    done.head_before = status.head
+    if actions.pull:
+        blocker = ops.pull_blocker(status)
+        if blocker is None:
+            with limited(local_limit):
+                ops.merge_ff(ref, timeout=actions.timeout)
+                status = done.status = _status(ref, actions)
+            done.pulled = True
+        else:
+            done.blockers.append(f"pull: {blocker}" if actions.push else blocker)
+    if actions.push:
+        blocker = ops.push_blocker(status)
+        if blocker is None and status.branch is not None:
+            ops.push(ref, status.branch, timeout=actions.timeout, on_progress=on_progress)
+            done.pushed = True
+            with limited(local_limit):
+                done.status = _status(ref, actions)
+        elif blocker is not None:
+            done.blockers.append(f"push: {blocker}" if actions.pull else blocker)
+
+
+def _local_status(
+    ref: RepoRef,
+    actions: ActionOptions,
+    local_limit: threading.Semaphore | None,
+    *,
+    check: bool = False,
+) -> RepoStatus | None:
+    """The local status, read after a network step failed (``None`` if even that
+    fails, unless *check*)."""
+    try:
+        with limited(local_limit):
+            return _status(ref, actions)
+    except Exception:
+        if check:
+            raise
+        return None
+
+
+def _outcome(actions: ActionOptions, done: _Progress) -> str:
+    if done.pulled or done.pushed:
+        return "updated"
+    if NO_REMOTE in done.blockers:
+        return "skipped"
+    if not (actions.pull or actions.push):
+        return "ok"
+    if any(b.split(": ", 1)[-1] not in _NOTHING_TO_DO for b in done.blockers):
+        return "skipped"
+    return "unchanged"
 
 
 def action_task(

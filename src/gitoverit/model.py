@@ -133,6 +133,8 @@ class RepoRecord:
     action: str = "status"
     outcome: str | None = None
     note: str | None = None
+    #: Remotes that failed to fetch without failing the repository (not its upstream's).
+    fetch_errors: tuple[tuple[str, RepoError], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -180,6 +182,11 @@ class RepoRecord:
             "mtime": st.mtime,
             "untrusted_config": list(st.untrusted_config) if self.status is not None else None,
             "fetched": self.fetched,
+            "fetch_errors": (
+                [{"remote": name, **err.to_json()} for name, err in self.fetch_errors]
+                if self.fetched is not None
+                else None
+            ),
             "pulled": self.pulled,
             "pushed": self.pushed,
             "action": self.action,

@@ -20,9 +20,11 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError, GitAuthError
 from gitoverit.git.command import NETWORK_TIMEOUT, git, network_env
+from gitoverit.git.gitconfig import _get, read_config
 from gitoverit.model import RepoRef, RepoStatus
 from gitoverit.parallel import current_scope
 from gitoverit.process import CommandResult
@@ -90,16 +92,94 @@ def _pause(seconds: float, exc: CommandError) -> None:
         raise CommandCancelledError(exc.argv, None, message="interrupted") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class FetchReport:
+    """What fetching every remote of a repository came to.
+
+    ``decisive`` is the failure that means the repository was not fetched: its
+    upstream's remote failed (or, on a branch without an upstream, every remote did).
+    A remote without a URL of its own cannot be told apart here and is fetched like any.
+    """
+
+    remotes: tuple[str, ...]
+    failed: tuple[tuple[str, CommandError], ...] = ()
+    decisive: CommandError | None = None
+
+
 def fetch(
     ref: RepoRef, *, timeout: float = NETWORK_TIMEOUT, on_progress: ProgressCallback | None = None
+) -> FetchReport:
+    """Fetch each remote on its own, with ``--prune``, as ``git fetch --all`` would, but
+    so that one dead remote does not fail the others (see :class:`FetchReport`).
+
+    Each remote gets *timeout*. Only an interrupt (:class:`CommandCancelledError`) is
+    raised; every other failure is in the report.
+    """
+    remotes = list_remotes(ref)
+    failed: list[tuple[str, CommandError]] = []
+    for name in remotes:
+        try:
+            fetch_remote(ref, name, timeout=timeout, on_progress=on_progress)
+        except CommandCancelledError:
+            raise
+        except CommandError as exc:
+            failed.append((name, exc))
+    errors = dict(failed)
+    upstream = upstream_remote(ref)
+    decisive: CommandError | None = None
+    if upstream in errors:
+        decisive = errors[upstream]
+    elif upstream not in remotes and failed and len(failed) == len(remotes):
+        decisive = failed[0][1]
+    return FetchReport(tuple(remotes), tuple(failed), decisive)
+
+
+def fetch_remote(
+    ref: RepoRef,
+    remote: str,
+    *,
+    timeout: float = NETWORK_TIMEOUT,
+    on_progress: ProgressCallback | None = None,
 ) -> None:
-    """Fetch every remote with ``--prune``. Raises a ``CommandError`` subclass on failure."""
-    args = ["fetch", "--all", "--prune"]
+    """Fetch one remote with ``--prune``. Raises a ``CommandError`` subclass on failure."""
+    args = ["fetch", "--prune"]
     if on_progress is not None:
         args.append("--progress")
     network_git(
-        *args, cwd=ref.path, timeout=timeout, on_progress=on_progress, env=network_env(ref.path)
+        *args,
+        "--",
+        remote,
+        cwd=ref.path,
+        timeout=timeout,
+        on_progress=on_progress,
+        env=network_env(ref.path),
     )
+
+
+def list_remotes(ref: RepoRef) -> list[str]:
+    """The remotes ``git fetch --all`` fetches: every configured one, less those with
+    ``remote.<name>.skipFetchAll``."""
+    out = git("remote", cwd=ref.path).stdout.decode("utf-8", "surrogateescape")
+    names = [line for line in out.splitlines() if line]
+    config = read_config(ref.git_dir)
+    return [n for n in names if _get(config, "remote", n, "skipfetchall") not in _TRUE]
+
+
+_TRUE = ("true", "yes", "on", "1")
+
+
+def upstream_remote(ref: RepoRef) -> str | None:
+    """The remote the checked-out branch pulls from (``branch.<name>.remote``), read
+    in-process; ``None`` when detached or without one."""
+    try:
+        with open(os.path.join(ref.git_dir, "HEAD"), "rb") as fh:
+            head = fh.read(512).strip()
+    except OSError:
+        return None
+    if not head.startswith(b"ref: refs/heads/"):
+        return None
+    branch = os.fsdecode(head[len(b"ref: refs/heads/") :])
+    return _get(read_config(ref.git_dir), "branch", branch, "remote")
 
 
 def _clean_worktree(st: RepoStatus) -> str | None:

@@ -1,0 +1,91 @@
+"""A failed network step adds its error to the record and keeps the local status; one dead
+remote fails only itself; a repository with no remote is skipped, never ``ok``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import RepoFactory, sh
+from gitoverit.cli import main
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, Any]]]:
+    code = main(["--no-progress", "-o", "json", *args])
+    out, _err = capsys.readouterr()
+    records: list[dict[str, Any]] = json.loads(out)
+    return code, records
+
+
+def test_a_dead_extra_remote_fails_only_itself(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    repos.push_from_other(remote, n=1)
+    clone.git("remote", "add", "dead", str(tmp_path / "no-such-remote.git"))
+    code, (rec,) = run_json(capsys, "-P", str(repos.root))
+    assert code == 0
+    assert rec["error"] is None and rec["fetched"] is True
+    assert rec["pulled"] is True and rec["outcome"] == "updated"
+    (failure,) = rec["fetch_errors"]
+    assert failure["remote"] == "dead" and failure["reason"] == "git_error"
+    assert "no-such-remote" in failure["message"]
+
+
+def test_a_dead_upstream_remote_keeps_the_local_status(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _remote, clone = repos.remote_and_clone("app")
+    clone.git("remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    clone.write("file.txt", "edited\n")
+    code, (rec,) = run_json(capsys, "-f", str(repos.root))
+    assert code == 1
+    assert rec["error"] is not None and rec["fetched"] is False
+    assert rec["error"]["reason"] == "git_error"
+    # What the local status knows is all there.
+    assert rec["branch"] == "main" and rec["head"] == clone.head
+    assert rec["upstream"] == "origin/main" and rec["modified"] == 1
+    assert [f["remote"] for f in rec["fetch_errors"]] == ["origin"]
+
+
+@pytest.mark.parametrize("flag", ["-f", "-P", "-U"])
+def test_a_repo_without_a_remote_is_skipped(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    r = repos.repo("local", commits=1)
+    code, (rec,) = run_json(capsys, flag, str(repos.root))
+    assert code == 0
+    assert rec["outcome"] == "skipped" and rec["note"] == "no remote"
+    assert rec["error"] is None and rec["fetched"] is False
+    assert rec["head"] == r.head and rec["fetch_errors"] == []
+
+
+def test_a_rejected_push_keeps_the_local_status(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    hooks = tmp_path / "remote-hooks"
+    hooks.mkdir()
+    hook = hooks / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    sh("git", "config", "core.hooksPath", str(hooks), cwd=remote.path)
+    clone.commit("new.txt")
+    code, (rec,) = run_json(capsys, "-U", str(repos.root))
+    assert code == 1
+    assert rec["error"] is not None and rec["pushed"] is False
+    assert rec["fetched"] is True
+    assert rec["ahead"] == 1 and rec["branch"] == "main" and rec["head"] == clone.head
+    assert os.path.isdir(clone.path)
+
+
+def test_fetch_errors_is_null_without_a_fetch(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repos.repo("plain", commits=1)
+    _code, (rec,) = run_json(capsys, str(repos.root))
+    assert rec["fetch_errors"] is None
