@@ -89,3 +89,29 @@ def test_fetch_errors_is_null_without_a_fetch(
     repos.repo("plain", commits=1)
     _code, (rec,) = run_json(capsys, str(repos.root))
     assert rec["fetch_errors"] is None
+
+
+def test_linked_worktrees_share_one_fetch_and_never_write_at_once(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    log = tmp_path / "upload-pack.log"
+    wrapper = tmp_path / "upload-pack"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec git-upload-pack "$@"\n')
+    wrapper.chmod(0o755)
+    clone.git("config", "remote.origin.uploadpack", str(wrapper))
+    for name in ("wt1", "wt2"):
+        clone.git("worktree", "add", "-q", "-b", name, str(repos.root / name), "origin/main")
+    repos.push_from_other(remote, n=1)
+    (repos.root / "wt2" / "file.txt").write_text("local edit\n")
+    code, records = run_json(capsys, "-P", str(repos.root))
+    assert code == 0, records
+    assert len(records) == 3
+    assert all(r["error"] is None and r["fetched"] is True for r in records)
+    assert log.read_text().splitlines() == ["run"]
+    # Each worktree decides on its own branch, from the one shared fetch.
+    by_name = {os.path.basename(r["path"]): r for r in records}
+    assert by_name["app"]["pulled"] is True and by_name["app"]["behind"] == 0
+    assert by_name["wt1"]["pulled"] is True and by_name["wt1"]["behind"] == 0
+    assert by_name["wt2"]["pulled"] is False and by_name["wt2"]["note"] == "uncommitted changes"
+    assert by_name["wt2"]["behind"] == 1

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.git.command import NETWORK_TIMEOUT
@@ -107,6 +108,34 @@ def _status(ref: RepoRef, actions: ActionOptions) -> RepoStatus:
     return read_status(ref, metadata_only=actions.metadata_only, trust=actions.trust_repo_config)
 
 
+class CommonDirs:
+    """What the worktrees of one repository share during a run: one lock and one fetch.
+
+    A main work tree and its linked worktrees share refs and objects (one common git
+    dir). Two gits writing them at once fail (``cannot lock ref``), and fetching them
+    twice is work done twice. So each common dir is fetched once per run, the others
+    reuse that fetch, and its worktrees take their turns, each with its own pull and push
+    decision. Different repositories do not wait for each other.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._fetches: dict[str, Any] = {}
+
+    def lock(self, common: str) -> threading.Lock:
+        """The lock to hold while running git that writes *common*."""
+        with self._guard:
+            return self._locks.setdefault(common, threading.Lock())
+
+    def fetch_once(self, common: str, fetch: Callable[[], Any]) -> Any:
+        """*fetch*'s report for *common*, run by the first caller only (hold
+        :meth:`lock` around this)."""
+        if common not in self._fetches:
+            self._fetches[common] = fetch()
+        return self._fetches[common]
+
+
 @dataclass
 class _Progress:
     """What one repository's actions have done so far; the record is built from it."""
@@ -127,18 +156,25 @@ def update_repo(
     local_limit: threading.Semaphore | None,
     sink: EventSink | None,
     action_name: str | None = None,
+    shared: CommonDirs | None = None,
 ) -> RepoRecord:
     """Fetch, then fast-forward and/or push when safe. Returns the repo's record.
 
     A failure keeps what the local status knows: the record has the status as well as
     the error. Remotes other than the upstream's that failed to fetch are listed in
-    ``fetch_errors`` and fail nothing else.
+    ``fetch_errors`` and fail nothing else. With *shared*, worktrees of one repository
+    share one fetch and never write it at once (see :class:`CommonDirs`).
     """
+    from gitoverit.git.gitconfig import common_dir
+
     start = time.monotonic()
+    common = common_dir(ref.git_dir)
+    shared = shared if shared is not None else CommonDirs()
     done = _Progress(pulled=False if actions.pull else None, pushed=False if actions.push else None)
     error: RepoError | None = None
     try:
-        _run_actions(ref, actions, local_limit, sink, done)
+        with shared.lock(common):
+            _run_actions(ref, actions, local_limit, sink, done, shared.fetch_once)
     except Exception as exc:
         error = error_from_exception(exc)
         if done.status is None:
@@ -165,12 +201,18 @@ def _run_actions(
     local_limit: threading.Semaphore | None,
     sink: EventSink | None,
     done: _Progress,
+    fetch_once: Callable[[str, Callable[[], Any]], Any],
 ) -> None:
-    """Fetch, pull and push *ref* as *actions* ask, recording each step in *done*."""
+    """Fetch, pull and push *ref* as *actions* ask, recording each step in *done*.
+    *fetch_once* runs the fetch unless another worktree of the repository did."""
     from gitoverit.git import ops
+    from gitoverit.git.gitconfig import common_dir
 
     on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
-    report = ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
+    report: ops.FetchReport = fetch_once(
+        common_dir(ref.git_dir),
+        lambda: ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress),
+    )
     done.fetch_errors = tuple((name, error_from_exception(e)) for name, e in report.failed)
     if report.decisive is not None:
         raise report.decisive
@@ -239,10 +281,11 @@ def action_task(
     sink: EventSink | None = None,
 ) -> Callable[[RepoRef], RepoRecord]:
     """The per-repo task for ``-f``/``-P``/``-U``."""
+    shared = CommonDirs()
 
     def task(ref: RepoRef) -> RepoRecord:
         emit(sink, RepoStarted(ref))
-        record = update_repo(ref, actions, local_limit=local_limit, sink=sink)
+        record = update_repo(ref, actions, local_limit=local_limit, sink=sink, shared=shared)
         return finish(record, sink, actions.fail_fast)
 
     return task

@@ -12,7 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from gitoverit.actions import ActionOptions, EventSink, emit, finish, limited, update_repo
+from gitoverit.actions import (
+    ActionOptions,
+    CommonDirs,
+    EventSink,
+    emit,
+    finish,
+    limited,
+    update_repo,
+)
 from gitoverit.errors import error_from_exception
 from gitoverit.model import RepoProgress, RepoRecord, RepoRef, RepoStarted
 
@@ -41,6 +49,8 @@ def sync_task(
     """
     pull = replace(actions, fetch=True, pull=True, push=False)
 
+    shared = CommonDirs()
+
     def task(ref: RepoRef) -> RepoRecord:
         from gitoverit.git import ops
         from gitoverit.git.status import read_status
@@ -50,7 +60,9 @@ def sync_task(
         start = time.monotonic()
         on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
         if os.path.lexists(os.path.join(ref.path, ".git")):
-            record = update_repo(ref, pull, local_limit=local_limit, sink=sink, action_name="sync")
+            record = update_repo(
+                ref, pull, local_limit=local_limit, sink=sink, action_name="sync", shared=shared
+            )
         elif os.path.exists(ref.path) and (not os.path.isdir(ref.path) or os.listdir(ref.path)):
             record = RepoRecord(
                 ref, action="sync", outcome="skipped", note="exists and is not a git repository"
