@@ -154,7 +154,7 @@ def find_repos(
         max_depth=max_depth,
         include_ignored=include_ignored,
         events=events,
-        display=_display_function(),
+        display=display_function(),
     )
     for ref in walk.repos():
         n_repos += 1
@@ -355,7 +355,7 @@ def _exclude_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
     return matches
 
 
-def _display_function() -> Callable[[str], str]:
+def display_function() -> Callable[[str], str]:
     """Map an absolute path to its display form (see the module docstring)."""
     try:
         cwd: str | None = os.getcwd()

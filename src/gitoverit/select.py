@@ -46,15 +46,86 @@ def roots_of(named: Sequence[str]) -> tuple[str, ...]:
 
 
 def find(selection: Selection, listener: RepoFinderListener | None = None) -> Iterator[RepoRef]:
-    """Every repository the selection names, each as soon as it is found."""
-    from gitoverit.discovery import find_repos
+    """Every repository the selection names, each as soon as it is found.
 
-    return find_repos(
+    A folder below which the walk finds no repository, but that lies inside a work tree
+    (the user stands in a repository's subfolder), stands for that repository.
+    """
+    from gitoverit.discovery import NullListener, find_repos
+
+    events = listener if listener is not None else NullListener()
+    walk = _HeldFinish(events)
+    found: set[str] = set()
+    roots_with_repos: set[str] = set()
+    for ref in find_repos(
         selection.roots,
         exclude=selection.exclude,
         max_depth=selection.max_depth,
         include_ignored=selection.include_ignored,
-        listener=listener,
+        listener=walk,
+    ):
+        found.add(ref.path)
+        roots_with_repos.add(ref.root)
+        yield ref
+    for root in selection.roots:
+        if os.path.abspath(root) in roots_with_repos:
+            continue
+        enclosing = _enclosing_ref(root)
+        if enclosing is not None and enclosing.path not in found:
+            found.add(enclosing.path)
+            events.repo_found(enclosing)
+            yield enclosing
+    if walk.finished_with is not None:
+        events.finished(len(found))
+
+
+class _HeldFinish:
+    """A discovery listener that passes every callback on but ``finished``, which the
+    caller sends itself once it has added the enclosing repositories."""
+
+    def __init__(self, events: RepoFinderListener) -> None:
+        self._events = events
+        self.finished_with: int | None = None
+
+    def started(self, roots: Sequence[str]) -> None:
+        self._events.started(roots)
+
+    def looking_at(self, path: str) -> None:
+        self._events.looking_at(path)
+
+    def repo_found(self, ref: RepoRef) -> None:
+        self._events.repo_found(ref)
+
+    def warning(self, path: str, message: str) -> None:
+        self._events.warning(path, message)
+
+    def finished(self, n_repos: int) -> None:
+        self.finished_with = n_repos
+
+
+def _enclosing_ref(folder: str) -> RepoRef | None:
+    """The repository whose work tree holds *folder*, if any."""
+    from gitoverit.discovery import display_function
+    from gitoverit.errors import CommandError
+    from gitoverit.git.command import git
+
+    try:
+        out = git("rev-parse", "--show-toplevel", "--absolute-git-dir", cwd=folder).stdout
+    except CommandError:
+        return None
+    lines = os.fsdecode(out).splitlines()
+    if len(lines) != 2 or not lines[0]:
+        return None
+    top, git_dir = lines
+    linked = os.path.isfile(os.path.join(top, ".git"))
+    worktree = linked and os.path.basename(os.path.dirname(git_dir)) == "worktrees"
+    return RepoRef(
+        path=top,
+        git_dir=git_dir,
+        display_path=display_function()(top),
+        root=os.path.abspath(folder),
+        is_worktree=worktree,
+        is_submodule=linked and not worktree,
     )
 
 

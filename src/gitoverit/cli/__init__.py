@@ -92,7 +92,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args and args[0] in SUBCOMMANDS:
         return run_click(SUBCOMMANDS[args[0]], args[1:], f"{prog} {args[0]}")
+    mistyped = _mistyped_command(args)
+    if mistyped is not None:
+        click.echo(mistyped, err=True)
+        return EXIT_USAGE
     return run_click(scan_command, args, prog)
+
+
+def _mistyped_command(args: Sequence[str]) -> str | None:
+    """The error for a first argument that is no folder but looks like a misspelt
+    command (``frezee``), else ``None``. A folder of that name is scanned as usual."""
+    import difflib
+
+    if not args or args[0].startswith("-") or os.path.exists(args[0]):
+        return None
+    close = difflib.get_close_matches(args[0], list(SUBCOMMANDS), n=1)
+    if not close:
+        return None
+    from gitoverit.text import safe_text
+
+    return f"Error: no folder or command named '{safe_text(args[0])}'; did you mean '{close[0]}'?"
 
 
 def branches_main(argv: Sequence[str] | None = None) -> int:
