@@ -291,6 +291,7 @@ class _Walk:
             root=self.roots[root_index],
             is_worktree=is_worktree,
             is_submodule=is_submodule,
+            superproject=enclosing.path if is_submodule and enclosing is not None else None,
         )
 
     def _push_children(

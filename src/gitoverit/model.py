@@ -57,6 +57,15 @@ class RepoRef:
     root: str = ""
     is_worktree: bool = False
     is_submodule: bool = False
+    #: For a submodule, the work tree that contains it.
+    superproject: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """``submodule``, ``worktree`` (a linked worktree) or ``repo``."""
+        if self.is_submodule:
+            return "submodule"
+        return "worktree" if self.is_worktree else "repo"
 
     @property
     def name(self) -> str:
@@ -162,6 +171,8 @@ class RepoRecord:
         return {
             "path": self.ref.path,
             "display_path": self.ref.display_path,
+            "kind": self.ref.kind,
+            "superproject": self.ref.superproject,
             "branch": st.branch,
             "head": st.head,
             "detached": st.detached,

@@ -32,6 +32,8 @@ class Selection:
     exclude: tuple[str, ...] = ()
     max_depth: int | None = None
     include_ignored: bool = False
+    #: Leave submodules out (``--no-submodules``).
+    no_submodules: bool = False
 
 
 def roots_of(named: Sequence[str]) -> tuple[str, ...]:
@@ -54,8 +56,9 @@ def find(selection: Selection, listener: RepoFinderListener | None = None) -> It
     from gitoverit.discovery import NullListener, find_repos
 
     events = listener if listener is not None else NullListener()
-    walk = _HeldFinish(events)
+    walk = _HeldFinish(events, selection.no_submodules)
     found: set[str] = set()
+    yielded = 0
     roots_with_repos: set[str] = set()
     for ref in find_repos(
         selection.roots,
@@ -66,25 +69,32 @@ def find(selection: Selection, listener: RepoFinderListener | None = None) -> It
     ):
         found.add(ref.path)
         roots_with_repos.add(ref.root)
-        yield ref
+        if not (selection.no_submodules and ref.is_submodule):
+            yielded += 1
+            yield ref
     for root in selection.roots:
         if os.path.abspath(root) in roots_with_repos:
             continue
         enclosing = _enclosing_ref(root)
+        if enclosing is not None and selection.no_submodules and enclosing.is_submodule:
+            continue
         if enclosing is not None and enclosing.path not in found:
             found.add(enclosing.path)
             events.repo_found(enclosing)
+            yielded += 1
             yield enclosing
     if walk.finished_with is not None:
-        events.finished(len(found))
+        events.finished(yielded)
 
 
 class _HeldFinish:
     """A discovery listener that passes every callback on but ``finished``, which the
-    caller sends itself once it has added the enclosing repositories."""
+    caller sends itself once it has added the enclosing repositories, and, with
+    *no_submodules*, ``repo_found`` for a submodule."""
 
-    def __init__(self, events: RepoFinderListener) -> None:
+    def __init__(self, events: RepoFinderListener, no_submodules: bool) -> None:
         self._events = events
+        self._no_submodules = no_submodules
         self.finished_with: int | None = None
 
     def started(self, roots: Sequence[str]) -> None:
@@ -94,7 +104,8 @@ class _HeldFinish:
         self._events.looking_at(path)
 
     def repo_found(self, ref: RepoRef) -> None:
-        self._events.repo_found(ref)
+        if not (self._no_submodules and ref.is_submodule):
+            self._events.repo_found(ref)
 
     def warning(self, path: str, message: str) -> None:
         self._events.warning(path, message)
@@ -110,13 +121,19 @@ def _enclosing_ref(folder: str) -> RepoRef | None:
     from gitoverit.git.command import git
 
     try:
-        out = git("rev-parse", "--show-toplevel", "--absolute-git-dir", cwd=folder).stdout
+        out = git(
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "--show-superproject-working-tree",
+            cwd=folder,
+        ).stdout
     except CommandError:
         return None
     lines = os.fsdecode(out).splitlines()
-    if len(lines) != 2 or not lines[0]:
+    if len(lines) not in (2, 3) or not lines[0]:
         return None
-    top, git_dir = lines
+    top, git_dir, *superproject = lines
     linked = os.path.isfile(os.path.join(top, ".git"))
     worktree = linked and os.path.basename(os.path.dirname(git_dir)) == "worktrees"
     return RepoRef(
@@ -125,7 +142,8 @@ def _enclosing_ref(folder: str) -> RepoRef | None:
         display_path=display_function()(top),
         root=os.path.abspath(folder),
         is_worktree=worktree,
-        is_submodule=linked and not worktree,
+        is_submodule=bool(superproject),
+        superproject=superproject[0] if superproject else None,
     )
 
 

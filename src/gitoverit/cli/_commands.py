@@ -69,6 +69,7 @@ from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
     is_flag=True,
     help="Also report nested repos that their parent repo ignores.",
 )
+@click.option("--no-submodules", is_flag=True, help="Leave submodules out.")
 @trust_option
 @output_options
 @click.version_option(__version__, "-V", "--version", prog_name="gitoverit")
@@ -83,6 +84,7 @@ def scan_command(
     exclude: tuple[str, ...],
     max_depth: int | None,
     include_ignored: bool,
+    no_submodules: bool,
     trust_repo_config: bool,
     **out: Any,
 ) -> int:
@@ -101,6 +103,7 @@ def scan_command(
             exclude=exclude,
             max_depth=max_depth,
             include_ignored=include_ignored,
+            no_submodules=no_submodules,
             trust_repo_config=trust_repo_config,
             output=output_flags(out),
         )

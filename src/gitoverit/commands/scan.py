@@ -23,6 +23,7 @@ class ScanCommand:
     exclude: tuple[str, ...] = ()
     max_depth: int | None = None
     include_ignored: bool = False
+    no_submodules: bool = False
     trust_repo_config: bool = False
     output: OutputOptions = field(default_factory=OutputOptions)
 
@@ -53,6 +54,7 @@ def run(command: ScanCommand) -> int:
         exclude=settings.exclude,
         max_depth=c.max_depth,
         include_ignored=c.include_ignored,
+        no_submodules=c.no_submodules,
     )
     options = ScanOptions(
         selection=selection,
