@@ -28,6 +28,7 @@ from gitoverit.errors import (
     CommandTimeoutError,
     GitAuthError,
     GitCorruptError,
+    GitNetworkError,
     GitNotARepoError,
     GitPermissionError,
 )
@@ -403,7 +404,7 @@ def _fake_ssh(tmp_path: Path, stderr: str) -> tuple[Path, Path]:
         ("git@127.0.0.1: Permission denied (publickey).", GitAuthError),
         ("Host key verification failed.", GitAuthError),
         # No server listening is a network failure, not an authentication problem.
-        ("ssh: connect to host 127.0.0.1 port 1: Connection refused", CommandError),
+        ("ssh: connect to host 127.0.0.1 port 1: Connection refused", GitNetworkError),
     ],
 )
 def test_ssh_failures_are_classified_and_batch_mode_reaches_ssh(
@@ -496,16 +497,17 @@ def test_http_401_fetch_from_a_repo_is_auth(repos: RepoFactory) -> None:
         ("fatal: detected dubious ownership in repository at '/srv/repo'", GitPermissionError),
         ("fatal: could not create work tree dir 'x': Permission denied", GitPermissionError),
         ("error: cannot open .git/FETCH_HEAD: Permission denied", GitPermissionError),
-        # Network and missing-repo failures are plain git errors: not auth, not timeouts.
+        # An unreachable remote is a network failure: not auth, not a timeout; a missing
+        # repository is a plain git error.
         ("ssh: connect to host 127.0.0.1 port 1: Connection refused\n"
          "fatal: Could not read from remote repository.\n\n"
          "Please make sure you have the correct access rights\nand the repository exists.",
-         CommandError),
+         GitNetworkError),
         ("fatal: '/gone/x.git' does not appear to be a git repository\n"
          "fatal: Could not read from remote repository.", CommandError),
         ("fatal: unable to access 'https://x/': The requested URL returned error: 404",
          CommandError),
-        ("fatal: unable to access 'https://x/': Could not resolve host: x", CommandError),
+        ("fatal: unable to access 'https://x/': Could not resolve host: x", GitNetworkError),
         ("fatal: Needed a single revision", CommandError),
         ("", CommandError),
     ],

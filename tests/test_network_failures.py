@@ -115,3 +115,41 @@ def test_linked_worktrees_share_one_fetch_and_never_write_at_once(
     assert by_name["wt1"]["pulled"] is True and by_name["wt1"]["behind"] == 0
     assert by_name["wt2"]["pulled"] is False and by_name["wt2"]["note"] == "uncommitted changes"
     assert by_name["wt2"]["behind"] == 1
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "ssh: connect to host example.invalid port 22: Connection refused\n"
+        "fatal: Could not read from remote repository.",
+        "fatal: unable to access 'https://example.invalid/x.git/': Could not resolve host: "
+        "example.invalid",
+        "ssh: Could not resolve hostname example.invalid: Name or service not known",
+        "fatal: unable to access 'http://10.0.0.1/x/': Failed to connect to 10.0.0.1 port 80: "
+        "Network is unreachable",
+        "Connection reset by peer\nfatal: the remote end hung up unexpectedly",
+    ],
+)
+def test_unreachable_remotes_are_a_network_error(stderr: str) -> None:
+    from gitoverit.git.command import classify
+    from gitoverit.model import Reason
+
+    assert classify(stderr.encode()).reason is Reason.NETWORK
+    # A rejected key is still an authentication problem.
+    assert classify(b"git@host: Permission denied (publickey).").reason is Reason.AUTH
+
+
+def test_a_refused_connection_is_reported_as_network(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nothing listens there
+    _remote, clone = repos.remote_and_clone("app")
+    clone.git("remote", "set-url", "origin", f"http://127.0.0.1:{port}/app.git")
+    code, (rec,) = run_json(capsys, "-f", "--timeout", "20", str(repos.root))
+    assert code == 1
+    assert rec["error"]["reason"] == "network"
+    assert rec["fetch_errors"][0]["reason"] == "network"

@@ -110,6 +110,13 @@ class GitAuthError(CommandError):
     reason = Reason.AUTH
 
 
+class GitNetworkError(CommandError):
+    """The remote could not be reached: connection refused or reset, host not found,
+    network unreachable."""
+
+    reason = Reason.NETWORK
+
+
 class CommandCancelledError(CommandError):
     """The command was killed because its task was cancelled (Ctrl-C or task timeout)."""
 

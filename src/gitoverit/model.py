@@ -23,6 +23,7 @@ class Reason(enum.StrEnum):
 
     TIMEOUT = "timeout"
     AUTH = "auth"
+    NETWORK = "network"
     NOT_A_REPO = "not_a_repo"
     CORRUPT = "corrupt"
     PERMISSION = "permission"

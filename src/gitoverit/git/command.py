@@ -23,6 +23,7 @@ from gitoverit.errors import (
     CommandError,
     GitAuthError,
     GitCorruptError,
+    GitNetworkError,
     GitNotARepoError,
     GitPermissionError,
 )
@@ -77,6 +78,12 @@ _AUTH_PATTERNS = re.compile(
     r"|Host key for \S+ has changed",
     re.IGNORECASE,
 )
+_NETWORK = re.compile(
+    r"Could not resolve host|Could not resolve hostname|Name or service not known"
+    r"|Temporary failure in name resolution|Connection refused|Connection reset"
+    r"|Network is unreachable|No route to host|Connection timed out|Failed to connect to",
+    re.IGNORECASE,
+)
 _NOT_A_REPO = re.compile(r"not a git repository", re.IGNORECASE)
 _PERMISSION = re.compile(
     r"dubious ownership|Permission denied|Operation not permitted",
@@ -102,6 +109,8 @@ def classify(stderr: bytes) -> type[CommandError]:
     text = stderr.decode("utf-8", "replace")
     if _AUTH_PATTERNS.search(text):
         return GitAuthError
+    if _NETWORK.search(text):
+        return GitNetworkError
     if _NOT_A_REPO.search(text):
         return GitNotARepoError
     if _CORRUPT.search(text):
