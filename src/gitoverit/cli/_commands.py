@@ -11,6 +11,7 @@ from gitoverit import __version__
 from gitoverit.cli._shared import (
     GITOB_EXAMPLES,
     SCAN_EXAMPLES,
+    format_option,
     output_flags,
     output_options,
     trust_option,
@@ -232,15 +233,7 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     default=".",
     type=click.Path(exists=True, file_okay=False, dir_okay=True),
 )
-@click.option(
-    "-o",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "ndjson"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option
 @click.option(
     "-s",
     "--sort",

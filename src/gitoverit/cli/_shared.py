@@ -42,17 +42,20 @@ def help_where(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     ctx.exit(0)
 
 
+#: ``-o/--format``, for every command that lists repositories or branches.
+format_option = click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ndjson"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+
 #: Options shared by every command that lists repositories.
 OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
-    click.option(
-        "-o",
-        "--format",
-        "fmt",
-        type=click.Choice(["table", "json", "ndjson"]),
-        default="table",
-        show_default=True,
-        help="Output format.",
-    ),
+    format_option,
     click.option(
         "-s",
         "--sort",
