@@ -8,6 +8,7 @@ and not yet reported gets its ``interrupted`` record.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from contextlib import nullcontext
@@ -177,22 +178,39 @@ def run_pipeline(
     collector = _Collector(plan)
     interrupted = False
     _interrupt.reset()
-    with _interrupt.interrupt_handling():
-        try:
-            _consume(scan, display, slots, collector)
-        except KeyboardInterrupt:
-            interrupted = True
-            scan.stop()
-            # Every repo found and not yet shown gets its one record, whatever stage its
-            # work had reached.
-            for ref in scan.found():
-                if ref.path not in collector.reported:
-                    error = RepoError(Reason.INTERRUPTED, "interrupted")
-                    collector.accept(scan.failed_record(ref, error))
-        # The work is done: a first Ctrl-C now lets the results be written whole.
-        with _interrupt.holding_interrupts():
-            _report(collector, plan, interrupted)
-        interrupted = _interrupt.held_interrupt() or interrupted
+    try:
+        with _interrupt.interrupt_handling():
+            try:
+                _consume(scan, display, slots, collector)
+            except KeyboardInterrupt:
+                interrupted = True
+                scan.stop()
+                # Every repo found and not yet shown gets its one record, whatever stage
+                # its work had reached.
+                for ref in scan.found():
+                    if ref.path not in collector.reported:
+                        error = RepoError(Reason.INTERRUPTED, "interrupted")
+                        collector.accept(scan.failed_record(ref, error))
+            # The work is done: a first Ctrl-C now lets the results be written whole.
+            with _interrupt.holding_interrupts():
+                _report(collector, plan, interrupted)
+            interrupted = _interrupt.held_interrupt() or interrupted
+    except BrokenPipeError:
+        # Whatever read our output stopped reading (``| head -1``): stop the work and
+        # leave quietly, as a command in a pipe does.
+        scan.stop()
+        _silence_stdout()
+        return EXIT_OK
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if collector.errors else EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at ``/dev/null``, so that nothing more, not even the flush at exit,
+    writes to the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)

@@ -114,7 +114,7 @@ def _console(out: IO[str], width: int | None, color: bool | None) -> Console:
     is_tty = hasattr(out, "isatty") and out.isatty()
     if width is None and not is_tty and not os.environ.get("COLUMNS"):
         width = 100_000
-    return Console(
+    console = Console(
         file=out,
         width=width,
         highlight=False,
@@ -122,6 +122,13 @@ def _console(out: IO[str], width: int | None, color: bool | None) -> Console:
         no_color=None if color is None else not color,
         force_terminal=color if color else None,
     )
+    # Rich exits with 1 when the reader of a pipe goes away; the caller decides.
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+    return console
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError("stdout was closed")
 
 
 class _Layout:
