@@ -353,9 +353,9 @@ def test_column_specs(
         code, out, _ = run_cli(capsys, "--no-progress", "-c", spec)
         assert code == 0
         assert header(out) == want, spec
-    code, out, _ = run_cli(capsys, "--no-progress", "-c", "-")
-    assert code == 0
-    assert out == "", "no columns: no table"
+    code, out, err = run_cli(capsys, "--no-progress", "-c", "-")
+    assert code == 2 and out == "", "no columns is a usage error, not an empty table"
+    assert "leaves no column" in err
 
 
 def test_unknown_column_exits_2_listing_valid_ones(

@@ -68,14 +68,16 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
         "-w",
         "--where",
         metavar="EXPR",
+        multiple=True,
         help="Only repos for which EXPR is true, e.g. 'ahead > 0 and behind == 0'"
-        " (see --help-where).",
+        " (see --help-where). Repeated, every one must hold.",
     ),
     click.option(
         "-p",
         "--print",
         "print_expr",
         metavar="EXPR",
+        multiple=True,
         help="Print EXPR for each repo, one per line, instead of a table "
         "(e.g. -p path). Repos where it is null are left out.",
     ),

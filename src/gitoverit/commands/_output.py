@@ -23,8 +23,8 @@ class OutputOptions:
     fmt: str = "table"
     sort_key: str | None = None
     reverse: bool = False
-    where: str | None = None
-    print_expr: str | None = None
+    where: tuple[str, ...] = ()
+    print_expr: tuple[str, ...] = ()
     null_sep: bool = False
     columns: str | None = None
     jobs: int | None = None
@@ -88,10 +88,21 @@ def resolve(
         columns = parse_columns(out.columns, columns)
     except ColumnSpecError as exc:
         raise UsageError(str(exc)) from exc
-    where = _compile("--where", out.where)
-    print_expr = _compile("--print", out.print_expr)
-    if out.null_sep and out.print_expr is None:
+    if not columns and out.fmt == "table" and not out.print_expr:
+        raise UsageError("-c/--columns leaves no column to show, e.g. -c -,repo,status")
+    where = _all_of([_compile("--where", text) for text in out.where])
+    if len(out.print_expr) > 1:
+        raise UsageError(
+            "-p/--print takes one expression; to print several values, join them in one, "
+            """e.g. -p 'path + " " + branch'"""
+        )
+    print_expr = _compile("--print", out.print_expr[0]) if out.print_expr else None
+    if out.null_sep and print_expr is None:
         raise UsageError("-0/--null only applies to --print")
+    if print_expr is not None and out.fmt != "table":
+        raise UsageError(
+            f"-p/--print writes its own lines; it cannot be combined with -o {out.fmt}"
+        )
     plan = OutputPlan(
         fmt=out.fmt or "table",
         sort_key=settings.sort or "mtime",
@@ -107,9 +118,27 @@ def resolve(
     return settings, plan
 
 
-def _compile(flag: str, text: str | None) -> Any:
-    if text is None:
+class _AllOf:
+    """Several ``--where`` expressions that must all hold, evaluated as one."""
+
+    def __init__(self, exprs: list[Any]) -> None:
+        self.exprs = exprs
+        self.names = frozenset().union(*(e.names for e in exprs))
+
+    def evaluate(self, env: Any) -> bool:
+        from gitoverit.query import truthy
+
+        return all(truthy(e.evaluate(env)) for e in self.exprs)
+
+
+def _all_of(exprs: list[Any]) -> Any:
+    """One expression for *exprs*: ``None`` for none, the one itself, or all of them."""
+    if not exprs:
         return None
+    return exprs[0] if len(exprs) == 1 else _AllOf(exprs)
+
+
+def _compile(flag: str, text: str) -> Any:
     from gitoverit.query import ExprError, compile_expr
 
     try:
