@@ -10,6 +10,7 @@ the same step as the worker) and return exactly one record; they never raise, ex
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -174,7 +175,8 @@ def update_repo(
     error: RepoError | None = None
     try:
         with shared.lock(common):
-            _run_actions(ref, actions, local_limit, sink, done, shared.fetch_once)
+            fetch_once = functools.partial(shared.fetch_once, common)
+            _run_actions(ref, actions, local_limit, sink, done, fetch_once)
     except Exception as exc:
         error = error_from_exception(exc)
         if done.status is None:
@@ -201,17 +203,15 @@ def _run_actions(
     local_limit: threading.Semaphore | None,
     sink: EventSink | None,
     done: _Progress,
-    fetch_once: Callable[[str, Callable[[], Any]], Any],
+    fetch_once: Callable[[Callable[[], Any]], Any],
 ) -> None:
     """Fetch, pull and push *ref* as *actions* ask, recording each step in *done*.
     *fetch_once* runs the fetch unless another worktree of the repository did."""
     from gitoverit.git import ops
-    from gitoverit.git.gitconfig import common_dir
 
     on_progress = (lambda line: emit(sink, RepoProgress(ref, line))) if sink else None
     report: ops.FetchReport = fetch_once(
-        common_dir(ref.git_dir),
-        lambda: ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress),
+        lambda: ops.fetch(ref, timeout=actions.timeout, on_progress=on_progress)
     )
     done.fetch_errors = tuple((name, error_from_exception(e)) for name, e in report.failed)
     if report.decisive is not None:
