@@ -111,7 +111,7 @@ def test_ndjson_streams_one_line_per_repo_then_summary(
     assert code == 1
 
 
-def test_table_lists_every_repo_with_legend_and_no_colour_when_piped(
+def test_piped_table_is_data_only_without_colour_legend_or_trailing_blanks(
     capsys: pytest.CaptureFixture[str],
     repos: RepoFactory,
     shapes: dict[str, Path],
@@ -123,8 +123,9 @@ def test_table_lists_every_repo_with_legend_and_no_colour_when_piped(
     assert not ANSI.search(out)
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["repo", "branch", "status"]
-    assert "m modified" in lines[-1]
-    body = "\n".join(lines[1:-1])
+    assert len(lines) == 1 + len(shapes), "the header and one line per repo, nothing else"
+    assert all(line == line.rstrip() for line in lines), "no line ends in blanks"
+    body = "\n".join(lines[1:])
     for name in ("clean", "modified", "conflicted", "with-submodule/sub", "linked-modules-wt"):
         assert re.search(rf"^{re.escape(name)}\s", body, re.M), name
     assert re.search(r"^modified\s+main\s+2m\b", body, re.M)

@@ -7,11 +7,16 @@ alone or to its whole process group, as a terminal would send it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
+import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +55,7 @@ def start_run(
     fmt: str,
     *,
     ignore_term: bool = False,
+    stdout: int = subprocess.PIPE,
 ) -> Run:
     """Start ``gitoverit -f`` over 2 fast and 6 hanging repos with 4 network slots, and
     return once both fast repos are done and 4 hanging fetches are in flight.
@@ -66,7 +72,7 @@ def start_run(
     proc = subprocess.Popen(
         [sys.executable, "-m", "gitoverit", "-f", "--net-jobs", "4", "-o", fmt, str(repos.root)],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,
         preexec_fn=_ignore_sigterm if ignore_term else None,
@@ -118,6 +124,9 @@ def assert_every_repo_once(records: list[dict[str, object]]) -> None:
         err = recs[name]["error"]
         assert isinstance(err, dict) and err["reason"] == "interrupted", recs[name]
         assert recs[name]["outcome"] == "interrupted"
+    # Four hanging fetches held the four slots: the other two never started.
+    notes = sorted(str(recs[name]["note"]) for name in SLOW)
+    assert notes == ["None"] * 4 + ["not started"] * 2, notes
 
 
 @pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
@@ -129,7 +138,8 @@ def test_ctrl_c_json_reports_every_repo_and_exits_130_quickly(
     assert code == 130, err
     assert elapsed < 2.0, f"exit took {elapsed:.2f}s"
     assert_every_repo_once(json.loads(out))
-    assert b"(interrupted)" in err.splitlines()[-1]
+    last = err.splitlines()[-1].decode()
+    assert last.endswith("0 errors, 4 stopped, 2 not started (interrupted)"), last
     assert_nothing_left(run)
 
 
@@ -140,20 +150,51 @@ def test_ctrl_c_ndjson_ends_with_an_interrupted_summary(repos: RepoFactory, tmp_
     lines = [json.loads(ln) for ln in out.splitlines()]
     assert lines[-1]["type"] == "summary" and lines[-1]["interrupted"] is True
     assert lines[-1]["repos"] == len(FAST) + len(SLOW)
+    assert (lines[-1]["errors"], lines[-1]["stopped"], lines[-1]["not_started"]) == (0, 4, 2)
     assert_every_repo_once([ln for ln in lines[:-1] if ln["type"] == "repo"])
     assert_nothing_left(run)
 
 
-def test_ctrl_c_table_lists_every_repo(repos: RepoFactory, tmp_path: Path) -> None:
+def test_ctrl_c_table_shows_what_ran_and_counts_what_never_started(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
     run = start_run(repos, tmp_path, "table")
-    code, out, _err, elapsed = interrupt(run, group=True)
+    code, out, err, elapsed = interrupt(run, group=True)
     assert code == 130 and elapsed < 2.0
     rows = [ln for ln in out.decode().splitlines() if "/work/" in ln]
-    assert len(rows) == len(FAST) + len(SLOW)
+    # The repos that never started get no empty row: the summary counts them, not as
+    # errors.
+    assert len(rows) == len(FAST) + 4, rows
     for name in FAST:
         assert sum(f"/work/{name} " in r and "✓" in r for r in rows) == 1, rows
-    for name in SLOW:
-        assert sum(f"/work/{name} " in r and "interrupted" in r for r in rows) == 1, rows
+    assert sum("✗ interrupted" in r for r in rows) == 4, rows
+    assert (
+        err.splitlines()[-1].decode().endswith("0 errors, 4 stopped, 2 not started (interrupted)")
+    )
+    assert_nothing_left(run)
+
+
+def test_ctrl_c_table_on_a_terminal_says_how_many_never_started(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    try:
+        run = start_run(repos, tmp_path, "table", stdout=slave)
+        os.close(slave)
+        code, _out, _err, _elapsed = interrupt(run, group=True)
+        shown = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 65536):
+                shown += chunk
+    finally:
+        os.close(master)
+    assert code == 130
+    lines = [
+        ln.strip() for ln in re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", shown).decode().splitlines()
+    ]
+    assert "2 repos not started" in lines, lines
+    assert sum("/work/" in ln for ln in lines) == len(FAST) + 4, lines
     assert_nothing_left(run)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from _tty import run_on_terminal
 from conftest import RepoFactory
 from gitoverit.cli import main
 
@@ -56,7 +57,10 @@ def test_the_table_shows_a_question_mark_and_says_why(
     assert code == 0
     row = out.splitlines()[1]
     assert row.split()[-1] == "?" and "✓" not in out
-    assert "? work tree not read (--metadata-only)" in out
+    _code, lines = run_on_terminal(
+        "--no-progress", "--metadata-only", "-c", "-,repo,status", ".", cwd=repos.root, columns=200
+    )
+    assert "? work tree not read (--metadata-only)" in "\n".join(lines)
     assert err.strip().endswith("1 repo, 0 dirty, 1 not checked, 0 errors")
     code, out, _err = run(capsys, "-p", 'name + " " + status', "--metadata-only", str(repos.root))
     assert out == "plain ?\n"

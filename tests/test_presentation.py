@@ -24,14 +24,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
+from _tty import run_on_terminal
 from conftest import Repo, RepoFactory, sh
 from gitoverit.cli import branches_command as gitob_command
 from gitoverit.cli import freeze_command, main, scan_command, sync_command
+from gitoverit.output.cells import LEGEND_ITEMS
 from gitoverit.output.columns import COLUMNS
 from gitoverit.output.table import GAP, MIN_CUT, fit_widths
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-LEGEND_START = "m modified"
+LEGEND_START = LEGEND_ITEMS[0]
 CARET = re.compile(r"^\s*\^$", re.M)
 
 
@@ -434,23 +436,21 @@ def render_at(
 
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120, 200])
-def test_table_fits_every_width_one_line_per_repo(
-    capsys: pytest.CaptureFixture[str],
-    wide: RepoFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    width: int,
-) -> None:
-    monkeypatch.chdir(wide.root)
-    lines = render_at(capsys, monkeypatch, width)
+def test_table_fits_every_width_one_line_per_repo(wide: RepoFactory, width: int) -> None:
+    code, lines = run_on_terminal("--no-progress", "-s", "name", cwd=wide.root, columns=width)
+    assert code == 0
     for line in lines:
         assert cell_len(line) <= width, (width, line)
-    assert len(lines) == 1 + 3 + 1, "header, one line per repo, legend"
-    assert lines[-1].startswith(LEGEND_START)
-    body = lines[1:-1]
+        assert line == line.rstrip(), "no line ends in blanks"
+    body, legend = lines[1:4], lines[4:]
+    assert [line.split()[0][:2] for line in body[1:]] == ["gl", "ot"]
+    # The legend follows the table on a terminal, wrapped, never cut: every item whole.
+    assert legend and legend[0].startswith(LEGEND_START)
+    for item in LEGEND_ITEMS:
+        assert any(item in line for line in legend), (width, item, legend)
     first = body[0].split()[0]
     # A path that does not fit loses its start, so the repo's own name stays visible.
     assert first == LONG or (first.startswith("…") and LONG.endswith(first[1:])), first
-    assert [line.split()[0][:2] for line in body[1:]] == ["gl", "ot"]
     assert "✓" in body[1] and "✓" in body[2], "short fixed cells are never cut"
 
 

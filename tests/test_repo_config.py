@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from _tty import run_on_terminal
 from conftest import Repo, RepoFactory, sh
 from gitoverit.cli import branches_main, main
 from gitoverit.git.gitconfig import read_config
@@ -255,8 +256,10 @@ def test_an_untrusted_filter_makes_the_counts_uncertain(
     assert rec["modified"] == 1
     assert rec["untrusted_config"] == ["filter.up"]
     assert read_status(ref_of(r)).untrusted_config == ("filter.up",)
-    code = main(["--no-progress", "-c", "-,repo,status", str(repos.root)])
-    out, _err = capsys.readouterr()
+    code, lines = run_on_terminal(
+        "--no-progress", "-c", "-,repo,status", str(repos.root), cwd=repos.root, columns=200
+    )
+    out = "\n".join(lines)
     assert code == 0 and "1m?" in out and "--trust-repo-config" in out
 
 

@@ -101,6 +101,10 @@ class RepoStatus:
     staged: int | None = None
     modified: int | None = None
     deleted: int | None = None
+    #: Paths whose work-tree file differs from the index (changes not staged), other than
+    #: by deletion, and those deleted from the work tree; unmerged paths not counted.
+    unstaged_modified: int | None = None
+    unstaged_deleted: int | None = None
     untracked: int | None = None
     conflicted: int | None = None
     stashes: int | None = None
@@ -184,6 +188,8 @@ class RepoRecord:
             "staged": st.staged,
             "modified": st.modified,
             "deleted": st.deleted,
+            "unstaged_modified": st.unstaged_modified,
+            "unstaged_deleted": st.unstaged_deleted,
             "untracked": st.untracked,
             "conflicted": st.conflicted,
             "stashes": st.stashes,

@@ -144,6 +144,8 @@ class Scan:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=DISCOVERY_AHEAD)
         self._stop = threading.Event()
         self._found: dict[str, RepoRef] = {}
+        #: Paths of the repositories whose work has begun (their git started, or their task).
+        self._started: set[str] = set()
         self._discovery_error: BaseException | None = None
 
     # -- discovery thread -------------------------------------------------------------
@@ -216,7 +218,7 @@ class Scan:
         from gitoverit.parallel import run_parallel
 
         outcomes = run_parallel(
-            self.task, self._refs(), max_workers=self.workers, fail_fast=o.fail_fast
+            self._started_task, self._refs(), max_workers=self.workers, fail_fast=o.fail_fast
         )
         try:
             for outcome in outcomes:
@@ -257,6 +259,7 @@ class Scan:
             timeout=o.timeout,
             fail_fast=o.fail_fast,
             trust=o.trust_repo_config,
+            started=self._started,
         )
         try:
             for record in records:
@@ -272,11 +275,17 @@ class Scan:
             os.close(w)
             os.close(wake_r)
 
+    def _started_task(self, ref: RepoRef) -> RepoRecord:
+        self._started.add(ref.path)
+        return self.task(ref)
+
     def _drain(self) -> Iterator[Event]:
         while self._events:
             yield self._events.popleft()
 
-    def failed_record(self, ref: RepoRef, error: RepoError, duration: float = 0.0) -> RepoRecord:
+    def failed_record(
+        self, ref: RepoRef, error: RepoError, duration: float = 0.0, note: str | None = None
+    ) -> RepoRecord:
         """The record of a repo whose task did not complete (skipped, interrupted, ...)."""
         a = self.action
         network = a != "status"
@@ -288,11 +297,16 @@ class Scan:
             fetched=False if network else None,
             pulled=False if "pull" in a or a == "sync" else None,
             pushed=False if "push" in a else None,
+            note=note,
         )
 
     def stop(self) -> None:
         """Stop discovery (after an interrupt): nothing more will be found."""
         self._stop.set()
+
+    def was_started(self, ref: RepoRef) -> bool:
+        """Whether work on *ref* has begun (its git or its task started)."""
+        return ref.path in self._started
 
     def found(self) -> list[RepoRef]:
         """Every repository found so far, in discovery order."""

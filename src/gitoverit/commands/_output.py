@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,8 +155,9 @@ def warn(text: str) -> None:
     click.echo(text, err=True)
 
 
-def finish_output(records: list[Any], plan: OutputPlan) -> None:
-    """Write the collected records: sorted, as json, table or ``--print`` values."""
+def finish_output(records: list[Any], plan: OutputPlan, *, notes: Sequence[str] = ()) -> None:
+    """Write the collected records: sorted, as json, table or ``--print`` values. A table
+    on a terminal ends with *notes*, one line each."""
     if plan.fmt == "ndjson" and plan.print_expr is None:
         return
     from gitoverit.output.sorting import sort_records
@@ -170,7 +172,7 @@ def finish_output(records: list[Any], plan: OutputPlan) -> None:
     else:
         from gitoverit.output.table import render_table
 
-        render_table(records, sys.stdout, columns=plan.columns)
+        render_table(records, sys.stdout, columns=plan.columns, notes=notes)
         sys.stdout.flush()
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitoverit.commands import _interrupt
 from gitoverit.commands._output import OutputPlan, finish_output, warn
@@ -23,9 +23,13 @@ from gitoverit.model import (
     RepoDone,
     RepoError,
     RepoRecord,
+    RepoRef,
     ScanWarning,
 )
 from gitoverit.text import safe_text
+
+if TYPE_CHECKING:
+    from gitoverit.scan import Scan
 
 
 class _Collector:
@@ -39,6 +43,8 @@ class _Collector:
         self.total = self.dirty = 0
         #: Repositories whose work tree was not read: neither clean nor dirty.
         self.unchecked = 0
+        #: Repositories a Ctrl-C stopped midway, and those it stopped before they started.
+        self.stopped = self.not_started = 0
         self.ndjson: Any = None
         self._expr_warned = False
         if plan.fmt == "ndjson" and plan.print_expr is None:
@@ -65,7 +71,12 @@ class _Collector:
     def accept(self, rec: RepoRecord) -> None:
         self.reported.add(rec.ref.path)
         self.total += 1
-        if rec.error is not None:
+        if rec.error is not None and rec.error.reason is Reason.INTERRUPTED:
+            if rec.note == NOT_STARTED:
+                self.not_started += 1
+            else:
+                self.stopped += 1
+        elif rec.error is not None:
             self.errors.append(rec)
         elif rec.status is not None and rec.status.dirty is None:
             self.unchecked += 1
@@ -85,6 +96,10 @@ class _Collector:
             f"{total} repo{'s' if total != 1 else ''}, {self.dirty} dirty, {unchecked}"
             f"{errors} error{'s' if errors != 1 else ''}"
         )
+        if self.stopped:
+            text += f", {self.stopped} stopped"
+        if self.not_started:
+            text += f", {self.not_started} not started"
         if interrupted:
             text += " (interrupted)"
         elif errors and not self.plan.show_errors:
@@ -146,13 +161,21 @@ def _consume(scan: Any, display: Any, slots: bool, collector: _Collector) -> Non
 
 def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
     """Write the results, the errors when asked, and the summary line."""
-    finish_output(collector.shown, plan)
+    rows, notes = collector.shown, []
+    if plan.fmt == "table" and plan.print_expr is None and collector.not_started:
+        # Rows of repos that never started would say nothing: one line counts them.
+        rows = [r for r in rows if r.note != NOT_STARTED or r.error is None]
+        waiting = len(collector.shown) - len(rows)
+        notes = [f"{waiting} repo{'s' if waiting != 1 else ''} not started"] if waiting else []
+    finish_output(rows, plan, notes=notes)
     if collector.ndjson is not None:
         collector.ndjson.summary(
             repos=collector.total,
             dirty=collector.dirty,
             unchecked=collector.unchecked,
             errors=len(collector.errors),
+            stopped=collector.stopped,
+            not_started=collector.not_started,
             interrupted=interrupted,
         )
     if plan.show_errors:
@@ -163,6 +186,18 @@ def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
                 f"{safe_text(rec.error.message)}"
             )
     warn(collector.summary(interrupted))
+
+
+#: The note of a repository that a Ctrl-C stopped before its work began.
+NOT_STARTED = "not started"
+
+
+def _interrupted_record(scan: Scan, ref: RepoRef) -> RepoRecord:
+    """The record of *ref*, found but not finished when a Ctrl-C came."""
+    if scan.was_started(ref):
+        return scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted"))
+    error = RepoError(Reason.INTERRUPTED, "interrupted before it started")
+    return scan.failed_record(ref, error, note=NOT_STARTED)
 
 
 def run_pipeline(
@@ -189,8 +224,7 @@ def run_pipeline(
                 # its work had reached.
                 for ref in scan.found():
                     if ref.path not in collector.reported:
-                        error = RepoError(Reason.INTERRUPTED, "interrupted")
-                        collector.accept(scan.failed_record(ref, error))
+                        collector.accept(_interrupted_record(scan, ref))
             # The work is done: a first Ctrl-C now lets the results be written whole.
             with _interrupt.holding_interrupts():
                 _report(collector, plan, interrupted)

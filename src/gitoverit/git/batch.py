@@ -347,6 +347,7 @@ def run_statuses(
     timeout: float = command.LOCAL_TIMEOUT,
     fail_fast: bool = False,
     trust: bool = False,
+    started: set[str] | None = None,
 ) -> Generator[RepoRecord, None, None]:
     """Yield one record per repository taken from *refs*, as each finishes.
 
@@ -354,9 +355,12 @@ def run_statuses(
     read end is *wake_fd* after each put, and puts *end* when it is done. At most *jobs*
     git processes run at once. With *fail_fast*, after the first error nothing new starts
     and every later repository is reported as skipped. With *trust*, the repositories'
-    own filter commands run (see :mod:`gitoverit.git.repo_filters`).
+    own filter commands run (see :mod:`gitoverit.git.repo_filters`). The path of each
+    repository whose git is started is added to *started*.
     """
     scan = _Scan(_Engine(jobs, timeout, trust), refs, end, wake_fd, fail_fast)
+    if started is not None:
+        scan.started = started
     engine = scan.engine
     try:
         while True:
@@ -404,6 +408,7 @@ class _Scan:
         # copied: that file work then overlaps with the running gits instead of delaying
         # the next one.
         self.ahead: list[tuple[RepoRef, _Prepared | None]] = []
+        self.started: set[str] = set()
 
     def add(self, record: RepoRecord) -> None:
         if self.fail_fast and record.error is not None:
@@ -447,9 +452,10 @@ class _Scan:
                     )
                 )
                 continue
-            started = engine.launch(item, prepared)
-            if isinstance(started, RepoRecord):
-                self.add(started)
+            self.started.add(item.path)
+            launched = engine.launch(item, prepared)
+            if isinstance(launched, RepoRecord):
+                self.add(launched)
 
     def wait(self) -> None:
         """Prepare the next repository and read one job's files, then handle what happens

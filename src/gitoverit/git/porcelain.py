@@ -51,6 +51,8 @@ class ParsedStatus:
     staged: int = 0
     modified: int = 0
     deleted: int = 0
+    unstaged_modified: int = 0
+    unstaged_deleted: int = 0
     conflicted: int = 0
     untracked: tuple[bytes, ...] = ()
     #: Paths whose work-tree file differs from the index entry (Y column not ``.``) and
@@ -74,13 +76,15 @@ def parse_porcelain_v2(data: bytes) -> ParsedStatus:
 
     Counting rules: ``staged`` counts ordinary and rename/copy entries whose index
     column is not ``.``; ``modified`` counts those with M/A/R/C/T in either column;
-    ``deleted`` those with D in either column; ``conflicted`` counts unmerged entries.
+    ``deleted`` those with D in either column; ``unstaged_deleted`` those with D in the
+    work-tree column and ``unstaged_modified`` those with any other letter there;
+    ``conflicted`` counts unmerged entries.
     Raises :class:`StatusParseError` on a line it does not recognise.
     """
     # Headers are a handful per output and go to their own reader; the entries, many per
     # repository, are counted right here, without the call of a Python function each.
     headers = _Headers()
-    staged = modified = deleted = conflicted = 0
+    staged = modified = deleted = conflicted = unstaged_modified = unstaged_deleted = 0
     untracked: list[bytes] = []
     changed: list[bytes] = []
     tokens = data.split(b"\0")
@@ -104,6 +108,10 @@ def parse_porcelain_v2(data: bytes) -> ParsedStatus:
             if x == 0x44 or y == 0x44:
                 deleted += 1
             if y != 0x2E:
+                if y == 0x44:
+                    unstaged_deleted += 1
+                else:
+                    unstaged_modified += 1
                 fields = tok.split(b" ", 8 if kind == 0x31 else 9)
                 if len(fields) < (9 if kind == 0x31 else 10):
                     raise StatusParseError(f"bad entry: {tok[:40]!r}")
@@ -135,6 +143,8 @@ def parse_porcelain_v2(data: bytes) -> ParsedStatus:
         staged=staged,
         modified=modified,
         deleted=deleted,
+        unstaged_modified=unstaged_modified,
+        unstaged_deleted=unstaged_deleted,
         conflicted=conflicted,
         untracked=tuple(untracked),
         changed=tuple(changed),

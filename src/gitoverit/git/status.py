@@ -153,6 +153,8 @@ def status_from(
         staged=parsed.staged,
         modified=parsed.modified,
         deleted=parsed.deleted,
+        unstaged_modified=parsed.unstaged_modified,
+        unstaged_deleted=parsed.unstaged_deleted,
         untracked=count_untracked(parsed.untracked, index.paths),
         conflicted=parsed.conflicted,
         operation=facts.operation,

@@ -7,15 +7,38 @@ Both the column renderers (:mod:`gitoverit.output.columns`) and the table
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from gitoverit.model import RepoRecord
 
-Cell = tuple[str, str]  # (text, style)
+#: Part of a cell with a style of its own: (start, end, style), in characters.
+Span = tuple[int, int, str]
 
-LEGEND = (
-    "m modified  d deleted  + staged  u untracked  c conflicted  s stashes  "
-    "↑ ahead  ↓ behind  ⊘ upstream gone  ! operation in progress  ✗ error"
+
+class Cell(NamedTuple):
+    """What a table cell shows: its text, the style of the whole text, and the parts of
+    it that have a style of their own (a status cell gives each segment its colour)."""
+
+    text: str
+    style: str = ""
+    spans: tuple[Span, ...] = ()
+
+
+#: The legend's items, in the order the status cell shows its segments.
+LEGEND_ITEMS: tuple[str, ...] = (
+    "c conflicted",
+    "+ staged",
+    "m modified, not staged",
+    "d deleted, not staged",
+    "u untracked",
+    "↑ ahead",
+    "↓ behind",
+    "s stashes",
+    "⊘ upstream gone",
+    "! operation in progress",
+    "✗ error",
 )
+LEGEND = "  ".join(LEGEND_ITEMS)
 
 #: The legend's line for repositories whose work tree was not read (``--metadata-only``).
 UNCHECKED_LEGEND = "? work tree not read (--metadata-only): not known to be clean or dirty"
@@ -28,7 +51,12 @@ UNTRUSTED_LEGEND = (
 
 
 def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
-    """Compact status as (text, style) pairs, e.g. ``2m 1u 3↑ 1↓ 1s !``."""
+    """Compact status as (text, style) pairs, e.g. ``1+ 2m 1u 3↑ 1↓ 1s !merge``.
+
+    Each change is counted once: ``+`` counts the paths staged in the index, ``m`` and
+    ``d`` the paths whose work-tree file differs from the index (changes not staged), as
+    ``git status`` lists them under its two headings.
+    """
     if r.error is not None:
         return [(f"✗ {r.error.reason.value}", "bold red")]
     st = r.status
@@ -44,12 +72,12 @@ def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
 
     add(st.conflicted, "c" + doubt, "bold red")
     add(st.staged, "+" + doubt, "green")
-    add(st.modified, "m" + doubt, "yellow")
-    add(st.deleted, "d" + doubt, "yellow")
+    add(st.unstaged_modified, "m" + doubt, "yellow")
+    add(st.unstaged_deleted, "d" + doubt, "yellow")
     add(st.untracked, "u" + doubt, "magenta")
     add(st.ahead, "↑", "cyan")
     add(st.behind, "↓", "blue")
-    add(st.stashes, "s", "dim")
+    add(st.stashes, "s", "bright_magenta")
     if st.upstream_gone:
         segs.append(("⊘", "red"))
     if st.operation is not None:

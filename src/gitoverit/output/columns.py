@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,20 +34,36 @@ class Column:
 
 def _status_cell(r: RepoRecord, level: int, now: float) -> Cell:
     segs = status_segments(r)
-    if r.error is None and r.status is not None and not segs:
-        return ("✓", "green")
     if r.error is not None:
         # The reason is short and says what is wrong: it is never dropped.
-        return segs[0]
+        return Cell(*segs[0])
+    if r.status is None:
+        return Cell("")
+    if not segs:
+        return Cell("✓", "green")
     if level >= 1:
-        # Drop stashes and the operation's name; keep counts that need action.
-        segs = [(t if not t.startswith("!") else "!", s) for t, s in segs if not t.endswith("s")]
+        # Drop stashes and the operation's name, keeping the counts that need action;
+        # stashes stay when they are all there is to show.
+        kept = [(t if not t.startswith("!") else "!", s) for t, s in segs if not _STASH.match(t)]
+        segs = kept or segs
     if level >= 2:
         # One marker per kind, no counts.
         segs = [(t.lstrip("0123456789"), s) for t, s in segs]
-    text = " ".join(t for t, _ in segs)
-    style = segs[0][1] if len(segs) == 1 else ""
-    return (text, style)
+    return joined(segs)
+
+
+_STASH = re.compile(r"\d+s$")
+
+
+def joined(segs: Sequence[tuple[str, str]]) -> Cell:
+    """One cell of *segs*, separated by spaces, each segment keeping its own style."""
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    for text, style in segs:
+        if style:
+            spans.append((pos, pos + len(text), style))
+        pos += len(text) + 1
+    return Cell(" ".join(t for t, _ in segs), "", tuple(spans))
 
 
 def _url_cell(r: RepoRecord, level: int, now: float) -> Cell:
@@ -54,42 +71,42 @@ def _url_cell(r: RepoRecord, level: int, now: float) -> Cell:
     if url.startswith("/") and level >= 1:
         # A local path: its last part says more than its first.
         tail = os.path.basename(url.rstrip("/")) or url
-        return (safe_text(f"…/{tail}" if level == 1 else tail), "dim")
+        return Cell(safe_text(f"…/{tail}" if level == 1 else tail), "dim")
     if level >= 1 and "/" in url:
         head = url.split("/", 1)[0]
         url = f"{head}/…"
     if level >= 2:
         url = url.split("/", 1)[0].split(":")[0]
-    return (safe_text(url), "dim")
+    return Cell(safe_text(url), "dim")
 
 
 def _age_cell(r: RepoRecord, level: int, now: float) -> Cell:
     mtime = r.status.mtime if r.status else None
     if mtime is None:
-        return ("", "dim")
+        return Cell("", "dim")
     if level == 0:
         when = _dt.datetime.fromtimestamp(mtime)
         if now - mtime < 86400 * 300:
-            return (when.strftime("%b %d %H:%M") + f" ({age(mtime, now)})", "dim")
-        return (when.strftime("%Y-%m-%d") + f" ({age(mtime, now)})", "dim")
-    return (age(mtime, now), "dim")
+            return Cell(when.strftime("%b %d %H:%M") + f" ({age(mtime, now)})", "dim")
+        return Cell(when.strftime("%Y-%m-%d") + f" ({age(mtime, now)})", "dim")
+    return Cell(age(mtime, now), "dim")
 
 
 def _branch_cell(r: RepoRecord, level: int, now: float) -> Cell:
     st = r.status
     if st is None:
-        return ("", "")
+        return Cell("")
     if st.detached:
-        return (f"({(st.head or '')[:8]})", "yellow")
+        return Cell(f"({(st.head or '')[:8]})", "yellow")
     if st.head is None:
-        return (safe_text(st.branch or "") + " (unborn)", "dim")
-    return (safe_text(st.branch or ""), "")
+        return Cell(safe_text(st.branch or "") + " (unborn)", "dim")
+    return Cell(safe_text(st.branch or ""))
 
 
 def _num(get: Callable[[RepoRecord], int | None]) -> Callable[[RepoRecord, int, float], Cell]:
     def render(r: RepoRecord, level: int, now: float) -> Cell:
         v = get(r)
-        return ("" if v is None else str(v), "")
+        return Cell("" if v is None else str(v))
 
     return render
 
@@ -99,7 +116,7 @@ def _text(
 ) -> Callable[[RepoRecord, int, float], Cell]:
     def render(r: RepoRecord, level: int, now: float) -> Cell:
         v = get(r)
-        return (safe_text(v) if v else "", style)
+        return Cell(safe_text(v) if v else "", style)
 
     return render
 

@@ -35,18 +35,24 @@ def _n(value: float | int | None) -> tuple[int, float]:
 
 
 def _status_rank(r: RepoRecord) -> tuple[int, ...]:
+    """Errors first, then what needs action most: conflicts and operations in progress,
+    changes, commits to push or pull, stashes; then work trees not read, then clean."""
     if r.error is not None:
         return (0,)
     st = r.status
     if st is None:
-        return (5,)
+        return (7,)
     if st.conflicted or st.operation is not None:
         return (1,)
     if r.dirty:
         return (2,)
     if st.ahead or st.behind or st.upstream_gone:
         return (3,)
-    return (4,)
+    if st.stashes:
+        return (4,)
+    if st.dirty is None:
+        return (5,)
+    return (6,)
 
 
 _KEYS: dict[str, Callable[[RepoRecord], Any]] = {

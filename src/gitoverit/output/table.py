@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from gitoverit.model import RepoRecord
-from gitoverit.output.cells import LEGEND, UNCHECKED_LEGEND, UNTRUSTED_LEGEND, Cell
+from gitoverit.output.cells import LEGEND, UNCHECKED_LEGEND, UNTRUSTED_LEGEND, Cell, Span
 from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS, SHRINK_ORDER, Column
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
 #: Spaces between two columns.
 GAP = 1
@@ -72,26 +72,40 @@ def render_table(
     color: bool | None = None,
     width: int | None = None,
     legend: bool = True,
+    notes: Sequence[str] = (),
+    terminal: bool | None = None,
 ) -> None:
     """Write *records* (already sorted) as a table to *out*, one line per record.
 
     The table fits *width* (default: the terminal's; unlimited when *out* is not a
     terminal and ``COLUMNS`` is unset). Columns first lose detail in
-    ``SHRINK_ORDER``; only then are free-text columns cut with an ellipsis.
+    ``SHRINK_ORDER``; only then are free-text columns cut with an ellipsis. No line ends
+    in blanks. On a *terminal* (default: when *out* is one) the legend and the *notes*
+    follow the table, wrapped to its width; elsewhere the output is the header and one
+    line per record, nothing else.
     """
-    from rich.text import Text
-
     cols = [COLUMNS[c] for c in (columns if columns is not None else DEFAULT_COLUMNS)]
-    if not cols:
-        return
-    now = time.time()
+    if terminal is None:
+        terminal = hasattr(out, "isatty") and out.isatty()
     console = _console(out, width, color)
-    layout = _Layout(records, cols, now)
-    widths = layout.fit(console.width)
-    console.print(_table(layout, widths))
-    if legend and records and any(c.name == "status" for c in layout.cols):
-        for line in _legend(records):
-            console.print(Text(line, style="dim"), overflow="ellipsis", no_wrap=True, crop=True)
+    if cols and records:
+        layout = _Layout(records, cols, time.time())
+        widths = layout.fit(console.width)
+        lines = _lines(layout, widths)
+        if console.color_system is None or console.no_color:
+            # Nothing to colour: plain text, written at once.
+            out.write("".join(line.plain + "\n" for line in lines))
+        else:
+            from rich.text import Text
+
+            console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
+    if not terminal:
+        return
+    after = list(notes)
+    if legend and records and any(c.name == "status" for c in cols):
+        after[:0] = _legend(records)
+    for item_line in after:
+        _print_wrapped(console, item_line.split("  "))
 
 
 def _legend(records: Sequence[RepoRecord]) -> list[str]:
@@ -103,6 +117,22 @@ def _legend(records: Sequence[RepoRecord]) -> list[str]:
     if any(st.untrusted_config for st in statuses):
         lines.append(UNTRUSTED_LEGEND)
     return lines
+
+
+def _print_wrapped(console: Console, items: Sequence[str]) -> None:
+    """*items* on as few lines as the console's width allows, two spaces apart; an item is
+    broken only when it is wider than a whole line."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    lines: list[str] = []
+    for item in items:
+        if lines and cell_len(lines[-1]) + 2 + cell_len(item) <= console.width:
+            lines[-1] += "  " + item
+        else:
+            lines.append(item)
+    for line in lines:
+        console.print(Text(line, style="dim"), overflow="fold")
 
 
 def _console(out: IO[str], width: int | None, color: bool | None) -> Console:
@@ -153,7 +183,7 @@ class _Layout:
         """The width column *col* needs to show every cell and its header whole."""
         from rich.cells import cell_len
 
-        widest = max((cell_len(t) for t, _ in self.cells(col)), default=0)
+        widest = max((cell_len(c.text) for c in self.cells(col)), default=0)
         return max(widest, cell_len(COLUMNS[col].header))
 
     def total(self) -> int:
@@ -168,45 +198,67 @@ class _Layout:
                 self.levels[name] = level
         if self.total() > avail and len(self.cols) > 1:
             # A column with nothing in any row (no remotes, say) only spends its header's width.
-            filled = [c for c in self.cols if any(t for t, _ in self.cells(c.name))]
+            filled = [c for c in self.cols if any(cell.text for cell in self.cells(c.name))]
             self.cols = filled or self.cols[:1]
-        natural = [self.natural(c.name) for c in self.cols]
-        return fit_widths(natural, [c.cuttable for c in self.cols], avail, gap=GAP)
+        while True:
+            natural = [self.natural(c.name) for c in self.cols]
+            widths = fit_widths(natural, [c.cuttable for c in self.cols], avail, gap=GAP)
+            cut = [c.name for c, w, n in zip(self.cols, widths, natural, strict=True) if w < n]
+            if "status" not in cut or len(self.cols) == 1:
+                return widths
+            # So narrow that the status itself would be cut: the rightmost other column
+            # goes instead, since a status cut short says nothing.
+            del self.cols[max(i for i, c in enumerate(self.cols) if c.name != "status")]
 
 
-def _table(layout: _Layout, widths: Sequence[int]) -> Table:
-    """The Rich table of *layout*'s cells, each column *widths* cells wide."""
-    from rich.cells import cell_len
-    from rich.table import Table
+def _lines(layout: _Layout, widths: Sequence[int]) -> list[Text]:
+    """The header and one line per record, each cell fitted to its column's width."""
     from rich.text import Text
 
-    table = Table(
-        box=None,
-        show_header=True,
-        header_style="bold",
-        padding=(0, GAP),
-        pad_edge=False,
-        expand=False,
-        collapse_padding=True,
-    )
     cols = layout.cols
-    for c, w in zip(cols, widths, strict=True):
-        table.add_column(
-            c.header,
-            justify=c.justify,  # type: ignore[arg-type]
-            no_wrap=True,
-            overflow="ellipsis",
-            width=w,
-        )
+    gap = " " * GAP
+    header = Text(style="bold")
+    for i, (c, w) in enumerate(zip(cols, widths, strict=True)):
+        if i:
+            header.append(gap)
+        header.append(_padded(Cell(c.header), w, c.justify, cut_left=False)[0])
+    lines = [header]
     columns_cells = [layout.cells(c.name) for c in cols]
-    for i, r in enumerate(layout.records):
-        row = []
-        for c, w, col_cells in zip(cols, widths, columns_cells, strict=True):
-            text, style = col_cells[i]
-            if c.name in _CUT_LEFT and cell_len(text) > w:
-                text = _cut_left(text, w)
+    for row, r in enumerate(layout.records):
+        line = Text()
+        for i, (c, w, col_cells) in enumerate(zip(cols, widths, columns_cells, strict=True)):
+            if i:
+                line.append(gap)
+            cell = col_cells[row]
+            style = cell.style
             if c.name in ("repo", "name", "path") and r.dirty:
                 style = "bold"
-            row.append(Text(text, style=style))
-        table.add_row(*row)
-    return table
+            text, spans = _padded(cell, w, c.justify, cut_left=c.name in _CUT_LEFT)
+            start = len(line)
+            line.append(text, style or None)
+            for a, b, span_style in spans:
+                line.stylize(span_style, start + a, start + b)
+        line.rstrip()
+        lines.append(line)
+    header.rstrip()
+    return lines
+
+
+def _padded(cell: Cell, width: int, justify: str, *, cut_left: bool) -> tuple[str, list[Span]]:
+    """*cell*'s text cut (with an ellipsis) or padded to *width* cells, and its spans."""
+    from rich.cells import cell_len, set_cell_size
+
+    text = cell.text
+    spans = list(cell.spans)
+    size = cell_len(text)
+    if size > width:
+        if cut_left:
+            return _cut_left(text, width), []
+        text = set_cell_size(text, width - 1) + "…" if width > 1 else "…"[:width]
+        keep = len(text) - 1
+        spans = [(a, min(b, keep), s) for a, b, s in spans if a < keep]
+        return text, spans
+    pad = " " * (width - size)
+    if justify == "right":
+        return pad + text, [(a + len(pad), b + len(pad), s) for a, b, s in spans]
+    return text + pad, spans
