@@ -1,6 +1,7 @@
 """Typed errors, and the mapping from an exception to a repo's error record.
 
-Every layer imports this module; it imports nothing of ours but :mod:`gitoverit.model`.
+Every layer imports this module; it imports nothing of ours but :mod:`gitoverit.model`
+and :mod:`gitoverit.text`.
 
 - :class:`UsageError`: bad input (a flag, an expression, a column, a config key, a
   manifest). The command line shows it and exits 2 (:mod:`gitoverit.exit_codes`)
@@ -15,10 +16,15 @@ Every layer imports this module; it imports nothing of ours but :mod:`gitoverit.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
 from gitoverit.model import Reason, RepoError, RepoRecord
+from gitoverit.text import redact_url, safe_text
+
+#: A command shown in a message is cut (between arguments) past this many characters.
+COMMAND_WIDTH = 60
 
 
 class UsageError(Exception):
@@ -59,20 +65,8 @@ class CommandError(Exception):
 
     @property
     def command(self) -> str:
-        """The command as a short display string, without ``-c`` overrides."""
-        shown: list[str] = []
-        skip = False
-        if not self.argv or os.path.basename(self.argv[0]) != "git":
-            return " ".join(self.argv[:4])
-        for arg in self.argv:
-            if skip:
-                skip = False
-                continue
-            if arg == "-c":
-                skip = True
-                continue
-            shown.append(arg)
-        return " ".join(shown[:4])
+        """The command as a short display string (see :func:`short_command`)."""
+        return short_command(self.argv)
 
     @property
     def stderr_text(self) -> str:
@@ -142,7 +136,45 @@ class GitPermissionError(CommandError):
 
 
 def short_command(argv: Sequence[str]) -> str:
-    return CommandError(argv, 0, message="-").command
+    """*argv* as shown in a message: for git without its ``-c`` overrides and ``-C``
+    folder (the record names the repository); each argument escaped, with credentials
+    redacted from URLs, and quoted when it holds a space.
+
+    Past :data:`COMMAND_WIDTH` characters the remaining arguments are left out, marked
+    with ``…``: an argument is shown whole or not at all, and the program and its first
+    argument always show.
+    """
+    words = [_shown_word(arg) for arg in _shown_args(argv)]
+    kept = words[:2]
+    width = len(" ".join(kept))
+    for word in words[2:]:
+        width += 1 + len(word)
+        if width > COMMAND_WIDTH:
+            return " ".join([*kept, "…"])
+        kept.append(word)
+    return " ".join(kept)
+
+
+def _shown_args(argv: Sequence[str]) -> list[str]:
+    """*argv* less the ``-c NAME=VALUE`` and ``-C FOLDER`` options before git's command."""
+    if not argv or os.path.basename(argv[0]) != "git":
+        return list(argv)
+    shown = [argv[0]]
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] in ("-c", "-C"):
+            i += 2
+        else:
+            shown.append(argv[i])
+            i += 1
+    return shown + list(argv[i:])
+
+
+def _shown_word(arg: str) -> str:
+    word = safe_text(redact_url(arg))
+    if not word or any(ch.isspace() or ch in "'\"" for ch in word):
+        return shlex.quote(word)
+    return word
 
 
 def _last_meaningful_line(text: str) -> str:
