@@ -1,5 +1,6 @@
-"""The command an error message names is cut only between arguments, and the URLs in it
-have their credentials redacted."""
+"""A failed repository's error keeps what explains it: the message holds the lines of
+git's stderr that say why (ssh, a hook, the files in the way), escaped and with
+credentials redacted. The command a message names is cut only between arguments."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from hypothesis import strategies as st
 from conftest import Repo, RepoFactory, sh
 from gitoverit.cli import main
 from gitoverit.errors import COMMAND_WIDTH, CommandError, error_from_exception, short_command
+from gitoverit.git import ops
 from gitoverit.git.command import git
+from gitoverit.model import RepoRef
 
 ESC = "\x1b"
 
@@ -43,6 +46,129 @@ def refusing_hook(remote: Repo, hooks: Path, *lines: str) -> None:
     hook.write_text(f"#!/bin/sh\n{body}exit 1\n")
     hook.chmod(0o755)
     sh("git", "config", "core.hooksPath", str(hooks), cwd=remote.path)
+
+
+# ------------------------------------------------------------------------ the message
+
+
+def test_an_ssh_failure_keeps_what_ssh_said(
+    repos: RepoFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    script = tmp_path / "fake-ssh"
+    script.write_text(
+        "#!/bin/sh\n"
+        "echo 'ssh: connect to host git.example.invalid port 22: Connection refused' >&2\n"
+        "exit 255\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("GIT_SSH_COMMAND", str(script))
+    _remote, clone = repos.remote_and_clone("app")
+    clone.git("remote", "set-url", "origin", "ssh://git@git.example.invalid/app.git")
+    code, (rec,), _err = run(capsys, "-f", str(repos.root))
+    assert code == 1
+    assert rec["error"]["reason"] == "network"
+    message = rec["error"]["message"]
+    assert message.startswith("git fetch --prune --progress -- origin exited with 128: ")
+    assert "ssh: connect to host git.example.invalid port 22: Connection refused" in message
+    assert "fatal: Could not read from remote repository." in message
+    # git's generic advice after it is not worth a place.
+    assert "correct access rights" not in message
+
+
+def test_a_hooks_own_words_are_kept_escaped_and_redacted(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    refusing_hook(
+        remote,
+        tmp_path / "hooks",
+        "pushes are closed today",
+        f"ask {ESC}[31mops{ESC}[0m",
+        "mirror https://bot:s3cret@mirror.example/app.git is down",
+    )
+    clone.commit("new.txt")
+    code, (rec,), err = run(capsys, "-U", str(repos.root))
+    assert code == 1 and rec["pushed"] is False
+    message = rec["error"]["message"]
+    assert "remote: pushes are closed today" in message
+    assert "remote: ask \\x1b[31mops\\x1b[0m" in message and ESC not in message
+    assert "remote: mirror https://***@mirror.example/app.git is down" in message
+    assert "! [remote rejected] main -> main (pre-receive hook declined)" in message
+    assert "error: failed to push some refs" in message
+    # Progress and where the push went explain nothing.
+    for noise in ("Writing objects", "Enumerating objects", "To "):
+        assert noise not in message
+    assert "s3cret" not in message and "s3cret" not in err and ESC not in err
+
+
+def test_the_files_in_the_way_of_a_merge_are_named(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    other = repos.push_from_other(remote)
+    added = sorted(p.name for p in other.path.iterdir() if p.name.startswith("remote"))
+    (clone.path / added[0]).write_text("mine, untracked\n")
+    code, (rec,), _err = run(capsys, "-P", str(repos.root))
+    assert code == 1 and rec["pulled"] is False
+    message = rec["error"]["message"]
+    assert message.startswith("git merge --ff-only --no-autostash --no-edit --quiet @{u} exited")
+    assert "untracked working tree files would be overwritten by merge: | " in message
+    assert f" | {added[0]} | " in message
+    assert "Aborting" in message
+
+
+def test_at_most_five_lines_around_the_decisive_one(repos: RepoFactory) -> None:
+    """Many files in the way: the error line and the first of them, then "…"."""
+    _remote, clone = repos.remote_and_clone("app")
+    names = [f"f{i}.txt" for i in range(8)]
+    for name in names:
+        clone.write(name, "theirs\n")
+    clone.git("add", "--", *names)
+    clone.git("commit", "-q", "-m", "add files")
+    clone.git("reset", "-q", "--keep", "HEAD~1")
+    for name in names:
+        clone.write(name, "mine\n")
+    clone.git("branch", "-q", "theirs", "HEAD@{1}")
+    clone.git("branch", "-q", "--set-upstream-to=theirs")
+    ref = RepoRef(str(clone.path), str(clone.git_dir), "app")
+    with pytest.raises(CommandError) as info:
+        ops.merge_ff(ref)
+    error = error_from_exception(info.value)
+    parts = error.message.split(": ", 1)[1].split(" | ")
+    assert parts == [
+        "error: The following untracked working tree files would be overwritten by merge:",
+        *names[:4],
+        "…",
+    ]
+
+
+def test_a_corrupt_index_says_both_what_and_why(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repos.repo("broken", commits=1)
+    (repo.git_dir / "index").write_bytes(b"this is not an index file\n" * 4)
+    code, (rec,), _err = run(capsys, str(repos.root))
+    assert code == 1 and rec["error"]["reason"] == "corrupt"
+    message = rec["error"]["message"]
+    # The status engine's command, without its -C folder and -c overrides.
+    assert message.startswith("git status --porcelain=v2 ")
+    assert "error: bad signature 0x" in message and "fatal: index file corrupt" in message
+
+
+def test_a_rejected_push_names_the_rejection_not_the_hints(repos: RepoFactory) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    repos.push_from_other(remote)
+    clone.commit("mine.txt")
+    ref = RepoRef(str(clone.path), str(clone.git_dir), "app")
+    with pytest.raises(CommandError) as info:
+        ops.push(ref, "main")
+    message = error_from_exception(info.value).message
+    assert "! [rejected] main -> main (fetch first)" in message
+    assert "hint:" not in message
+    assert "hint: Updates were rejected" in info.value.stderr_text
 
 
 # ---------------------------------------------------------------------- the command shown

@@ -11,18 +11,27 @@ and :mod:`gitoverit.text`.
 - :class:`RepoFailed`: a per-repo task's way to stop its pool under ``fail_fast``.
 - :func:`error_from_exception`: any exception from per-repo work as a reason and a
   one-line message.
+
+A failed command's message names the command (:func:`short_command`) and keeps the lines
+of its stderr that explain the failure (:func:`explaining_lines`): what ssh said about
+the connection, a hook's own words, the files a merge would overwrite, not only git's
+last ``fatal:`` line. Messages are escaped and have credentials redacted from the URLs
+in them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Sequence
 from typing import Any
 
 from gitoverit.model import Reason, RepoError, RepoRecord
-from gitoverit.text import redact_url, safe_text
+from gitoverit.text import redact_url, redact_urls, safe_text
 
+#: At most this many lines of a command's stderr explain its failure in the message.
+MESSAGE_LINES = 5
 #: A command shown in a message is cut (between arguments) past this many characters.
 COMMAND_WIDTH = 60
 
@@ -74,9 +83,9 @@ class CommandError(Exception):
         return self.stderr.decode("utf-8", "replace").strip()
 
     def _default_message(self) -> str:
-        err = _last_meaningful_line(self.stderr_text)
+        lines = explaining_lines(self.stderr)
         base = f"{self.command} exited with {self.returncode}"
-        return f"{base}: {err}" if err else base
+        return f"{base}: {' | '.join(lines)}" if lines else base
 
 
 class CommandTimeoutError(CommandError):
@@ -177,16 +186,63 @@ def _shown_word(arg: str) -> str:
     return word
 
 
-def _last_meaningful_line(text: str) -> str:
-    """The line of git's stderr that says most: the first ``fatal:`` (later ones are
+# Lines of git's stderr that explain nothing about a failure: progress, hints, where a
+# push went or a fetch came from, the refs that were updated all the same, and advice
+# that follows every failure to reach a remote.
+_NOISE = re.compile(
+    r"(?:remote:)?\s*"
+    r"|(?:remote: *)?(?:(?:Enumerating|Counting|Compressing|Receiving|Writing|Unpacking)"
+    r" objects|Resolving deltas|Delta compression using|Total \d+|Checking connectivity"
+    r"|Checking out files|Updating files|Filtering content|Finding sources)\b.*"
+    r"|hint:.*|Cloning into .*|(?:To|From) \S+"
+    r"|Please make sure you have the correct access rights|and the repository exists\."
+    # a ref fetched, pushed, pruned or already up to date: " * [new branch] a -> b"
+    r"| [ +*=t-] \S.* -> \S.*"
+)
+
+
+def _terminal_lines(stderr: bytes) -> list[str]:
+    """*stderr* line by line as a terminal shows it: a line that ``\\r`` rewrote as its
+    last version, without trailing blanks; undecodable bytes as surrogate escapes."""
+    lines = []
+    for raw in stderr.decode("utf-8", "surrogateescape").split("\n"):
+        versions = [part for part in raw.split("\r") if part.strip()]
+        lines.append(versions[-1].rstrip() if versions else "")
+    return lines
+
+
+def _shown_line(line: str) -> str:
+    """*line* with credentials redacted from its URLs and control characters escaped."""
+    return safe_text(redact_urls(line))
+
+
+def explaining_lines(stderr: bytes, limit: int = MESSAGE_LINES) -> list[str]:
+    """The lines of *stderr* that explain a failure, at most *limit* of them, stripped,
+    with credentials redacted from URLs and control characters escaped.
+
+    Noise is dropped (progress, ``hint:``, ``To <url>``, blank lines). When more lines
+    remain, those around the first ``fatal:`` line are kept (else the first ``error:``,
+    else the last line): what ssh or a hook said just before it, the file names just
+    after it. ``…`` stands for the lines left out.
+    """
+    lines = [ln.strip() for ln in _terminal_lines(stderr) if not _NOISE.fullmatch(ln)]
+    if len(lines) > limit:
+        key = _decisive(lines)
+        start = min(max(key - limit // 2, 0), len(lines) - limit)
+        end = start + limit
+        lines = ["…"] * (start > 0) + lines[start:end] + ["…"] * (end < len(lines))
+    return [_shown_line(line) for line in lines]
+
+
+def _decisive(lines: list[str]) -> int:
+    """The index of the line that says most: the first ``fatal:`` (later ones are
     generic, like "Could not read from remote repository."), else the first ``error:``,
     else the last line."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for prefix in ("fatal:", "error:"):
-        for ln in lines:
-            if ln.startswith(prefix):
-                return ln
-    return lines[-1] if lines else ""
+        for i, line in enumerate(lines):
+            if line.startswith(prefix):
+                return i
+    return len(lines) - 1
 
 
 class RepoFailed(Exception):
@@ -198,20 +254,25 @@ class RepoFailed(Exception):
 
 
 def error_from_exception(exc: BaseException) -> RepoError:
-    """Map any exception from per-repo work to a reason code and a one-line message.
+    """Map any exception from per-repo work to a reason code and a one-line message
+    (escaped, credentials redacted).
 
     A task that ran out of time raises a :class:`TimeoutError` (the pool's own
     ``TaskTimeout`` is one); a task that never ran is mapped by its caller, which knows.
     """
     if isinstance(exc, CommandError):
-        return RepoError(exc.reason, one_line(str(exc)))
+        return RepoError(exc.reason, _shown_message(str(exc)))
     if isinstance(exc, TimeoutError):
-        return RepoError(Reason.TIMEOUT, str(exc))
+        return RepoError(Reason.TIMEOUT, _shown_message(str(exc)))
     if isinstance(exc, PermissionError):
-        return RepoError(Reason.PERMISSION, one_line(str(exc)))
+        return RepoError(Reason.PERMISSION, _shown_message(str(exc)))
     if isinstance(exc, UnicodeError):
-        return RepoError(Reason.CORRUPT, one_line(f"{type(exc).__name__}: {exc}"))
-    return RepoError(Reason.GIT_ERROR, one_line(f"{type(exc).__name__}: {exc}"))
+        return RepoError(Reason.CORRUPT, _shown_message(f"{type(exc).__name__}: {exc}"))
+    return RepoError(Reason.GIT_ERROR, _shown_message(f"{type(exc).__name__}: {exc}"))
+
+
+def _shown_message(text: str) -> str:
+    return safe_text(redact_urls(one_line(text)))
 
 
 def one_line(text: str) -> str:
