@@ -1,6 +1,7 @@
 """A failed repository's error keeps what explains it: the message holds the lines of
 git's stderr that say why (ssh, a hook, the files in the way), escaped and with
-credentials redacted. The command a message names is cut only between arguments."""
+credentials redacted, and ``--errors`` prints git's whole stderr. The command a message
+names is cut only between arguments."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import Repo, RepoFactory, sh
+from gitoverit import errors
 from gitoverit.cli import main
 from gitoverit.errors import COMMAND_WIDTH, CommandError, error_from_exception, short_command
 from gitoverit.git import ops
@@ -143,6 +145,10 @@ def test_at_most_five_lines_around_the_decisive_one(repos: RepoFactory) -> None:
         *names[:4],
         "…",
     ]
+    # The whole of it is the detail.
+    detail = error.detail.splitlines()
+    assert [line.strip() for line in detail[1:9]] == names
+    assert detail[-1] == "Aborting"
 
 
 def test_a_corrupt_index_says_both_what_and_why(
@@ -168,7 +174,82 @@ def test_a_rejected_push_names_the_rejection_not_the_hints(repos: RepoFactory) -
     message = error_from_exception(info.value).message
     assert "! [rejected] main -> main (fetch first)" in message
     assert "hint:" not in message
-    assert "hint: Updates were rejected" in info.value.stderr_text
+    assert "hint: Updates were rejected" in info.value.detail
+
+
+# ---------------------------------------------------------------------------- --errors
+
+
+def test_errors_prints_gits_whole_stderr(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, clone = repos.remote_and_clone("app")
+    refusing_hook(remote, tmp_path / "hooks", "closed", "token https://u:pw@h.example/x")
+    clone.commit("new.txt")
+    code, (rec,), err = run(capsys, "-U", "--errors", str(repos.root))
+    assert code == 1
+    lines = err.splitlines()
+    head = lines.index(f"{rec['display_path']}: git_error: {rec['error']['message']}")
+    detail = lines[head + 1 : -1]
+    assert all(line.startswith("    ") for line in detail), detail
+    shown = [line[4:] for line in detail]
+    # Everything, progress included, as a terminal shows it: the last version of a line
+    # that "\r" rewrote.
+    assert any(line.startswith("Writing objects: 100%") for line in shown), shown
+    assert not any("\\x0d" in line or "\r" in line for line in shown)
+    assert "remote: closed" in shown
+    assert "remote: token https://***@h.example/x" in shown
+    assert f"To {remote.path.as_uri()}" in shown
+    assert " ! [remote rejected] main -> main (pre-receive hook declined)" in shown
+    assert shown[-1].startswith("error: failed to push some refs to ")
+    assert "pw@" not in err
+    # Not part of the JSON record.
+    assert set(rec["error"]) == {"reason", "message"}
+
+
+def test_errors_prints_the_stderr_of_a_failed_status(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repos.repo("broken", commits=1)
+    (repo.git_dir / "index").write_bytes(b"this is not an index file\n" * 4)
+    _code, (rec,), err = run(capsys, "--errors", str(repos.root))
+    lines = err.splitlines()
+    assert lines[-4] == f"{rec['display_path']}: corrupt: {rec['error']['message']}"
+    assert rec["error"]["message"].startswith("git status --porcelain=v2 ")
+    assert lines[-3:] == [
+        "    error: bad signature 0x73696874",
+        "    fatal: index file corrupt",
+        "1 repo, 0 dirty, 1 error",
+    ]
+
+
+def test_a_long_stderr_keeps_its_first_and_last_lines(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "chatty-ssh"
+    script.write_text('#!/bin/sh\nfor i in $(seq 0 29); do echo "banner $i" >&2; done\nexit 255\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("GIT_SSH_COMMAND", str(script))
+    monkeypatch.setattr(errors, "DETAIL_LINES", 10)
+    _remote, clone = repos.remote_and_clone("app")
+    with pytest.raises(CommandError) as info:
+        git("fetch", "ssh://git@git.example.invalid/app.git", cwd=clone.path, read_only=False)
+    error = error_from_exception(info.value)
+    detail = error.detail.splitlines()
+    assert detail[:5] == [f"banner {i}" for i in range(5)]
+    assert detail[5] == "… (23 more lines)"
+    assert detail[6:] == [
+        "banner 28",
+        "banner 29",
+        "fatal: Could not read from remote repository.",
+        "Please make sure you have the correct access rights",
+        "and the repository exists.",
+    ]
+    # The message keeps the lines just before git's verdict.
+    assert error.message.endswith(
+        "exited with 128: … | banner 26 | banner 27 | banner 28 | banner 29 | "
+        "fatal: Could not read from remote repository."
+    )
 
 
 # ---------------------------------------------------------------------- the command shown
@@ -180,7 +261,7 @@ def test_a_clone_url_is_shown_redacted(tmp_path: Path) -> None:
         git("clone", "--", url, str(tmp_path / "app"), read_only=False, timeout=20)
     message = error_from_exception(info.value).message
     assert message.startswith(f"git clone -- http://***@127.0.0.1:{url.split(':')[3]}")
-    assert "t0ken" not in message
+    assert "t0ken" not in message and "t0ken" not in info.value.detail
 
 
 def test_a_long_argument_is_left_out_whole(

@@ -10,13 +10,13 @@ and :mod:`gitoverit.text`.
   cancelled. Each carries the command, its return code, its output and a :class:`Reason`.
 - :class:`RepoFailed`: a per-repo task's way to stop its pool under ``fail_fast``.
 - :func:`error_from_exception`: any exception from per-repo work as a reason and a
-  one-line message.
+  one-line message, with the command's whole stderr as its detail.
 
 A failed command's message names the command (:func:`short_command`) and keeps the lines
 of its stderr that explain the failure (:func:`explaining_lines`): what ssh said about
 the connection, a hook's own words, the files a merge would overwrite, not only git's
-last ``fatal:`` line. Messages are escaped and have credentials redacted from the URLs
-in them.
+last ``fatal:`` line. Messages and details are escaped and have credentials redacted from
+the URLs in them.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from gitoverit.text import redact_url, redact_urls, safe_text
 MESSAGE_LINES = 5
 #: A command shown in a message is cut (between arguments) past this many characters.
 COMMAND_WIDTH = 60
+#: At most this many lines of a command's stderr are kept as an error's detail.
+DETAIL_LINES = 1000
 
 
 class UsageError(Exception):
@@ -81,6 +83,11 @@ class CommandError(Exception):
     def stderr_text(self) -> str:
         """stderr decoded (invalid bytes replaced) and stripped."""
         return self.stderr.decode("utf-8", "replace").strip()
+
+    @property
+    def detail(self) -> str:
+        """Everything the command wrote to stderr, as :func:`stderr_detail` shows it."""
+        return stderr_detail(self.stderr)
 
     def _default_message(self) -> str:
         lines = explaining_lines(self.stderr)
@@ -245,6 +252,19 @@ def _decisive(lines: list[str]) -> int:
     return len(lines) - 1
 
 
+def stderr_detail(stderr: bytes) -> str:
+    """All of *stderr* as a terminal shows it (a line that ``\\r`` rewrote as its last
+    version, tabs as spaces), credentials redacted, control characters escaped, blank
+    lines left out. Past :data:`DETAIL_LINES` lines, the first and last halves, with a
+    line saying how many are left out between them."""
+    lines = [_shown_line(line.expandtabs()) for line in _terminal_lines(stderr) if line]
+    if len(lines) > DETAIL_LINES:
+        half = DETAIL_LINES // 2
+        left_out = len(lines) - 2 * half
+        lines = [*lines[:half], f"… ({left_out} more lines)", *lines[-half:]]
+    return "\n".join(lines)
+
+
 class RepoFailed(Exception):
     """Raised by a task under ``fail_fast`` to stop the pool; carries the failed record."""
 
@@ -255,13 +275,13 @@ class RepoFailed(Exception):
 
 def error_from_exception(exc: BaseException) -> RepoError:
     """Map any exception from per-repo work to a reason code and a one-line message
-    (escaped, credentials redacted).
+    (escaped, credentials redacted); a failed command's whole stderr is the detail.
 
     A task that ran out of time raises a :class:`TimeoutError` (the pool's own
     ``TaskTimeout`` is one); a task that never ran is mapped by its caller, which knows.
     """
     if isinstance(exc, CommandError):
-        return RepoError(exc.reason, _shown_message(str(exc)))
+        return RepoError(exc.reason, _shown_message(str(exc)), exc.detail)
     if isinstance(exc, TimeoutError):
         return RepoError(Reason.TIMEOUT, _shown_message(str(exc)))
     if isinstance(exc, PermissionError):
