@@ -180,11 +180,8 @@ def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
         )
     if plan.show_errors:
         for rec in collector.errors:
-            assert rec.error is not None
-            warn(
-                f"{safe_text(rec.ref.display_path)}: {rec.error.reason.value}: "
-                f"{safe_text(rec.error.message)}"
-            )
+            for line in _error_lines(rec):
+                warn(line)
     warn(collector.summary(interrupted))
 
 
@@ -198,6 +195,15 @@ def _interrupted_record(scan: Scan, ref: RepoRef) -> RepoRecord:
         return scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted"))
     error = RepoError(Reason.INTERRUPTED, "interrupted before it started")
     return scan.failed_record(ref, error, note=NOT_STARTED)
+
+
+def _error_lines(rec: RepoRecord) -> list[str]:
+    """What ``--errors`` prints for a failed repo: ``path: reason: message``, then
+    everything the failed command wrote to stderr, indented."""
+    assert rec.error is not None
+    error = rec.error
+    head = f"{safe_text(rec.ref.display_path)}: {error.reason.value}: {safe_text(error.message)}"
+    return [head, *(f"    {safe_text(line)}" for line in error.detail.splitlines())]
 
 
 def run_pipeline(
