@@ -139,10 +139,10 @@ def _all_of(exprs: list[Any]) -> Any:
 
 
 def _compile(flag: str, text: str) -> Any:
-    from gitoverit.query import ExprError, compile_expr
+    from gitoverit.query import RECORD_TYPES, ExprError, compile_expr
 
     try:
-        return compile_expr(text)
+        return compile_expr(text, types=RECORD_TYPES)
     except ExprError as exc:
         raise UsageError(f"bad {flag} expression\n{exc.render()}") from exc
 
