@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,8 @@ CARET = re.compile(r"^\s*\^$", re.M)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["--no-progress", *args] if args[0] not in ("sync", "freeze") else list(args))
+    command = args[0] in ("sync", "freeze", "config") if args else False
+    code = main(list(args) if command else ["--no-progress", *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -299,3 +301,130 @@ def test_cli_suggests_quoting_an_unquoted_string(
     )
     code, out, err = run(capsys, "-w", 'brnach == "main"', str(repos.root))
     assert code == 2 and "did you mean 'branch'?" in err and "quote" not in err
+
+
+# ------------------------------------------------------------------------------------------
+# 3. A config setting that cannot be used names the file, line and key, or the variable
+
+
+@pytest.fixture
+def config_file(git_env: Path) -> Path:
+    path = git_env / ".config" / "gitoverit" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("columns", '"bogus"', "unknown column 'bogus'; valid columns: repo, "),
+        ("columns", '"-,name,+colour"', "unknown column 'colour'"),
+        ("columns", "['name']", "must be a string, got ['name']"),
+        ("sort", '"size"', "must be one of dir, path, "),
+        ("sort", "3", "must be a string, got 3"),
+        ("jobs", '"8"', "must be a positive integer no larger than 1024, got '8'"),
+        ("jobs", "0", "must be a positive integer"),
+        ("net_jobs", "2000", "must be a positive integer no larger than 1024, got 2000"),
+        ("timeout", "-5", "must be a positive number of seconds, got -5"),
+        ("timeout", "true", "must be a positive number of seconds, got True"),
+        ("roots", '"~/code"', "must be a list of non-empty strings"),
+        ("roots", '["/no/such/folder"]', "not a folder: /no/such/folder"),
+        ("exclude", "[1]", "must be a list of non-empty strings, got [1]"),
+        ("trust_repo_config", '"maybe"', "must be true or false, got 'maybe'"),
+    ],
+)
+def test_a_bad_config_value_names_file_line_and_key(
+    capsys: pytest.CaptureFixture[str],
+    repos: RepoFactory,
+    config_file: Path,
+    no_work: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    value: str,
+    problem: str,
+) -> None:
+    repos.repo("alpha")
+    monkeypatch.chdir(repos.root)  # no folder on the command line: the config's roots count
+    config_file.write_text(f"# defaults\n\n{key} = {value}\n")
+    code, out, err = run(capsys)
+    assert (code, out, no_work) == (2, "", [])
+    assert refused(err).startswith(f"{config_file}:3: {key}: {problem}"), err
+
+
+def test_the_example_of_the_issue(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, config_file: Path, no_work: list[str]
+) -> None:
+    repos.repo("alpha")
+    config_file.write_text('columns = "bogus"\n')
+    for args in ([str(repos.root)], ["sync", "-m", str(config_file)], ["config"]):
+        code, out, err = run(capsys, *args)
+        assert (code, out, no_work) == (2, "", [])
+        assert f"{config_file}:1: columns: unknown column 'bogus'" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("colums = '-remote'\n", "1: unknown key 'colums' (did you mean 'columns'?); valid keys:"),
+        ("jobs = 2\n[output]\nwhere = 'dirty'\n", "2: unknown table 'output'"),
+        ("jobs = 2\ncolumns = -remote\n", "2: invalid TOML: Invalid value (column 11)"),
+        ("jobs = 2\njobs = 3\n", "2: invalid TOML: Cannot overwrite a value"),
+        ("exclude = ['a',\n", "1: invalid TOML"),
+    ],
+)
+def test_a_bad_config_file_names_file_and_line(
+    capsys: pytest.CaptureFixture[str],
+    repos: RepoFactory,
+    config_file: Path,
+    no_work: list[str],
+    text: str,
+    start: str,
+) -> None:
+    repos.repo("alpha")
+    config_file.write_text(text)
+    code, out, err = run(capsys, str(repos.root))
+    assert (code, out, no_work) == (2, "", [])
+    assert refused(err).startswith(f"{config_file}:{start}"), err
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "problem"),
+    [
+        ("GITOVERIT_COLUMNS", "-remote,bogus", "unknown column 'bogus'"),
+        ("GITOVERIT_SORT", "size", "must be one of"),
+        ("GITOVERIT_JOBS", "many", "must be a positive integer no larger than 1024, got 'many'"),
+        ("GITOVERIT_NET_JOBS", "0", "must be a positive integer"),
+        ("GITOVERIT_TIMEOUT", "soon", "must be a positive number of seconds, got 'soon'"),
+        ("GITOVERIT_TRUST_REPO_CONFIG", "maybe", "must be true or false, got 'maybe'"),
+        ("GITOVERIT_ROOTS", "/no/such/folder", "not a folder: /no/such/folder"),
+    ],
+)
+def test_a_bad_environment_variable_is_named(
+    capsys: pytest.CaptureFixture[str],
+    repos: RepoFactory,
+    config_file: Path,
+    no_work: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    var: str,
+    value: str,
+    problem: str,
+) -> None:
+    repos.repo("alpha")
+    config_file.write_text("jobs = 4\n")  # a good file does not hide the variable
+    monkeypatch.chdir(repos.root)
+    monkeypatch.setenv(var, value)
+    code, out, err = run(capsys)
+    assert (code, out, no_work) == (2, "", [])
+    assert refused(err).startswith(f"{var}: {problem}"), err
+
+
+def test_a_bad_columns_flag_is_named(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, no_work: list[str]
+) -> None:
+    repos.repo("alpha")
+    code, out, err = run(capsys, "-c", "-remote,bogus", str(repos.root))
+    assert (code, out, no_work) == (2, "", [])
+    assert refused(err).startswith("-c/--columns: unknown column 'bogus'; valid columns:")
+    # The control: good settings from every layer do reach the scan.
+    code, out, _ = run(capsys, "-c", "-remote", str(repos.root))
+    assert code == 0 and no_work == ["find"]
