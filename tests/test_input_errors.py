@@ -428,3 +428,91 @@ def test_a_bad_columns_flag_is_named(
     # The control: good settings from every layer do reach the scan.
     code, out, _ = run(capsys, "-c", "-remote", str(repos.root))
     assert code == 0 and no_work == ["find"]
+
+
+# ------------------------------------------------------------------------------------------
+# 4. A manifest error names the file and the line when it is known, never "line None"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "message"),
+    [
+        # Our TOML
+        ("m.toml", '[[repo]]\npath = "a"\nurl = \n', 3, "invalid TOML: Invalid value"),
+        ("m.toml", '[[repo]]\npath = "a"\nurl = "x', 3, "Unterminated string (at end of file)"),
+        ("m.toml", "x = [\n", 1, "invalid TOML: Invalid value (at end of file)"),
+        ("m.toml", '[[repo]]\npath = "a"\nurl = 3\n', 1, "repo 'a': url must be a string, got 3"),
+        ("m.toml", '\n[[repo]]\npath = "a"\n', 2, "repo 'a': missing url"),
+        ("m.toml", '[[repo]]\npath = 5\nurl = "u"\n', 1, "path must be a non-empty string, got 5"),
+        ("m.toml", '[[repo]]\nurl = "u"\n', 1, "repo #1: missing path"),
+        ("m.toml", '[[repo]]\npath = "a"\nurl = "u"\nname = 7\n', 1, "name must be a non-empty"),
+        (
+            "m.toml",
+            '[[repo]]\npath = "a"\nurl = "u"\nbranch = 1\n',
+            1,
+            "branch must be a non-empty",
+        ),
+        ("m.toml", '[[repo]]\npath = "a"\nurl = "u"\nremotes = "x"\n', 1, "remotes must map"),
+        (
+            "m.toml",
+            '# list\nrepo = [{path = "a", url = "u"}, {path = "b"}]\n',
+            2,
+            "'b': missing url",
+        ),
+        ("m.toml", "repo = [1]\n", 1, "repo #1: expected a table, got 1"),
+        ("m.toml", '["~/code"]\nx = 1\n', 2, "repo 'x' in '~/code': expected a URL or a table"),
+        # vcspull's YAML
+        ("m.yaml", "~/code/:\n  flask: [1, 2]\n", 2, "expected a URL or a table, got [1, 2]"),
+        ("m.yaml", "~/code/:\n  flask:\n    branch: main\n", 2, "repo 'flask' in '~/code/': miss"),
+        ("m.yaml", "~/code/:\n  flask: {repo: 5}\n", 2, "url must be a string, got 5"),
+        ("m.yaml", '~/code/:\n  flask: "x\n', 3, "invalid YAML"),
+        ("m.yaml", "~/code/: [a]\n", 1, "workspace '~/code/' must map repo names to URLs"),
+        ("m.yaml", "~/code/:\n  a: https://x\n  a: https://y\n", 3, "duplicate key 'a'"),
+        ("m.yaml", "~/c/:\n  a:\n    repo: https://x\n    remotes: [u]\n", 2, "remotes must map"),
+        ("m.yaml", "- a\n- b\n", None, "expected a mapping of workspace folders"),
+        # vcspull's JSON
+        ("m.json", '{\n  "~/code": {\n    "a": "https://x",\n    "b": 3\n  }\n}\n', 4, "got 3"),
+        ("m.json", '{\n\t"~/code": {\n\t\t"b": [1]\n\t}\n}\n', 3, "got [1]"),
+        ("m.json", '{"~/code": {\n"a": "https://x",\n"a": "https://y"}}', 3, "duplicate key 'a'"),
+        ("m.json", '{"~/code": {"a": }}', 1, "invalid JSON"),
+        # Neither TOML nor YAML
+        ("repos.txt", "x = [\n", None, "neither TOML (line 1: Invalid value (at end of file))"),
+        ("repos.txt", "a = b = 1\n", None, "neither TOML (line 1: Invalid value (column 5))"),
+    ],
+)
+def test_manifest_errors_name_the_line_when_known(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    no_work: list[str],
+    name: str,
+    text: str,
+    line: int | None,
+    message: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run(capsys, "sync", "-m", str(path))
+    assert (code, out, no_work) == (2, "", [])
+    shown = refused(err)
+    assert "None" not in shown
+    prefix = f"{path}:{line}: " if line is not None else f"{path}: "
+    assert shown.startswith(prefix), shown
+    assert message in shown, shown
+
+
+def test_a_missing_manifest_says_who_named_it(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_work: list[str],
+) -> None:
+    missing = tmp_path / "nope.toml"
+    code, _, err = run(capsys, "sync", "-m", str(missing))
+    assert code == 2 and f"manifest not found: {missing} (-m/--manifest)" in err
+    monkeypatch.setenv("GITOVERIT_MANIFEST", str(missing))
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and f"manifest not found: {missing} (named by GITOVERIT_MANIFEST)" in err
+    monkeypatch.delenv("GITOVERIT_MANIFEST")
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and "; name one with -m FILE or GITOVERIT_MANIFEST" in err
+    assert no_work == []
