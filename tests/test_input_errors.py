@@ -5,6 +5,7 @@ the path ``freeze -O`` cannot write."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -516,3 +517,78 @@ def test_a_missing_manifest_says_who_named_it(
     code, _, err = run(capsys, "sync")
     assert code == 2 and "; name one with -m FILE or GITOVERIT_MANIFEST" in err
     assert no_work == []
+
+
+# ------------------------------------------------------------------------------------------
+# 5. freeze -O refuses a file it cannot write, before the scan
+
+
+def _unwritable_folder(tmp_path: Path) -> tuple[Path, str]:
+    """A folder where no file can be created, and the reason given for it. Root may write
+    anywhere a mode allows nothing, so root gets /proc, where no file can be made."""
+    if os.geteuid() == 0:
+        return Path("/proc"), "no file can be created in /proc"
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    return folder, "Permission denied"
+
+
+def test_freeze_refuses_an_output_it_cannot_write_before_the_scan(
+    capsys: pytest.CaptureFixture[str],
+    repos: RepoFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_work: list[str],
+) -> None:
+    repos.repo("alpha")
+    monkeypatch.chdir(tmp_path)
+    Path("somefile").write_text("a file, not a folder\n")
+    locked, locked_reason = _unwritable_folder(tmp_path)
+    cases = {
+        "missing/out.toml": "folder missing does not exist",
+        "missing/deeper/out.toml": "folder missing/deeper does not exist",
+        "somefile/out.toml": "somefile is not a folder",
+        str(locked / "out.toml"): locked_reason,
+    }
+    for path, reason in cases.items():
+        code, out, err = run(capsys, "freeze", "-O", path, str(repos.root))
+        assert (code, out, no_work) == (2, "", []), err
+        assert refused(err) == f"-O/--output: cannot write {path}: {reason}\n"
+    assert not Path("missing").exists() and not (locked / "out.toml").exists()
+    # The control: a path that can be written gets the manifest.
+    code, _, _ = run(capsys, "freeze", "-O", "out.toml", str(repos.root))
+    assert code == 0 and no_work == ["find"] and Path("out.toml").read_text().startswith("#")
+
+
+def test_the_write_check_changes_nothing(tmp_path: Path) -> None:
+    from gitoverit.commands.freeze import check_writable
+
+    new = tmp_path / "new.toml"
+    check_writable(str(new))
+    assert not new.exists()
+    old = tmp_path / "old.toml"
+    old.write_text("[[repo]]\n")
+    before = old.stat()
+    check_writable(str(old))
+    after = old.stat()
+    assert old.read_text() == "[[repo]]\n"
+    assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+
+
+def test_a_write_that_fails_after_the_scan_is_one_line_too(
+    capsys: pytest.CaptureFixture[str],
+    repos: RepoFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gitoverit.commands.freeze
+
+    repos.repo("alpha")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    # As if the path could no longer be written once the scan is done: no check first.
+    monkeypatch.setattr(gitoverit.commands.freeze, "check_writable", lambda path: None)
+    code, out, err = run(capsys, "freeze", "-O", str(blocker / "out.toml"), str(repos.root))
+    assert (code, out) == (2, "")
+    assert refused(err) == f"-O/--output: cannot write {blocker / 'out.toml'}: Not a directory\n"
