@@ -24,12 +24,11 @@ The config file (every key is optional)::
     trust_repo_config = false         # let repositories' own filter commands run in a scan
 
 ``~`` at the start of a root is expanded; a relative root stays relative to the current
-folder. ``columns`` is checked with the output layer's own parser of column specs. An
-unknown key, a table, a value of the wrong type, out of range or unknown, and a TOML syntax
-error are all a :class:`ConfigError` whose message starts with ``<file>:<line>:`` (the line
-when it can be found), then, for a value, its key: ``config.toml:3: columns: unknown column
-'bogus'; valid columns: ...``. A bad environment variable is named instead of the file
-(``GITOVERIT_JOBS: must be a positive integer ...``), and a bad flag by its name.
+folder. An unknown key, a table, a value of the wrong type, out of range or unknown (a
+column spec is checked by the output layer's parser), and a TOML syntax error are all a
+:class:`ConfigError` whose message starts with ``<file>:<line>:`` (the line when found),
+then for a value its key: ``config.toml:3: columns: unknown column 'bogus'; ...``. A bad
+variable or flag is named instead: ``GITOVERIT_JOBS: must be a positive integer ...``.
 
 Environment variables (an empty or blank variable counts as unset):
 
