@@ -238,7 +238,8 @@ def test_gitob_refuses_a_type_mismatch_of_a_branch_field(
     code = branches_main(["-w", "date > 'yesterday'", str(repo.path)])
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
-    assert "--where: cannot compare" in err and "^" in err
+    assert "--where: cannot compare float > string\n" in err and "^" in err
+    assert "(branch " not in err, "found before any branch was read, not while evaluating one"
 
 
 # ------------------------------------------------------------------------------------------

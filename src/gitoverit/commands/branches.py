@@ -50,7 +50,7 @@ BRANCH_KINDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("upstream", "author", "subject", "worktree"), ("string", "None")),
     **dict.fromkeys(("upstream_gone", "current"), ("bool",)),
     **dict.fromkeys(("ahead", "behind"), ("int", "None")),
-    "date": ("int", "float", "None"),
+    "date": ("float", "None"),
     "format_version": ("int",),
 }
 
