@@ -216,6 +216,13 @@ def test_static_types_hold_every_value_evaluation_gives(text: str) -> None:
         assert type_name(value) in kinds, (text, value)
 
 
+def test_a_long_expression_is_checked_fast() -> None:
+    unit = "error['a'].replace(error['b'], error['c'])"
+    text = " or ".join([unit] * 200)
+    with test_query.within(1.0):
+        compile_expr(text, types=RECORD_TYPES)
+
+
 @pytest.mark.parametrize("flag", ["-w", "-p"])
 def test_cli_refuses_a_type_mismatch_before_the_scan(
     capsys: pytest.CaptureFixture[str], repos: RepoFactory, no_work: list[str], flag: str

@@ -143,17 +143,34 @@ class _Typer:
     def __init__(self, source: Source, types: Mapping[str, StaticType]) -> None:
         self.source = source
         self.types = types
+        #: What :func:`_apply` found, by operation and operand types: long expressions
+        #: often repeat an operation, and trying samples is the costly part.
+        self.known: dict[tuple[object, tuple[StaticType, ...]], tuple[StaticType, str | None]] = {}
 
     def error(self, message: str, offset: int | None) -> NoReturn:
         raise ExprError(message, self.source.text, offset)
 
     def apply(
-        self, fn: Callable[..., Any], operands: Sequence[StaticType], offset: int | None
+        self,
+        fn: Callable[..., Any],
+        operands: Sequence[StaticType],
+        offset: int | None,
+        key: object = None,
     ) -> StaticType:
-        kinds, message = _apply(fn, operands)
+        """The kinds *fn* (known as *key*, default itself) returns for *operands*; raises
+        at *offset* when it can never work."""
+        kinds, message = self.tried(fn, operands, key)
         if message is not None:
             self.error(message, offset)
         return kinds
+
+    def tried(
+        self, fn: Callable[..., Any], operands: Sequence[StaticType], key: object = None
+    ) -> tuple[StaticType, str | None]:
+        known = (fn if key is None else key, tuple(operands))
+        if known not in self.known:
+            self.known[known] = _apply(fn, operands)
+        return self.known[known]
 
     def type(self, node: ast.AST) -> StaticType:
         method: Callable[[Any], StaticType] = getattr(self, f"type_{type(node).__name__}")
@@ -191,7 +208,7 @@ class _Typer:
         for cmpop, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.type(comparator)
             symbol, op = CMPOPS[type(cmpop)]
-            _kinds, message = _apply(op, [left, right])
+            _kinds, message = self.tried(op, [left, right])
             if message is not None:
                 hint = _number_hint(previous, comparator, left | right)
                 self.error(message + hint, self.source.between(previous, comparator, symbol))
@@ -232,7 +249,12 @@ class _Typer:
         func = node.func
         if isinstance(func, ast.Attribute):
             receiver = self.type(func.value)
-            kinds = self.apply(_method(func.attr), [receiver, *args], self.source.attr_offset(func))
+            kinds = self.apply(
+                _method(func.attr),
+                [receiver, *args],
+                self.source.attr_offset(func),
+                key=("method", func.attr),
+            )
             return ANY if func.attr == "get" and "dict" in receiver else kinds
         assert isinstance(func, ast.Name)  # the checker lets no other callee through
         name = func.id
@@ -240,7 +262,9 @@ class _Typer:
             return _coalesce(args)
         if name in ("min", "max"):
             return self.extreme(node, name, args)
-        return self.apply(_function(FUNCTIONS[name].impl), args, self.source.start(node))
+        return self.apply(
+            _function(FUNCTIONS[name].impl), args, self.source.start(node), key=("function", name)
+        )
 
     def extreme(self, node: ast.Call, name: str, args: list[StaticType]) -> StaticType:
         """``min`` and ``max``: all numbers or all strings, leaving ``None`` aside; or one
