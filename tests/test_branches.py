@@ -430,6 +430,7 @@ def test_bad_expression_exits_2_with_caret_before_git_runs(
         (["-w", "stashes > 0"], "stashes"),  # a repo field, not a branch field
         (["-p", "name.__class__"], "_"),
         (["-p", "open('x')"], "open"),
+        (["-p", "name - 1"], "unsupported operand types for -: string and int"),
     ],
 )
 def test_refused_expressions_exit_2(
@@ -443,7 +444,7 @@ def test_refused_expressions_exit_2(
 def test_runtime_expression_error_exits_2(
     capsys: pytest.CaptureFixture[str], scenario: Scenario
 ) -> None:
-    code, out, err = run_gitob(capsys, "-p", "name - 1", str(scenario.clone.path))
+    code, out, err = run_gitob(capsys, "-p", "int(name)", str(scenario.clone.path))
     assert (code, out) == (2, "")
     assert "--print" in err and "branch " in err
 

@@ -59,18 +59,20 @@ def resolve(
     roots: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     trust_repo_config: bool = False,
+    scans_roots: bool = False,
 ) -> tuple[Any, OutputPlan]:
     """Merge flags over ``GITOVERIT_*`` over the config file, and compile expressions.
 
     Returns the settings and the output plan. Raises :class:`UsageError` (exit 2) for
-    anything wrong, before any work starts.
+    anything wrong, before any work starts; with *scans_roots*, also for a root from the
+    config file or ``GITOVERIT_ROOTS`` that is not a folder.
     """
-    from gitoverit.config import ConfigError, apply_flags, load_settings
+    from gitoverit.config import ConfigError, apply_flags, load_settings, origin
     from gitoverit.output.columns import ColumnSpecError, parse_columns
 
     try:
         settings, sources = load_settings()
-        settings, _ = apply_flags(
+        settings, sources = apply_flags(
             settings,
             sources,
             jobs=out.jobs,
@@ -84,11 +86,15 @@ def resolve(
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
+    if scans_roots:
+        for root in settings.roots:
+            if not os.path.isdir(root):
+                raise UsageError(f"{origin(sources['roots'])}: not a folder: {root}")
+    columns = parse_columns(settings.columns)  # checked as the config was read
     try:
-        columns = parse_columns(settings.columns)
         columns = parse_columns(out.columns, columns)
     except ColumnSpecError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(f"-c/--columns: {exc}") from exc
     if not columns and out.fmt == "table" and not out.print_expr:
         raise UsageError("-c/--columns leaves no column to show, e.g. -c -,repo,status")
     where = _all_of([_compile("--where", text) for text in out.where])
@@ -140,10 +146,10 @@ def _all_of(exprs: list[Any]) -> Any:
 
 
 def _compile(flag: str, text: str) -> Any:
-    from gitoverit.query import ExprError, compile_expr
+    from gitoverit.query import RECORD_TYPES, ExprError, compile_expr
 
     try:
-        return compile_expr(text)
+        return compile_expr(text, types=RECORD_TYPES)
     except ExprError as exc:
         raise UsageError(f"bad {flag} expression\n{exc.render()}") from exc
 

@@ -44,6 +44,16 @@ class BranchesCommand:
 #: Names a ``--where`` / ``--print`` expression can use: the JSON fields of a branch.
 BRANCH_NAMES: frozenset[str] = frozenset(BRANCH_FIELDS)
 
+#: The kinds of value each branch name can hold, to find a type mismatch before git runs.
+BRANCH_KINDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("type", "name", "head"), ("string",)),
+    **dict.fromkeys(("upstream", "author", "subject", "worktree"), ("string", "None")),
+    **dict.fromkeys(("upstream_gone", "current"), ("bool",)),
+    **dict.fromkeys(("ahead", "behind"), ("int", "None")),
+    "date": ("float", "None"),
+    "format_version": ("int",),
+}
+
 _NAMES_HELP = """\
 Expressions for gitob --where (keep a branch when the expression is true) and --print
 (print its value for each branch). The syntax is a small, safe subset of Python.
@@ -90,12 +100,13 @@ def where_help() -> str:
 
 
 def _compile(text: str | None, option: str) -> Expr | None:
-    from gitoverit.query import ExprError, compile_expr
+    from gitoverit.query import ExprError, compile_expr, static_type
 
     if text is None:
         return None
+    types = {name: static_type(*kinds) for name, kinds in BRANCH_KINDS.items()}
     try:
-        return compile_expr(text, BRANCH_NAMES)
+        return compile_expr(text, BRANCH_NAMES, types)
     except ExprError as err:
         raise UsageError(_expr_message(option, err)) from None
 

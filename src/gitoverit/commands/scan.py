@@ -45,6 +45,7 @@ def run(command: ScanCommand) -> int:
         roots=c.dirs,
         exclude=c.exclude,
         trust_repo_config=c.trust_repo_config,
+        scans_roots=True,
     )
     trust = bool(settings.trust_repo_config)
     if c.metadata_only:

@@ -70,7 +70,9 @@ imports, lambda, comprehensions, assignment, f-strings, and any other function.
 Limits: strings and lists up to 100,000 characters or items, integers below 10**100,
 regular expressions up to 1,000 characters, and no pattern that repeats a repeating
 group such as (a+)+. Division by zero, a type mismatch (like "a" - 1) or a result over
-a limit is an error that points at the operator.
+a limit is an error that points at the operator. A type mismatch between names and
+values (ahead > "x", len(ahead), name - 1) is found before any repository is read; a
+word without quotes (branch == main) is an unknown name: quote a string, "main".
 """
 
 

@@ -1,5 +1,6 @@
 """The names an expression sees for a record: the record's JSON fields plus a few
-conveniences (``dir``, ``name``, ``status``, ``url``, ``reason``)."""
+conveniences (``dir``, ``name``, ``status``, ``url``, ``reason``), and the static type of
+each."""
 
 from __future__ import annotations
 
@@ -7,10 +8,40 @@ import os
 from typing import Any
 
 from gitoverit.model import RECORD_FIELDS, RepoRecord
+from gitoverit.query.typecheck import StaticType, static_type
 from gitoverit.text import simplify_url
 
 #: Names every record provides: the JSON fields plus a few conveniences.
 RECORD_NAMES: frozenset[str] = frozenset(RECORD_FIELDS) | {"dir", "name", "status", "url", "reason"}
+
+_TEXT = static_type("string")
+_OPTIONAL_TEXT = static_type("string", "None")
+_COUNT = static_type("int", "None")
+_FLAG = static_type("bool", "None")
+
+#: The static type of every record name: what kinds of value it can hold (None: not read,
+#: or not applicable). Expressions are checked against these before any repository is read.
+RECORD_TYPES: dict[str, StaticType] = {
+    **dict.fromkeys(("path", "display_path", "kind", "action", "outcome"), _TEXT),
+    **dict.fromkeys(("dir", "name", "status"), _TEXT),
+    **dict.fromkeys(
+        ("superproject", "branch", "head", "upstream", "operation", "remote_url"),
+        _OPTIONAL_TEXT,
+    ),
+    **dict.fromkeys(("note", "head_before", "head_after", "url", "reason"), _OPTIONAL_TEXT),
+    **dict.fromkeys(
+        ("ahead", "behind", "staged", "modified", "deleted", "untracked", "conflicted"), _COUNT
+    ),
+    **dict.fromkeys(("stashes", "submodules"), _COUNT),
+    **dict.fromkeys(("detached", "upstream_gone"), static_type("bool")),
+    **dict.fromkeys(("dirty", "fetched", "pulled", "pushed"), _FLAG),
+    "mtime": static_type("float", "None"),
+    "duration_ms": static_type("float"),
+    "format_version": static_type("int"),
+    "untrusted_config": static_type("list", "None"),
+    "fetch_errors": static_type("list", "None"),
+    "error": static_type("dict", "None"),
+}
 
 
 def _status_text(record: RepoRecord) -> str:
