@@ -32,7 +32,7 @@ RECORD_TYPES: dict[str, StaticType] = {
     **dict.fromkeys(
         ("ahead", "behind", "staged", "modified", "deleted", "untracked", "conflicted"), _COUNT
     ),
-    **dict.fromkeys(("stashes", "submodules"), _COUNT),
+    **dict.fromkeys(("unstaged_modified", "unstaged_deleted", "stashes", "submodules"), _COUNT),
     **dict.fromkeys(("detached", "upstream_gone"), static_type("bool")),
     **dict.fromkeys(("dirty", "fetched", "pulled", "pushed"), _FLAG),
     "mtime": static_type("float", "None"),
