@@ -420,7 +420,23 @@ def status_section(
         {k: v for k, v in env.items() if k != "COLUMNS"},
         ok_codes=frozenset({0, 1}),
     )
-    variants += [serial, py_serial, e2e, table, j1]
+    # The table without the status column reads no line totals; with -c +ident it also
+    # reads each repo's committer identity: what those two extras cost.
+    no_lines = Variant(
+        "gitoverit-table-nolines",
+        "gitoverit (table, -c -status)",
+        [gito, "--no-progress", "-c", "-status", str(corpus.repos_dir)],
+        table.env,
+        ok_codes=frozenset({0, 1}),
+    )
+    with_ident = Variant(
+        "gitoverit-table-ident",
+        "gitoverit (table, -c +ident)",
+        [gito, "--no-progress", "-c", "+ident", str(corpus.repos_dir)],
+        table.env,
+        ok_codes=frozenset({0, 1}),
+    )
+    variants += [serial, py_serial, e2e, table, no_lines, with_ident, j1]
 
     checks: dict[str, Any] = {}
 
@@ -436,7 +452,7 @@ def status_section(
             if sample.returncode not in v.ok_codes:
                 v.error = _failure(sample, tail)
                 return
-            if v.key == "gitoverit-table":
+            if v.key.startswith("gitoverit-table"):
                 rows = len(out.read_text("utf-8").splitlines()) - 1
                 expected = len(corpus.worktrees)
                 if rows != expected:
@@ -468,9 +484,14 @@ def status_section(
             print(f"  {key}: {check['records']} records as expected ({check['errors']} errors)")
     r_e2e = ratio(e2e, floor)
     r_j1 = ratio(j1, serial)
-    r_table = ratio(table, e2e)
-    if r_table is not None:
-        print(f"  {'gitoverit table / gitoverit -o json':<40} {r_table:>8.2f}   (the table's cost)")
+    for label, a, b in (
+        ("gitoverit table / gitoverit -o json", table, e2e),
+        ("table / table -c -status", table, no_lines),
+        ("table -c +ident / table", with_ident, table),
+    ):
+        r = ratio(a, b)
+        if r is not None:
+            print(f"  {label:<40} {r:>8.2f}")
     print(target_line("gitoverit / floor (xargs -P2)", r_e2e, TARGET_E2E))
     print(target_line("gitoverit -j 1 / serial shell loop", r_j1, TARGET_SERIAL))
     r_py = ratio(py_serial, serial)

@@ -255,7 +255,7 @@ def test_unterminated_toml_points_at_the_end(tmp_path: Path) -> None:
         ('timeout = "5"\n', 1, "timeout: must be a positive number"),
         ('jobs = 1\nsort = "mtim"\n', 2, "did you mean 'mtime'?"),
         ("columns = 3\n", 1, "columns: must be a string, got 3"),
-        ('columns = "-,bogus"\n', 1, "columns: unknown column 'bogus'; valid columns: repo,"),
+        ('columns = "-,bogus"\n', 1, "columns: unknown column 'bogus'; valid columns: dir,"),
         ('roots = "~/code"\n', 1, "roots: must be a list of non-empty strings"),
         ('exclude = ["a", 3]\n', 1, "exclude: must be a list of non-empty strings"),
         ('exclude = [""]\n', 1, "exclude: must be a list of non-empty strings"),

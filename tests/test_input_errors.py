@@ -326,7 +326,7 @@ def config_file(git_env: Path) -> Path:
 @pytest.mark.parametrize(
     ("key", "value", "problem"),
     [
-        ("columns", '"bogus"', "unknown column 'bogus'; valid columns: repo, "),
+        ("columns", '"bogus"', "unknown column 'bogus'; valid columns: dir, "),
         ("columns", '"-,name,+colour"', "unknown column 'colour'"),
         ("columns", "['name']", "must be a string, got ['name']"),
         ("sort", '"size"', "must be one of dir, path, "),

@@ -51,6 +51,27 @@ class OutputPlan:
     show_errors: bool
     no_progress: bool
 
+    def extras(self) -> frozenset[str]:
+        """The extras (:data:`gitoverit.git.extras.EXTRAS`) this output shows or reads:
+        every one for JSON; for a table, those of its columns and sort key; and those an
+        expression names."""
+        if self.fmt in ("json", "ndjson") and self.print_expr is None:
+            return frozenset({"lines", "ident"})
+        wanted: set[str] = set()
+        if self.print_expr is None and "status" in self.columns:
+            wanted.add("lines")
+        if self.print_expr is None and "ident" in self.columns:
+            wanted.add("ident")
+        if self.sort_key in ("ident", "author"):
+            wanted.add("ident")
+        for expr in (self.where, self.print_expr):
+            names = expr.names if expr is not None else frozenset()
+            if names & {"lines_added", "lines_removed"}:
+                wanted.add("lines")
+            if "ident" in names:
+                wanted.add("ident")
+        return frozenset(wanted)
+
 
 def resolve(
     out: OutputOptions,
@@ -60,6 +81,7 @@ def resolve(
     exclude: tuple[str, ...] = (),
     trust_repo_config: bool = False,
     scans_roots: bool = False,
+    metadata_only: bool = False,
 ) -> tuple[Any, OutputPlan]:
     """Merge flags over ``GITOVERIT_*`` over the config file, and compile expressions.
 
@@ -75,7 +97,8 @@ def resolve(
         settings, sources = apply_flags(
             settings,
             sources,
-            jobs=out.jobs,
+            # -j 0 is serial, as -j 1 (the earlier interface spelled it so).
+            jobs=1 if out.jobs == 0 else out.jobs,
             net_jobs=out.net_jobs,
             timeout=out.timeout,
             sort=out.sort_key,
@@ -90,7 +113,11 @@ def resolve(
         for root in settings.roots:
             if not os.path.isdir(root):
                 raise UsageError(f"{origin(sources['roots'])}: not a folder: {root}")
-    columns = parse_columns(settings.columns)  # checked as the config was read
+    from gitoverit.output.columns import DEFAULT_COLUMNS, METADATA_ONLY_COLUMNS
+
+    # Without the work tree there is no modification time: its column and its sort go.
+    base = METADATA_ONLY_COLUMNS if metadata_only else DEFAULT_COLUMNS
+    columns = parse_columns(settings.columns, base)  # checked as the config was read
     try:
         columns = parse_columns(out.columns, columns)
     except ColumnSpecError as exc:
@@ -105,14 +132,14 @@ def resolve(
         )
     print_expr = _compile("--print", out.print_expr[0]) if out.print_expr else None
     if out.null_sep and print_expr is None:
-        raise UsageError("-0/--null only applies to --print")
+        raise UsageError("-0/--print0 only applies to --print")
     if print_expr is not None and out.fmt != "table":
         raise UsageError(
             f"-p/--print writes its own lines; it cannot be combined with -o {out.fmt}"
         )
     plan = OutputPlan(
         fmt=out.fmt or "table",
-        sort_key=settings.sort or "mtime",
+        sort_key=settings.sort or ("dir" if metadata_only else "mtime"),
         reverse=out.reverse,
         columns=columns,
         where=where,

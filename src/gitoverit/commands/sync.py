@@ -64,7 +64,9 @@ def run(command: SyncCommand) -> int:
         ref.path: SyncTarget(ref, e.url, e.branch, tuple(e.remotes))
         for ref, e in zip(manifest_refs(entries), entries, strict=True)
     }
-    options = ScanOptions(jobs=settings.jobs or default_jobs(), fail_fast=out.exit_on_error)
+    options = ScanOptions(
+        jobs=settings.jobs or default_jobs(), fail_fast=out.exit_on_error, extras=plan.extras()
+    )
     actions = ActionOptions(
         fetch=True,
         pull=True,
