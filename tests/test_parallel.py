@@ -822,3 +822,39 @@ def test_a_stalled_producer_does_not_hold_back_finished_outcomes() -> None:
     assert first.result == 10
     release.set()
     assert [o.result for o in outcomes] == [20]
+
+
+# --------------------------------------------------------------------------- the guide's idioms
+
+
+def test_an_outcome_unpacks_to_item_result_and_error() -> None:
+    done = Outcome("a", 1, None, 0.25)
+    item, result, error = done
+    assert (item, result, error) == ("a", 1, None)
+    assert done.duration == 0.25 and done.ok and not done.skipped and not done.timed_out
+    boom = Boom("b")
+    failed = Outcome("b", error=boom, duration=0.5)
+    assert tuple(failed) == ("b", None, boom)
+    assert failed.duration == 0.5 and not failed.ok
+    _, _, reason = skipped = Outcome("c", error=TaskSkipped())
+    assert isinstance(reason, TaskSkipped) and skipped.skipped
+    _, _, reason = expired = Outcome("d", error=TaskTimeout(2.0))
+    assert reason is expired.error and expired.timed_out
+    with pytest.raises(ValueError, match="too many values"):
+        _first, _second = done
+    with pytest.raises(AttributeError):
+        done.duration = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("backend", ["thread", "async", "process"])
+def test_the_guides_loop_gets_item_result_and_error(backend: Any) -> None:
+    succeeded: dict[int, int] = {}
+    failed: dict[int, BaseException] = {}
+    results = run_parallel(square_or_fail, range(6), max_workers=2, backend=backend)
+    for item, result, error in results:
+        if error:
+            failed[item] = error
+        else:
+            succeeded[item] = result[0]
+    assert succeeded == {0: 0, 1: 1, 2: 4, 4: 16, 5: 25}
+    assert list(failed) == [3] and isinstance(failed[3], ValueError)

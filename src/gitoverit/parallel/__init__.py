@@ -8,11 +8,11 @@ Example::
 
     from gitoverit.parallel import run_parallel
 
-    for outcome in run_parallel(fetch_one, urls, max_workers=16, timeout=30):
-        if outcome.ok:
-            print(outcome.item, outcome.result)
+    for item, result, error in run_parallel(fetch_one, urls, max_workers=50, timeout=30):
+        if error is not None:
+            print(item, "failed:", error)
         else:
-            print(outcome.item, "failed:", outcome.error)
+            print(item, result)
 """
 
 from __future__ import annotations
