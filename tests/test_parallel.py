@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import signal
 import subprocess
@@ -23,7 +24,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gitoverit.parallel._core as core
-import gitoverit.parallel._light as light
 from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError
 from gitoverit.git.command import run
 from gitoverit.parallel import (
@@ -31,7 +31,9 @@ from gitoverit.parallel import (
     TaskSkipped,
     TaskTimeout,
     batch_map,
+    cpu_count,
     current_scope,
+    fd_budget,
     optimal_workers,
     run_parallel,
 )
@@ -254,20 +256,13 @@ def test_error_outcome_carries_the_original_exception(case: Case) -> None:
     n_items=st.one_of(st.none(), st.integers(min_value=0, max_value=10_000)),
     io_bound=st.booleans(),
 )
-def test_optimal_workers_bounds(n_items: int | None, io_bound: bool) -> None:
-    w = optimal_workers(n_items, io_bound=io_bound)
-    assert w >= 1
+def test_optimal_workers_follows_the_guide(n_items: int | None, io_bound: bool) -> None:
+    # The guide's table: min(100, n) for I/O-bound work, min(cpu_count, n) for CPU-bound,
+    # never 0, and never past what the open-file limit allows.
+    wanted = 100 if io_bound else cpu_count()
     if n_items is not None:
-        assert w <= max(1, n_items)
-    cores = light._cpu_count()
-    if io_bound:
-        assert w <= 32
-        wanted = 4 if n_items is None else min(4, max(1, n_items))
-        assert w >= min(wanted, light._fd_budget())
-    else:
-        assert w <= min(8, 2 * cores)
-    if n_items is None or n_items >= 32:
-        assert optimal_workers(n_items, io_bound=True) >= optimal_workers(n_items, io_bound=False)
+        wanted = min(wanted, n_items)
+    assert optimal_workers(n_items, io_bound=io_bound) == max(1, min(wanted, fd_budget()))
 
 
 # --------------------------------------------------------------------------- one per backend
@@ -858,3 +853,85 @@ def test_the_guides_loop_gets_item_result_and_error(backend: Any) -> None:
             succeeded[item] = result[0]
     assert succeeded == {0: 0, 1: 1, 2: 4, 4: 16, 5: 25}
     assert list(failed) == [3] and isinstance(failed[3], ValueError)
+
+
+def test_the_thread_default_is_the_guides_io_bound_count() -> None:
+    # Every one of the first `wanted` tasks waits for all the others: only that many
+    # threads at once get them through.
+    wanted = optimal_workers(150, io_bound=True)
+    assert wanted == min(100, fd_budget())
+    barrier = threading.Barrier(wanted, timeout=20)
+    probe = Probe()
+
+    def task(x: int) -> int:
+        probe.enter(x)
+        try:
+            return barrier.wait() if x < wanted else x
+        finally:
+            probe.leave()
+
+    outcomes = list(run_parallel(task, range(150)))
+    assert all(o.ok for o in outcomes), {type(o.error) for o in outcomes if not o.ok}
+    assert probe.peak == wanted
+
+
+def pid_after_a_while(_: int) -> int:
+    """Process-backend task: long enough that every idle worker process gets one."""
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def test_the_process_default_is_one_worker_per_cpu() -> None:
+    outcomes = list(run_parallel(pid_after_a_while, range(24), backend="process"))
+    assert all(o.ok for o in outcomes)
+    assert 1 <= len({o.result for o in outcomes}) <= cpu_count()
+
+
+_LIMITS_SCRIPT = """
+import json, os, resource, sys
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+from gitoverit.actions import net_jobs
+from gitoverit.parallel import cpu_count, optimal_workers
+from gitoverit.scan import default_jobs
+print(json.dumps({
+    "cpus": cpu_count(),
+    "io": optimal_workers(1000, io_bound=True),
+    "cpu": optimal_workers(1000, io_bound=False),
+    "unknown": optimal_workers(None),
+    "local": default_jobs(),
+    "net": net_jobs(),
+}))
+"""
+
+
+def _counts_under(limit: int, cwd: Path) -> dict[str, int]:
+    """The worker counts a process on one CPU picks with at most *limit* open files."""
+    proc = _run_script(_LIMITS_SCRIPT.replace("sys.argv[1]", str(limit)), cwd, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    counts: dict[str, int] = json.loads(proc.stdout)
+    return counts
+
+
+def test_worker_counts_with_plenty_of_files_and_one_cpu(tmp_path: Path) -> None:
+    counts = _counts_under(4096, tmp_path)
+    if hasattr(os, "sched_setaffinity"):
+        assert counts["cpus"] == 1
+    cpus = counts["cpus"]
+    assert counts["io"] == counts["unknown"] == 100
+    assert counts["cpu"] == cpus
+    # The git layer keeps its own numbers: 2 local gits per CPU (at most 8), 16 fetches.
+    assert counts["local"] == min(8, 2 * cpus)
+    assert counts["net"] == 16
+
+
+@pytest.mark.parametrize("limit", [100, 200, 400])
+def test_worker_counts_stay_below_the_open_file_limit(tmp_path: Path, limit: int) -> None:
+    counts = _counts_under(limit, tmp_path)
+    for name in ("io", "cpu", "unknown", "local", "net"):
+        # Room for 8 descriptors per worker and 64 for everything else.
+        assert counts[name] >= 1 and 64 + 8 * counts[name] <= limit, (name, counts)
+    assert counts["io"] == (limit - 64) // 8

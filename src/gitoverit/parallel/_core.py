@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sized
 from concurrent.futures import Executor
 from typing import Any, Literal, TypeVar, overload
 
@@ -75,11 +75,17 @@ def run_parallel(
     the executor backends it is iterated on a helper thread, so a producer that stalls
     (discovery walking a huge tree) never holds back outcomes that are ready.
 
+    An outcome unpacks to ``(item, result, error)``: ``for item, result, error in
+    run_parallel(...)``.
+
     Backends: ``"thread"`` (default), ``"process"`` (*func* and items must pickle), ``"async"``,
     or any :class:`concurrent.futures.Executor` (a dask or Ray executor spreads work over a
     cluster; it is not shut down here). An ``async def`` *func* always runs on a private
     asyncio loop, limited by a semaphore of *max_workers*, whatever *backend* says; the
     caller must not already be running a loop on this thread.
+
+    ``max_workers`` defaults to :func:`optimal_workers` of ``len(items)`` (when *items* has
+    a length): CPU-bound (one per CPU) for ``"process"``, I/O-bound (up to 100) otherwise.
 
     ``fail_fast``: after the first error (a timeout counts) no new task starts; running
     tasks finish and are yielded; every remaining item is yielded with a
@@ -111,31 +117,32 @@ def run_parallel(
     ``desc``: when set and stderr is a terminal, a Rich progress bar counts outcomes and
     errors on stderr; otherwise nothing is written.
     """
+    _check_arguments(max_workers, backend, timeout)
+    total = len(items) if isinstance(items, Sized) else None
+    # Processes are CPU workers: one per CPU. Threads, coroutines and a caller's executor
+    # mostly wait, so they get the I/O-bound default.
+    workers = max_workers or optimal_workers(total, io_bound=backend != "process")
+    gen: Outcomes[T, Any]
+    if backend == "async" or inspect.iscoroutinefunction(func):
+        gen = run_async(func, items, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE)
+    else:
+        assert not isinstance(backend, str) or backend in ("thread", "process")
+        gen = run_executor(
+            func, items, backend, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE
+        )
+    if desc is not None and sys.stderr.isatty():
+        gen = _with_progress(gen, desc)
+    return gen
+
+
+def _check_arguments(max_workers: int | None, backend: Backend, timeout: float | None) -> None:
+    """Refuse arguments that no run could use, before anything starts."""
     if max_workers is not None and max_workers < 1:
         raise ValueError("max_workers must be at least 1")
     if timeout is not None and timeout <= 0:
         raise ValueError("timeout must be positive")
     if not (isinstance(backend, Executor) or backend in ("thread", "process", "async")):
         raise ValueError(f"unknown backend {backend!r}")
-    workers = max_workers or optimal_workers(None, io_bound=True)
-    is_async = backend == "async" or inspect.iscoroutinefunction(func)
-    gen: Outcomes[T, Any]
-    if is_async:
-        gen = run_async(func, items, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE)
-    else:
-        gen = run_executor(
-            func,
-            items,
-            backend,  # type: ignore[arg-type]
-            workers,
-            fail_fast,
-            timeout,
-            ordered,
-            INTERRUPT_GRACE,
-        )
-    if desc is not None and sys.stderr.isatty():
-        gen = _with_progress(gen, desc)
-    return gen
 
 
 def batch_map(func: Callable[[T], R], items: Iterable[T], **kw: Any) -> list[R]:
