@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
+import fcntl
 import json
 import os
+import pty
+import re
 import signal
+import struct
 import subprocess
 import sys
+import tempfile
+import termios
 import textwrap
 import threading
 import time
@@ -779,28 +784,6 @@ def test_desc_writes_nothing_when_stderr_is_not_a_terminal(
     assert captured.out == ""
 
 
-class _FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_desc_shows_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = _FakeTerminal()
-    monkeypatch.setattr(sys, "stderr", fake)
-    monkeypatch.setenv("TERM", "xterm")
-
-    def task(x: int) -> int:
-        if x == 3:
-            raise Boom("three")
-        return x
-
-    outcomes = list(run_parallel(task, range(8), max_workers=2, desc="Scanning"))
-    assert len(outcomes) == 8
-    shown = fake.getvalue()
-    assert "Scanning" in shown
-    assert "errors" in shown
-
-
 def test_a_stalled_producer_does_not_hold_back_finished_outcomes() -> None:
     stalled = threading.Event()
     release = threading.Event()
@@ -935,3 +918,101 @@ def test_worker_counts_stay_below_the_open_file_limit(tmp_path: Path, limit: int
         # Room for 8 descriptors per worker and 64 for everything else.
         assert counts[name] >= 1 and 64 + 8 * counts[name] <= limit, (name, counts)
     assert counts["io"] == (limit - 64) // 8
+
+
+# --------------------------------------------------------------------------- desc on a terminal
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+_PROGRESS_SCRIPT = """
+import time
+from gitoverit.parallel import run_parallel
+
+def task(x):
+    time.sleep(0.01)
+    if x == 3:
+        raise ValueError(x)
+    return x
+
+for item, result, error in run_parallel(task, range(40), max_workers=4, desc="Checking [links]"):
+    print("row", item, "failed" if error else "ok", flush=True)
+"""
+
+
+@dataclass
+class Streams:
+    """What a script wrote: to its stdout and stderr pipes, and to its terminal."""
+
+    out: str
+    err: str
+    terminal: str
+
+
+def _run_with_terminal(code: str, cwd: Path, on_terminal: set[str], **env: str) -> Streams:
+    """``python -c CODE`` with the streams named in *on_terminal* (``stdout``, ``stderr``)
+    on one pseudo-terminal 100 columns wide and the others on pipes."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    full_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    full_env.update({"TERM": "xterm-256color", **env})
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=slave if "stdout" in on_terminal else out,
+            stderr=slave if "stderr" in on_terminal else err,
+        )
+        os.close(slave)
+        chunks: list[bytes] = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # every end of the terminal is closed: the child has exited
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        assert proc.wait(timeout=60) == 0
+        out.seek(0)
+        err.seek(0)
+        return Streams(
+            out.read().decode(),
+            err.read().decode(),
+            _ESCAPE.sub("", b"".join(chunks).decode("utf-8", "replace")),
+        )
+
+
+def test_desc_shows_a_progress_bar_with_an_error_count_on_a_terminal(tmp_path: Path) -> None:
+    shown = _run_with_terminal(_PROGRESS_SCRIPT, tmp_path, {"stderr"})
+    assert "Checking [links]" in shown.terminal  # the label as given, not read as markup
+    assert " 0/40 0 errors " in shown.terminal
+    assert re.search(r" 40/40 1 error \d", shown.terminal), shown.terminal
+    # The caller's own output stays on its stdout, a pipe here: none of it on the terminal.
+    assert "row" not in shown.terminal
+    rows = shown.out.splitlines()
+    assert len(rows) == 40
+    assert [r for r in rows if r.endswith("failed")] == ["row 3 failed"]
+
+
+def test_desc_prints_the_callers_lines_above_the_bar_on_a_shared_terminal(
+    tmp_path: Path,
+) -> None:
+    shown = _run_with_terminal(_PROGRESS_SCRIPT, tmp_path, {"stdout", "stderr"})
+    assert "40/40" in shown.terminal
+    rows = re.findall(r"(.?)(row \d+ (?:ok|failed))", shown.terminal)
+    assert len(rows) == 40
+    # Each row starts a line of its own; none is appended to a drawn bar.
+    assert all(before in ("", "\r", "\n") for before, _ in rows), rows
+
+
+def test_desc_writes_nothing_when_stderr_is_a_pipe(tmp_path: Path) -> None:
+    # Even when the rest is a terminal and Rich is told to treat anything as one.
+    shown = _run_with_terminal(
+        _PROGRESS_SCRIPT, tmp_path, {"stdout"}, FORCE_COLOR="1", TTY_COMPATIBLE="1"
+    )
+    assert shown.err == ""
+    assert len(re.findall(r"row \d+", shown.terminal)) == 40
+    assert "Checking" not in shown.terminal

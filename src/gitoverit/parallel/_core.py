@@ -16,6 +16,7 @@ from gitoverit.parallel._async import run_async
 from gitoverit.parallel._executor import run_executor
 from gitoverit.parallel._light import optimal_workers
 from gitoverit.parallel._outcome import Outcomes
+from gitoverit.parallel._progress import is_terminal, with_progress
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -114,8 +115,9 @@ def run_parallel(
     interpreter open at exit. Wrap the iterator in ``contextlib.closing`` when you may stop
     consuming it early.
 
-    ``desc``: when set and stderr is a terminal, a Rich progress bar counts outcomes and
-    errors on stderr; otherwise nothing is written.
+    ``desc``: when set and stderr is a terminal, a Rich progress bar labelled *desc* counts
+    the outcomes (out of ``len(items)`` when known) and the errors among them, on stderr,
+    and is erased at the end; when stderr is not a terminal nothing at all is written.
     """
     _check_arguments(max_workers, backend, timeout)
     total = len(items) if isinstance(items, Sized) else None
@@ -130,8 +132,8 @@ def run_parallel(
         gen = run_executor(
             func, items, backend, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE
         )
-    if desc is not None and sys.stderr.isatty():
-        gen = _with_progress(gen, desc)
+    if desc is not None and is_terminal(sys.stderr):
+        gen = with_progress(gen, desc, total)
     return gen
 
 
@@ -153,33 +155,3 @@ def batch_map(func: Callable[[T], R], items: Iterable[T], **kw: Any) -> list[R]:
     """
     kw.setdefault("ordered", True)
     return [o.result for o in run_parallel(func, items, **kw) if o.ok]  # type: ignore[misc]
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def _with_progress(gen: Outcomes[T, R], desc: str) -> Outcomes[T, R]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[errors]} errors"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    errors = 0
-    try:
-        with progress:
-            task_id = progress.add_task(desc, total=None, errors=0)
-            for outcome in gen:
-                if not outcome.ok:
-                    errors += 1
-                progress.update(task_id, advance=1, errors=errors)
-                yield outcome
-    finally:
-        # Closing this wrapper early must close the run too, so that it cancels its tasks.
-        gen.close()
