@@ -1016,3 +1016,63 @@ def test_desc_writes_nothing_when_stderr_is_a_pipe(tmp_path: Path) -> None:
     assert shown.err == ""
     assert len(re.findall(r"row \d+", shown.terminal)) == 40
     assert "Checking" not in shown.terminal
+
+
+# --------------------------------------------------------------------------- a distributed engine
+
+
+def note_call(job: tuple[str, int]) -> str:
+    """dask task: append the item to a file, fail on 3, and name the worker that ran it."""
+    from distributed import get_worker
+
+    path, x = job
+    with open(path, "a") as fh:
+        fh.write(f"{x}\n")
+    if x == 3:
+        raise ValueError("three is unlucky")
+    return str(get_worker().address)
+
+
+def test_runs_on_a_dask_distributed_executor(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+    from distributed.core import Status
+
+    calls = tmp_path / "calls"
+    jobs: list[Any] = [(str(calls), x) for x in (0, 1, 2, 3, 1, 1)]
+    unpicklable = (str(calls), threading.Lock())
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=False,
+            dashboard_address=None,
+            local_directory=str(tmp_path / "dask"),
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        addresses = {worker.address for worker in cluster.workers.values()}
+        seen = list(
+            run_parallel(
+                note_call, [*jobs, unpicklable], backend=client.get_executor(), ordered=True
+            )
+        )
+        assert [o.item for o in seen] == [*jobs, unpicklable]
+        for (_, x), (item, result, error) in zip(jobs, seen, strict=False):
+            if x == 3:
+                assert isinstance(error, ValueError) and str(error) == "three is unlucky"
+            else:
+                assert error is None and result in addresses, (item, error)
+        assert seen[-1].error is not None, "an item that cannot be sent fails on its own"
+        assert all(o.duration >= 0 for o in seen)
+        # Equal items are separate calls, each run once: dask would otherwise merge them.
+        assert sorted(calls.read_text().split()) == ["0", "1", "1", "1", "2", "3"]
+    assert cluster.status == Status.closed
+    assert client.status == "closed"
+
+
+def test_an_item_the_executor_refuses_fails_on_its_own() -> None:
+    pool = ThreadPoolExecutor(2)
+    pool.shutdown()
+    outcomes = list(run_parallel(abs, [-1, -2], backend=pool, ordered=True))
+    assert [o.item for o in outcomes] == [-1, -2]
+    assert all(isinstance(o.error, RuntimeError) for o in outcomes)

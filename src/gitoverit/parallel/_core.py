@@ -80,10 +80,12 @@ def run_parallel(
     run_parallel(...)``.
 
     Backends: ``"thread"`` (default), ``"process"`` (*func* and items must pickle), ``"async"``,
-    or any :class:`concurrent.futures.Executor` (a dask or Ray executor spreads work over a
-    cluster; it is not shut down here). An ``async def`` *func* always runs on a private
-    asyncio loop, limited by a semaphore of *max_workers*, whatever *backend* says; the
-    caller must not already be running a loop on this thread.
+    or any :class:`concurrent.futures.Executor`, which is not shut down here. A distributed
+    one spreads the work over machines, for example dask's ``Client.get_executor()``: *func*,
+    items and results must pickle, its workers need this package, and every item runs
+    once even when items repeat. An ``async def`` *func* always runs on a private asyncio
+    loop, limited by a semaphore of *max_workers*, whatever *backend* says; the caller must
+    not already be running a loop on this thread.
 
     ``max_workers`` defaults to :func:`optimal_workers` of ``len(items)`` (when *items* has
     a length): CPU-bound (one per CPU) for ``"process"``, I/O-bound (up to 100) otherwise.
