@@ -31,7 +31,6 @@ from gitoverit.model import (
     RepoRef,
     ScanWarning,
 )
-from gitoverit.parallel._light import optimal_workers
 from gitoverit.select import Selection, find
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
@@ -40,8 +39,10 @@ DISCOVERY_AHEAD = 4096
 
 
 def default_jobs() -> int:
-    """Workers for local work: about 2x the cores, capped at 8 (see ``optimal_workers``)."""
-    return optimal_workers(None, io_bound=False)
+    """Workers for local work: about 2x the cores, capped at 8 (see ``git.cpus.local_jobs``)."""
+    from gitoverit.git.cpus import local_jobs
+
+    return local_jobs()
 
 
 @dataclass(frozen=True, slots=True)
