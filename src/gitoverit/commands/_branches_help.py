@@ -26,7 +26,7 @@ Names (one per branch field, as in the JSON output):
   author_name author_email  its name and its email address
   subject                   last commit's subject line
   worktree current          path of the worktree that has the branch checked out, or None;
-                            whether it is checked out in the repo shown
+                            whether it is the one checked out in repo_path
   repo_path                 the work tree gitob was asked about
   status                    the status column's text: the worktree's status ("1+ 2m 1u"),
                             "clean", "=" (in sync with the upstream), "2↑ 1↓", "⊘", "error"
