@@ -184,7 +184,7 @@ GITOB_EXAMPLES = """
 \b
 Examples:
   gitob                              branches of the repo in the current folder
-  gitob ~/app -s date --reverse     newest commit first
+  gitob ~/app -s date --reverse      newest commit first
   gitob -f -g 'feature/*'            fetch, then the feature branches
   gitob -w 'ahead > 0'               branches with commits to push
   gitob -w upstream_gone -p name -0 | xargs -0 -r git branch -d
