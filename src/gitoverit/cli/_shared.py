@@ -207,9 +207,10 @@ GITOB_EXAMPLES = """
 \b
 Examples:
   gitob                              branches of the repo in the current folder
-  gitob ~/code/app -s name -r        by name, Z to A
+  gitob ~/app -s date --reverse      newest commit first
+  gitob -f -g 'feature/*'            fetch, then the feature branches
   gitob -w 'ahead > 0'               branches with commits to push
   gitob -w upstream_gone -p name -0 | xargs -0 -r git branch -d
-  gitob -w 'rx(name, "^feat/")' -o json
+  gitob -r '^feat/' -j               JSON, branches whose name starts with feat/
   gitob -w 'date < now() - days(90)' -p name     branches untouched for 90 days
 """
