@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from gitoverit.commands._output import warn
+from gitoverit.commands._output import user_settings, warn
 from gitoverit.errors import UsageError
 from gitoverit.exit_codes import EXIT_FAILED, EXIT_OK
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo
@@ -171,6 +171,7 @@ def run(command: BranchesCommand, out: IO[str] | None = None) -> int:
         raise UsageError("-0 only applies to --print")
     where_expr = _compile(command.where, "--where")
     printer = _compile(print_expr, "--print")
+    user_settings()  # a bad config file stops gitob too; starts the debug log
     stream = sys.stdout if out is None else out
     try:
         top = enclosing_repo(repo)

@@ -10,16 +10,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gitoverit.config.checks import CHECKS, Invalid, did_you_mean, parse_env
-from gitoverit.config.paths import config_path, expand_home
+from gitoverit.config.checks import CHECKS, parse_env
+from gitoverit.config.paths import config_file, expand_home
 from gitoverit.config.settings import (
     CONFIG_ENV,
     KEYS,
     LIST_KEYS,
     ConfigError,
+    Invalid,
     Settings,
     SettingSource,
-    env_var,
+    did_you_mean,
+    env_vars,
     flag_name,
 )
 from gitoverit.text import safe_text
@@ -50,6 +52,27 @@ def _key_line(text: str, key: str) -> int | None:
         elif top_level and assign.match(line):
             return number
     return None
+
+
+def _item_line(text: str, key: str, item: int, field: str | None) -> int | None:
+    """The line of table number *item* (from 0) of the array of tables *key*, or of its
+    *field* when that is found in it; the key's own line when the array is written inline."""
+    k = re.escape(key)
+    header = re.compile(rf"""^\s*\[\[\s*(?:{k}|"{k}"|'{k}')\s*\]\]""")
+    lines = text.splitlines()
+    starts = [n for n, line in enumerate(lines) if header.match(line)]
+    if item >= len(starts):
+        return _key_line(text, key)
+    start = starts[item]
+    if field is not None:
+        f = re.escape(field)
+        assign = re.compile(rf"""^\s*(?:{f}|"{f}"|'{f}')\s*=""")
+        for n in range(start + 1, len(lines)):
+            if _HEADER.match(lines[n]):
+                break
+            if assign.match(lines[n]):
+                return n + 1
+    return start + 1
 
 
 def _where(path: Path, line: int | None) -> str:
@@ -83,9 +106,11 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def _finish(key: str, value: object, env: Mapping[str, str]) -> object:
-    """*value* ready to store: roots get a leading ``~`` expanded."""
+    """*value* ready to store: roots and the log file get a leading ``~`` expanded."""
     if key == "roots" and isinstance(value, tuple):
         return tuple(expand_home(p, env) for p in value)
+    if key == "log_file" and isinstance(value, str):
+        return expand_home(value, env)
     return value
 
 
@@ -105,7 +130,11 @@ def _file_values(path: Path, env: Mapping[str, str]) -> dict[str, tuple[object, 
         try:
             value = CHECKS[key](raw)
         except Invalid as exc:
-            raise ConfigError(f"{where}: {key}: {exc}") from None
+            if exc.item is None:
+                raise ConfigError(f"{where}: {key}: {exc}") from None
+            # The message names the item (``id_rewrite[2]: find: ...``).
+            item_where = _where(path, _item_line(text, key, exc.item, exc.field))
+            raise ConfigError(f"{item_where}: {exc}") from None
         values[key] = (_finish(key, value, env), f"config file {where}")
     return values
 
@@ -124,14 +153,15 @@ def load_settings(
 ) -> tuple[Settings, dict[str, SettingSource]]:
     """Settings from the config file, overridden by ``GITOVERIT_*`` variables in *env*.
 
-    *env* defaults to ``os.environ``; *path* defaults to :func:`config_path`. A missing file
-    is skipped, unless it was named by ``GITOVERIT_CONFIG``. Returns the settings and, for
-    every key in :data:`KEYS`, the :class:`SettingSource` of its effective value. Raises
-    :class:`ConfigError` for anything that cannot be used.
+    *env* defaults to ``os.environ``; *path* defaults to :func:`config_file` (this
+    project's file, else the earlier gitoverit's). A missing file is skipped, unless it was
+    named by ``GITOVERIT_CONFIG``. Each setting's variables are those of :func:`env_vars`.
+    Returns the settings and, for every key in :data:`KEYS`, the :class:`SettingSource` of
+    its effective value. Raises :class:`ConfigError` for anything that cannot be used.
     """
     env = os.environ if env is None else env
     explicit = path is None and bool(env.get(CONFIG_ENV, "").strip())
-    path = config_path(env) if path is None else path
+    path = config_file(env) if path is None else path
     values: dict[str, tuple[Any, str]] = {}
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a config file")
@@ -141,15 +171,16 @@ def load_settings(
         raise ConfigError(f"{path}: no such config file (named by {CONFIG_ENV})")
 
     for key in KEYS:
-        name = env_var(key)
-        raw = env.get(name)
-        if raw is None or not raw.strip():
-            continue
-        try:
-            value = CHECKS[key](parse_env(key, raw))
-        except Invalid as exc:
-            raise ConfigError(f"{name}: {exc}") from None
-        values[key] = (_finish(key, value, env), f"env {name}")
+        for name in env_vars(key):
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                value = CHECKS[key](parse_env(key, raw))
+            except Invalid as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+            values[key] = (_finish(key, value, env), f"env {name}")
+            break
 
     settings = Settings(**{k: v for k, (v, _) in values.items()})
     sources = default_sources(settings)

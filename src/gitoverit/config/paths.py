@@ -25,21 +25,43 @@ def expand_home(path: str, env: Mapping[str, str] | None = None) -> str:
     return path
 
 
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CONFIG_HOME/gitoverit``, or ``~/.config/gitoverit`` when that is unset or relative.
+def _config_home(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME``, or ``~/.config`` when that is unset or relative.
 
     The XDG base-directory rules say a relative ``XDG_CONFIG_HOME`` is to be ignored.
     """
-    env = os.environ if env is None else env
     xdg = env.get("XDG_CONFIG_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else _home(env) / ".config"
-    return base / "gitoverit"
+    return Path(xdg) if xdg and os.path.isabs(xdg) else _home(env) / ".config"
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/gitoverit``, or ``~/.config/gitoverit`` when that is unset or relative."""
+    return _config_home(os.environ if env is None else env) / "gitoverit"
+
+
+def earlier_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """The earlier gitoverit's config file: ``$XDG_CONFIG_HOME/gito/config.toml``
+    (``~/.config/gito/config.toml``)."""
+    return _config_home(os.environ if env is None else env) / "gito" / "config.toml"
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
-    """The config file to read: ``GITOVERIT_CONFIG`` if set, else ``<config_dir>/config.toml``."""
+    """This project's config file: ``GITOVERIT_CONFIG`` if set, else
+    ``<config_dir>/config.toml``."""
     env = os.environ if env is None else env
     named = env.get(CONFIG_ENV, "").strip()
     if named:
         return Path(expand_home(named, env))
     return config_dir(env) / "config.toml"
+
+
+def config_file(env: Mapping[str, str] | None = None) -> Path:
+    """The config file to read: :func:`config_path`, unless ``GITOVERIT_CONFIG`` is unset
+    and that file does not exist while the earlier gitoverit's
+    (:func:`earlier_config_path`) does. Both hold the same keys."""
+    env = os.environ if env is None else env
+    own = config_path(env)
+    if env.get(CONFIG_ENV, "").strip() or os.path.lexists(own):
+        return own
+    earlier = earlier_config_path(env)
+    return earlier if os.path.lexists(earlier) else own
