@@ -356,3 +356,49 @@ def test_settings_defaults_are_the_earlier_ones() -> None:
     assert Settings().log_level == "DEBUG" and Settings().log_file is None
     assert tomllib.loads(EARLIER)  # the sample above is valid TOML
     assert re.fullmatch(r"\w+", Settings().log_level)
+
+
+# --- the README ---------------------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+EARLIER_NAMES = (
+    "log_file",
+    "log_level",
+    "column_priorities",
+    "id_rewrite",
+    "id_rewrite_fg_color",
+    "GITO_DEBUG_LOG",
+    "GITOVERIT_DEBUG_LOG",
+    "GITO_LOG_LEVEL",
+    "GITO_COLUMN_PRIORITIES",
+    "GITOVERIT_COLUMN_PRIORITIES",
+)
+
+
+def section(text: str, heading: str) -> str:
+    start = text.index(heading + "\n")
+    level = heading.split(" ")[0]
+    ends = [m.start() for m in re.finditer(rf"^#{{1,{len(level)}}} ", text, re.M)]
+    return text[start : min([e for e in ends if e > start] or [len(text)])]
+
+
+def test_the_readme_documents_every_key_and_the_earlier_configuration() -> None:
+    text = README.read_text(encoding="utf-8")
+    config = section(text, "### Configuration")
+    for key in KEYS:
+        assert f"\n{key} = " in config or f"\n[[{key}]]" in config, key
+    coming = section(text, "## Coming from gitoverit 0.x")
+    assert text.index("## Coming from gitoverit 0.x") < text.index("## Development")
+    table = section(coming, "### Configuration")
+    for name in EARLIER_NAMES:
+        assert f"| `{name}`" in table or f", `{name}`" in table, name
+
+
+def test_the_readme_sample_config_is_valid(tmp_path: Path) -> None:
+    config = section(README.read_text(encoding="utf-8"), "### Configuration")
+    sample = config.split("```toml\n", 1)[1].split("```", 1)[0]
+    settings, _ = load_settings(env={"HOME": "/h"}, path=write(tmp_path / "c.toml", sample))
+    assert settings.log_file == "/h/gito-debug.log"
+    assert len(settings.id_rewrite) == 2
+    assert rewrite("Joe Bloggs <joe@home.example>", settings.id_rewrite) == ("Joe (home)", None)
