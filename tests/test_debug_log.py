@@ -153,3 +153,17 @@ def test_no_log_without_a_setting(repos: RepoFactory, capsys: pytest.CaptureFixt
     assert main(["--no-progress", str(repos.root)]) == 0
     assert process._LOG is None
     capsys.readouterr()
+
+
+def test_gitob_and_freeze_refuse_a_bad_config_file(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repos.repo("r")
+    path = config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('log_level = "chatty"\n')
+    assert branches_main([str(repo.path)]) == 2
+    assert f"{path}:1: log_level: must be one of" in capsys.readouterr().err
+    assert main(["freeze", str(repos.root)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"{path}:1: log_level:" in err

@@ -91,3 +91,4 @@ def stop_debug_log() -> None:
     _handler.close()
     _handler = None
     logger.propagate = True
+    logger.setLevel(logging.NOTSET)
