@@ -38,7 +38,8 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     for var in _DROP:
         monkeypatch.delenv(var, raising=False)
     for var in list(os.environ):
-        if var.startswith("GITOVERIT_"):
+        # GITOVERIT_* and the earlier gitoverit's GITO_* settings
+        if var.startswith(("GITOVERIT_", "GITO_")):
             monkeypatch.delenv(var, raising=False)
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
@@ -64,6 +65,15 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     monkeypatch.setenv("LC_ALL", "C")
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_debug_log_left() -> Iterator[None]:
+    """Close the debug log a test's command opened: it is process-wide state."""
+    yield
+    from gitoverit.config.debug_log import stop_debug_log
+
+    stop_debug_log()
 
 
 def git_dirs_snapshot(root: str | os.PathLike[str]) -> dict[str, tuple[bytes, int]]:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitoverit.config import (
+    DEFAULT_COLUMN_PRIORITIES,
     KEYS,
     ConfigError,
     Settings,
@@ -18,9 +19,11 @@ from gitoverit.config import (
     config_path,
     describe,
     env_var,
+    env_vars,
     flag_name,
     load_settings,
 )
+from gitoverit.identity import RewriteRule
 from gitoverit.output.sorting import SORT_KEYS
 
 FULL = """\
@@ -32,6 +35,14 @@ sort = "mtime"
 roots = ["~/code", "~/work"]
 exclude = ["node_modules", "archive/*"]
 trust_repo_config = true
+column_priorities = "dir=400"
+log_file = "~/gito.log"
+log_level = "info"
+id_rewrite_fg_color = "yellow"
+[[id_rewrite]]
+type = "glob"
+find = "* <*@corp.example>"
+replace = "work"
 """
 
 
@@ -100,6 +111,11 @@ def test_full_file_is_read_with_line_sources(tmp_path: Path, git_env: Path) -> N
         roots=(str(git_env / "code"), str(git_env / "work")),
         exclude=("node_modules", "archive/*"),
         trust_repo_config=True,
+        column_priorities=tuple({**dict(DEFAULT_COLUMN_PRIORITIES), "dir": 400}.items()),
+        log_file=str(git_env / "gito.log"),
+        log_level="INFO",
+        id_rewrite_fg_color="yellow",
+        id_rewrite=(RewriteRule("glob", "* <*@corp.example>", "work"),),
     )
     assert isinstance(settings.timeout, float)
     for line, key in enumerate(KEYS, start=1):
@@ -125,6 +141,10 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
         "GITOVERIT_ROOTS": os.pathsep.join(["~/code", "/srv/my repos", ""]),
         "GITOVERIT_EXCLUDE": "node_modules, archive/* ,,build",
         "GITOVERIT_TRUST_REPO_CONFIG": " Off ",
+        "GITO_COLUMN_PRIORITIES": "1,2,3,4,5,6",
+        "GITO_DEBUG_LOG": "~/debug.log",
+        "GITO_LOG_LEVEL": "error",
+        "GITOVERIT_ID_REWRITE_FG_COLOR": "red",
     }
     settings, sources = load_settings(env=env, path=tmp_path / "none.toml")
     assert settings == Settings(
@@ -136,8 +156,23 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
         roots=("/h/code", "/srv/my repos"),
         exclude=("node_modules", "archive/*", "build"),
         trust_repo_config=False,
+        column_priorities=(
+            ("dir", 1),
+            ("status", 2),
+            ("branch", 3),
+            ("branch_remote", 500),
+            ("remote", 4),
+            ("url", 5),
+            ("mtime", 6),
+            ("ident", 1),
+        ),
+        log_file="/h/debug.log",
+        log_level="ERROR",
+        id_rewrite_fg_color="red",
     )
-    assert {k: s.source for k, s in sources.items()} == {k: f"env {env_var(k)}" for k in KEYS}
+    assert {k: s.source for k, s in sources.items()} == {
+        k: f"env {env_vars(k)[0]}" if env_vars(k) else "default" for k in KEYS
+    }
 
 
 def test_blank_environment_variable_counts_as_unset(tmp_path: Path) -> None:
@@ -350,8 +385,12 @@ def test_describe_lists_every_key_value_and_source(tmp_path: Path) -> None:
     assert by_key["timeout"].endswith("# env GITOVERIT_TIMEOUT")
     assert "30.0" in by_key["timeout"]
     assert by_key["net_jobs"].endswith("# flag --net-jobs")
-    assert "(not set)" in by_key["sort"]
+    assert "(none)" in by_key["sort"], "no default was given"
     assert by_key["sort"].endswith("# default")
+    with_defaults = describe(settings, sources, path=path, defaults=Settings(sort="mtime"))
+    assert any(
+        line.startswith("sort ") and '= "mtime"' in line for line in with_defaults.splitlines()
+    )
 
 
 def test_describe_reports_a_missing_file_and_escapes_control_characters(git_env: Path) -> None:

@@ -333,9 +333,9 @@ def test_current_branch_is_bold(layout: Layout) -> None:
     [
         ("git@github.com:me/app.git", "https://github.com/me/app/tree/feat/x"),
         ("https://tok@github.com/me/app", "https://github.com/me/app/tree/feat/x"),
-        ("ssh://git@gitlab.com/grp/sub/app.git", "https://gitlab.com/grp/sub/app/tree/feat/x"),
-        ("https://bitbucket.org/me/app.git/", "https://bitbucket.org/me/app/tree/feat/x"),
-        ("git@codeberg.org:me/app.git", "https://codeberg.org/me/app/tree/feat/x"),
+        ("ssh://git@gitlab.com/grp/sub/app.git", "https://gitlab.com/grp/sub/app/-/tree/feat/x"),
+        ("https://bitbucket.org/me/app.git/", "https://bitbucket.org/me/app/src/feat/x"),
+        ("git@codeberg.org:me/app.git", "https://codeberg.org/me/app/src/branch/feat/x"),
         ("git@example.com:me/app.git", None),
         ("/srv/git/app.git", None),
         ("file:///srv/git/app.git", None),

@@ -668,7 +668,8 @@ def test_config_file_env_and_flags_layer(
     assert re.search(r'= "path"\s+# env GITOVERIT_SORT$', lines["sort"])
     assert re.search(rf'"-remote"\s+# config file {re.escape(str(path))}:3$', lines["columns"])
     assert re.search(rf"# config file {re.escape(str(path))}:5$", lines["exclude"])
-    assert re.search(r"\(not set\)\s+# default$", lines["timeout"])
+    assert re.search(r"= 120.0\s+# default$", lines["timeout"]), "a default shows its value"
+    assert "(not set)" not in out
 
 
 @pytest.mark.parametrize(

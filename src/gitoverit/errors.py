@@ -151,21 +151,23 @@ class GitPermissionError(CommandError):
     reason = Reason.PERMISSION
 
 
-def short_command(argv: Sequence[str]) -> str:
+def short_command(argv: Sequence[str], width: int | None = COMMAND_WIDTH) -> str:
     """*argv* as shown in a message: for git without its ``-c`` overrides and ``-C``
     folder (the record names the repository); each argument escaped, with credentials
     redacted from URLs, and quoted when it holds a space.
 
-    Past :data:`COMMAND_WIDTH` characters the remaining arguments are left out, marked
-    with ``…``: an argument is shown whole or not at all, and the program and its first
-    argument always show.
+    Past *width* characters (default :data:`COMMAND_WIDTH`; ``None``: no limit) the
+    remaining arguments are left out, marked with ``…``: an argument is shown whole or not
+    at all, and the program and its first argument always show.
     """
     words = [_shown_word(arg) for arg in _shown_args(argv)]
+    if width is None:
+        return " ".join(words)
     kept = words[:2]
-    width = len(" ".join(kept))
+    shown = len(" ".join(kept))
     for word in words[2:]:
-        width += 1 + len(word)
-        if width > COMMAND_WIDTH:
+        shown += 1 + len(word)
+        if shown > width:
             return " ".join([*kept, "…"])
         kept.append(word)
     return " ".join(kept)

@@ -182,8 +182,9 @@ def freeze_command(dirs: tuple[str, ...], output: str | None, exclude: tuple[str
 def config_command() -> int:
     """Print the effective configuration and where each value comes from.
 
-    Precedence: flags, then GITOVERIT_* environment variables, then the config file
-    ($XDG_CONFIG_HOME/gitoverit/config.toml, or GITOVERIT_CONFIG), then built-in defaults.
+    Precedence: flags, then environment variables (GITOVERIT_*, and the earlier GITO_*),
+    then the config file ($XDG_CONFIG_HOME/gitoverit/config.toml, or GITOVERIT_CONFIG; else
+    the earlier $XDG_CONFIG_HOME/gito/config.toml), then built-in defaults.
     """
     from gitoverit.commands import config
 

@@ -50,6 +50,9 @@ class OutputPlan:
     dirty_only: bool
     show_errors: bool
     no_progress: bool
+    #: ``(column, priority)`` pairs from the ``column_priorities`` setting: when the table
+    #: is too wide, a column with a lower priority gives way first.
+    column_priorities: tuple[tuple[str, int], ...] = ()
 
     def extras(self) -> frozenset[str]:
         """The extras (:data:`gitoverit.git.extras.EXTRAS`) this output shows or reads:
@@ -73,6 +76,25 @@ class OutputPlan:
         return frozenset(wanted)
 
 
+#: The sort key when neither a flag nor the configuration names one.
+DEFAULT_SORT = "mtime"
+
+
+def user_settings() -> tuple[Any, Any]:
+    """The settings of the config file and the environment, and their sources, with the
+    debug log started when they name one. Raises :class:`UsageError` (exit 2) for a
+    setting that cannot be used, before any work starts."""
+    from gitoverit.config import ConfigError, load_settings
+    from gitoverit.config.debug_log import start_debug_log
+
+    try:
+        settings, sources = load_settings()
+        start_debug_log(settings, sources)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    return settings, sources
+
+
 def resolve(
     out: OutputOptions,
     *,
@@ -89,11 +111,11 @@ def resolve(
     anything wrong, before any work starts; with *scans_roots*, also for a root from the
     config file or ``GITOVERIT_ROOTS`` that is not a folder.
     """
-    from gitoverit.config import ConfigError, apply_flags, load_settings, origin
+    from gitoverit.config import ConfigError, apply_flags, origin
     from gitoverit.output.columns import ColumnSpecError, parse_columns
 
+    settings, sources = user_settings()
     try:
-        settings, sources = load_settings()
         settings, sources = apply_flags(
             settings,
             sources,
@@ -139,7 +161,7 @@ def resolve(
         )
     plan = OutputPlan(
         fmt=out.fmt or "table",
-        sort_key=settings.sort or ("dir" if metadata_only else "mtime"),
+        sort_key=settings.sort or ("dir" if metadata_only else DEFAULT_SORT),
         reverse=out.reverse,
         columns=columns,
         where=where,
@@ -148,6 +170,7 @@ def resolve(
         dirty_only=dirty_only,
         show_errors=out.show_errors,
         no_progress=out.no_progress,
+        column_priorities=settings.column_priorities,
     )
     return settings, plan
 
@@ -205,7 +228,13 @@ def finish_output(records: list[Any], plan: OutputPlan, *, notes: Sequence[str] 
     else:
         from gitoverit.output.table import render_table
 
-        render_table(records, sys.stdout, columns=plan.columns, notes=notes)
+        render_table(
+            records,
+            sys.stdout,
+            columns=plan.columns,
+            notes=notes,
+            priorities=dict(plan.column_priorities),
+        )
         sys.stdout.flush()
 
 

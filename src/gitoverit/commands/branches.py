@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from gitoverit.commands._output import warn
+from gitoverit.commands._output import user_settings, warn
 from gitoverit.errors import UsageError
 from gitoverit.exit_codes import EXIT_FAILED, EXIT_OK
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo
@@ -245,13 +245,14 @@ def run(command: BranchesCommand, out: IO[str] | None = None) -> int:
     from gitoverit.text import safe_text
 
     plan = _plan(command)
+    settings, _sources = user_settings()  # a bad config file stops gitob; starts the log
     stream = sys.stdout if out is None else out
     fetched = True
     try:
         top = enclosing_repo(command.repo)
         if command.fetch:
             fetched = _fetch(top, command.timeout)
-        branches = _pick(list_branches(top), command, plan)
+        branches = _rewritten(_pick(list_branches(top), command, plan), settings)
         if plan.needs_status:
             branches = with_worktree_status(branches)
     except CommandError as err:
@@ -260,6 +261,26 @@ def run(command: BranchesCommand, out: IO[str] | None = None) -> int:
         return EXIT_FAILED
     _write(branches, command, plan, stream, top)
     return EXIT_OK if fetched else EXIT_FAILED
+
+
+def _rewritten(branches: list[BranchInfo], settings: Any) -> list[BranchInfo]:
+    """*branches* with each author rewritten by the ``id_rewrite`` rules, and coloured."""
+    if not settings.id_rewrite:
+        return branches
+    from dataclasses import replace
+
+    from gitoverit.identity import rewrite
+
+    out = []
+    for b in branches:
+        if b.author is None:
+            out.append(b)
+            continue
+        text, colour = rewrite(
+            b.author, settings.id_rewrite, default_fg=settings.id_rewrite_fg_color
+        )
+        out.append(replace(b, author=text, author_style=colour or b.author_style))
+    return out
 
 
 def _write(

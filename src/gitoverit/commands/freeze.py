@@ -9,7 +9,7 @@ import stat
 import sys
 from dataclasses import dataclass
 
-from gitoverit.commands._output import warn
+from gitoverit.commands._output import user_settings, warn
 from gitoverit.errors import UsageError
 from gitoverit.exit_codes import EXIT_OK
 
@@ -31,6 +31,7 @@ def run(command: FreezeCommand) -> int:
     from gitoverit.scan import Scan, ScanOptions
     from gitoverit.select import Selection, roots_of
 
+    user_settings()  # a bad config file stops freeze too; starts the debug log
     if command.output:
         check_writable(command.output)
     selection = Selection(roots=roots_of(command.dirs), exclude=command.exclude)

@@ -78,6 +78,7 @@ class _Job:
     ended: float | None = None
     copy: IndexCopy | None = None
     guard: FilterGuard = NO_GUARD
+    stopped: str | None = None  # why the engine killed this git, for the command log
 
 
 def _record(ref: RepoRef, exc: BaseException, start: float) -> RepoRecord:
@@ -144,7 +145,9 @@ class _Engine:
         # Ctrl-C waits until the new process is registered, so that it is always killed.
         with process.sigint_held():
             try:
-                pid, out_r, err_r = process.spawn(argv, env, process.executable(command.GIT))
+                pid, out_r, err_r = process.spawn(
+                    argv, env, process.executable(command.GIT), folder=ref.path
+                )
             except OSError as exc:
                 if copy is not None:
                     discard_copy(copy.path)
@@ -235,8 +238,9 @@ class _Engine:
             self.sel.unregister(job.pidfd)
             os.close(job.pidfd)
             job.pidfd = -1
-        self.running.pop(job.pid, None)
-        process.forget(job.pid)
+        if self.running.get(job.pid) is job:
+            del self.running[job.pid]
+            process.forget(job.pid, job.stopped or job.returncode)
 
     def _reap(self, job: _Job, *, block: bool) -> bool:
         try:
@@ -249,12 +253,15 @@ class _Engine:
         job.returncode = os.waitstatus_to_exitcode(status)
         return True
 
-    def kill(self, job: _Job) -> None:
-        """SIGKILL the job's process group, reap it and release its descriptors.
+    def kill(self, job: _Job, why: str = "cancelled") -> None:
+        """SIGKILL the job's process group, reap it and release its descriptors (*why*:
+        for the command log).
 
         A status holds no locks (``GIT_OPTIONAL_LOCKS=0``), so there is nothing for git to
         clean up and no reason to give it a grace period.
         """
+        if job.returncode is None:
+            job.stopped = why
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(job.pid, signal.SIGKILL)
         if job.returncode is None:
@@ -329,7 +336,7 @@ class _Engine:
     def expire(self, now: float) -> list[RepoRecord]:
         records = []
         for job in [j for j in self.running.values() if j.deadline <= now]:
-            self.kill(job)
+            self.kill(job, "timeout")
             duration = now - job.start
             exc = errors.CommandTimeoutError(
                 job.argv, self.timeout, b"".join(job.out), b"".join(job.err), duration

@@ -12,8 +12,15 @@ import os
 import re
 from urllib.parse import quote, urlsplit
 
-#: The forges whose branch pages are known: ``https://HOST/OWNER/REPO/tree/BRANCH``.
-FORGES: frozenset[str] = frozenset({"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"})
+#: The forges whose branch pages are known, and where a branch's page is below the
+#: repository's: ``https://HOST/OWNER/REPO/<this>/BRANCH``.
+BRANCH_PAGES: dict[str, str] = {
+    "github.com": "tree",
+    "gitlab.com": "-/tree",
+    "bitbucket.org": "src",
+    "codeberg.org": "src/branch",
+}
+FORGES: frozenset[str] = frozenset(BRANCH_PAGES)
 
 # user@host:path, the scp-like form git accepts for ssh.
 _SCP = re.compile(r"^(?:[^@/]+@)?([^:/]+):(?!//)(.*)$")
@@ -49,7 +56,8 @@ def forge_branch_url(remote_url: str | None, branch_ref: str | None) -> str | No
     if path.count("/") < 1 or any(part in ("", ".", "..") for part in path.split("/")):
         return None
     branch = branch_ref.removeprefix("refs/heads/")
-    return f"https://{host}/{quote(path, safe='/')}/tree/{quote(branch, safe='/')}"
+    page = BRANCH_PAGES[host]
+    return f"https://{host}/{quote(path, safe='/')}/{page}/{quote(branch, safe='/')}"
 
 
 def file_url(path: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
 from gitoverit.model import RepoRecord
@@ -19,6 +19,10 @@ GAP = 1
 
 #: A free-text column is not cut below this many cells while another column can give way.
 MIN_CUT = 8
+
+#: The priority of a column that ``column_priorities`` does not name (see
+#: :func:`fit_widths`): between the URL's and the time's defaults.
+DEFAULT_PRIORITY = 100
 
 
 #: Path columns lose their start, not their end: the repo's own name is what tells rows
@@ -39,7 +43,12 @@ def _cut_left(text: str, width: int) -> str:
 
 
 def fit_widths(
-    natural: Sequence[int], cuttable: Sequence[bool], avail: int, *, gap: int = GAP
+    natural: Sequence[int],
+    cuttable: Sequence[bool],
+    avail: int,
+    *,
+    gap: int = GAP,
+    priority: Sequence[int] | None = None,
 ) -> list[int]:
     """Column widths that fit *avail* cells, given each column's *natural* width.
 
@@ -47,18 +56,22 @@ def fit_widths(
     (*cuttable*) columns give way first, down to :data:`MIN_CUT` cells each; only when that
     is not enough does every column, widest first, give way down to one cell. Rich's own
     last resort cuts every column evenly, which would garble short fixed-format cells such
-    as counts and ages while a long path still had room to spare.
+    as counts and ages while a long path still had room to spare. With *priority*, a
+    free-text column with a lower priority gives way before one with a higher priority.
     """
+    rank = priority if priority is not None else [0] * len(natural)
     widths = list(natural)
     excess = sum(widths) + gap * max(0, len(widths) - 1) - avail
-    for pool, floor in ((cuttable, MIN_CUT), ([True] * len(widths), 1)):
+    even = [0] * len(widths)
+    for pool, floor, order in ((cuttable, MIN_CUT, rank), ([True] * len(widths), 1, even)):
         while excess > 0:
-            # Always take a cell from the widest column that may still give way, so the
-            # cut is shared and the shortest cells are kept whole longest.
+            # Take a cell from the widest column that may still give way (of those with
+            # the lowest priority, while free text is cut), so the cut is shared and the
+            # shortest cells are kept whole longest.
             candidates = [i for i, w in enumerate(widths) if pool[i] and w > min(floor, natural[i])]
             if not candidates:
                 break
-            widest = max(candidates, key=lambda i: widths[i])
+            widest = min(candidates, key=lambda i: (order[i], -widths[i], i))
             widths[widest] -= 1
             excess -= 1
     return widths
@@ -75,6 +88,7 @@ def render_table(
     notes: Sequence[str] = (),
     terminal: bool | None = None,
     aside: IO[str] | None = None,
+    priorities: Mapping[str, int] | None = None,
 ) -> None:
     """Write *records* (already sorted) as a table to *out*, one line per record.
 
@@ -90,7 +104,7 @@ def render_table(
         terminal = hasattr(out, "isatty") and out.isatty()
     console = _console(out, width, color)
     if cols and records:
-        layout = _Layout(records, cols, time.time())
+        layout = _Layout(records, cols, time.time(), priorities or {})
         widths = layout.fit(console.width)
         lines = _lines(layout, widths)
         if console.color_system is None or console.no_color:
@@ -170,8 +184,15 @@ def _broken_pipe() -> None:
 class _Layout:
     """The columns shown, each one's detail level, and its cells, rendered once per level."""
 
-    def __init__(self, records: Sequence[RepoRecord], cols: list[Column], now: float) -> None:
+    def __init__(
+        self,
+        records: Sequence[RepoRecord],
+        cols: list[Column],
+        now: float,
+        priorities: Mapping[str, int],
+    ) -> None:
         self.records = records
+        self.priorities = priorities
         self.cols = cols
         self.now = now
         self.levels = {c.name: 0 for c in cols}
@@ -208,7 +229,13 @@ class _Layout:
             self.cols = filled or self.cols[:1]
         while True:
             natural = [self.natural(c.name) for c in self.cols]
-            widths = fit_widths(natural, [c.cuttable for c in self.cols], avail, gap=GAP)
+            widths = fit_widths(
+                natural,
+                [c.cuttable for c in self.cols],
+                avail,
+                gap=GAP,
+                priority=[self.priorities.get(c.name, DEFAULT_PRIORITY) for c in self.cols],
+            )
             cut = [c.name for c, w, n in zip(self.cols, widths, natural, strict=True) if w < n]
             if "status" not in cut or len(self.cols) == 1:
                 return widths

@@ -9,6 +9,10 @@ overrides and the reading of its error messages on top.
 Waiting for a command, reading its output and killing its process group are the work of
 :mod:`gitoverit.process._wait`, which also holds the constants that tune them
 (:data:`KILL_GRACE`, :data:`DRAIN_GRACE`).
+
+Because every command starts here, this is also where each is recorded, once it ends,
+in the debug log: :func:`log_commands` turns that on. While it is off, the cost is one
+test of a module variable per command.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gitoverit.errors import (
     CommandCancelledError,
@@ -42,7 +47,36 @@ from gitoverit.process._wait import (
     terminate,
 )
 
+if TYPE_CHECKING:
+    import logging
+
 _EXECUTABLES: dict[tuple[str, str], str] = {}
+
+#: Where each command that ends is recorded (:func:`log_commands`); ``None``: nowhere.
+_LOG: logging.Logger | None = None
+
+#: The commands :func:`spawn` started while the log was on, until :func:`forget`:
+#: pid -> (argv, folder, start time).
+_SPAWNED: dict[int, tuple[Sequence[str], str | None, float]] = {}
+
+
+def log_commands(logger: logging.Logger | None) -> None:
+    """From now on, record each command that ends, with its folder, exit code and
+    duration, to *logger* (one line each; see :mod:`gitoverit.process._log` for the line
+    and its levels). ``None`` turns the record off again."""
+    global _LOG
+    _LOG = logger
+
+
+def _logged(
+    argv: Sequence[str], folder: str | os.PathLike[str] | None, start: float, exit_: int | str
+) -> None:
+    """Record an ended command, when the log is on (the caller has checked ``_LOG``)."""
+    log = _LOG
+    if log is not None:
+        from gitoverit.process._log import write
+
+        write(log, argv, folder, time.monotonic() - start, exit_)
 
 
 def executable(name: str, path: str | None = None) -> str:
@@ -216,8 +250,10 @@ class Running:
         check: bool,
         on_progress: ProgressCallback | None,
         classify: Classifier = unclassified,
+        cwd: str | os.PathLike[str] | None = None,
     ) -> None:
         self.argv = argv
+        self._cwd = cwd
         self._classify = classify
         self._proc = proc
         self._start = start
@@ -254,6 +290,8 @@ class Running:
             terminate(self._proc)
         finally:
             self._close()
+            if _LOG is not None:
+                _logged(self.argv, self._cwd, self._start, "killed")
 
     def result(self) -> CommandResult:
         """Wait for the command and return its result (see :func:`run` for errors)."""
@@ -268,10 +306,17 @@ class Running:
         out, err = reader.stdout, reader.stderr
         duration = time.monotonic() - self._start
         if stopped == "timeout":
+            if _LOG is not None:
+                _logged(argv, self._cwd, self._start, "timeout")
             raise CommandTimeoutError(argv, self._timeout, out, err, duration)
         if scope is not None and scope.cancelled:
+            if _LOG is not None:
+                stop = "timeout" if scope.reason == "timeout" else "cancelled"
+                _logged(argv, self._cwd, self._start, stop)
             raise _scope_error(scope, argv, out, err, duration)
         returncode = proc.returncode if proc.returncode is not None else proc.wait()
+        if _LOG is not None:
+            _logged(argv, self._cwd, self._start, returncode)
         if self._check and returncode != 0:
             raise self._classify(err)(argv, returncode, out, err, duration)
         return CommandResult(tuple(argv), returncode, out, err, duration)
@@ -311,15 +356,19 @@ def sigint_held() -> Iterator[None]:
         _unmask(masked)
 
 
-def spawn(argv: Sequence[str], env: Mapping[bytes, bytes], path: str) -> tuple[int, int, int]:
+def spawn(
+    argv: Sequence[str], env: Mapping[bytes, bytes], path: str, *, folder: str | None = None
+) -> tuple[int, int, int]:
     """Start *argv* (the program at *path*) in a new session with ``posix_spawn``, stdin
     from ``/dev/null``; returns its pid and the read ends of its stdout and stderr pipes.
 
     The cheapest way to start a process, for callers that run many short ones from one
     thread and wait on them themselves (the status engine). The process group is
     registered for :func:`kill_all`; call :func:`forget` once it has been reaped. Raises
-    ``OSError`` when the program cannot be started (no pipe is left open then).
+    ``OSError`` when the program cannot be started (no pipe is left open then). *folder*
+    is the one the command works on (git's ``-C``), for the command log.
     """
+    started = time.monotonic() if _LOG is not None else 0.0
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
@@ -340,17 +389,30 @@ def spawn(argv: Sequence[str], env: Mapping[bytes, bytes], path: str) -> tuple[i
     except OSError:
         os.close(out_r)
         os.close(err_r)
+        if _LOG is not None:
+            _logged(argv, folder, started, "not_started")
         raise
     finally:
         os.close(out_w)
         os.close(err_w)
     _LIVE_GROUPS.add(pid)
+    if _LOG is not None:
+        _SPAWNED[pid] = (argv, folder, started)
     return pid, out_r, err_r
 
 
-def forget(pid: int) -> None:
-    """*pid*, started by :func:`spawn`, has been reaped: :func:`kill_all` leaves it be."""
+def forget(pid: int, exit_: int | str | None = None) -> None:
+    """*pid*, started by :func:`spawn`, has been reaped: :func:`kill_all` leaves it be.
+
+    *exit_* is its exit code, or what stopped it (``"timeout"``, ``"cancelled"``), for the
+    command log; a second call for the same pid records nothing.
+    """
     _LIVE_GROUPS.discard(pid)
+    if _SPAWNED:
+        entry = _SPAWNED.pop(pid, None)
+        if entry is not None:
+            argv, folder, started = entry
+            _logged(argv, folder, started, "unknown" if exit_ is None else exit_)
 
 
 def start(
@@ -369,8 +431,13 @@ def start(
     scope = current_scope()
     if scope is not None and scope.cancelled:
         raise _scope_error(scope, argv, b"", b"", 0.0)
-    proc = _start(argv, cwd, os.environ if env is None else env, started)
-    return Running(argv, proc, started, timeout, check, on_progress, classify)
+    try:
+        proc = _start(argv, cwd, os.environ if env is None else env, started)
+    except CommandError:
+        if _LOG is not None:
+            _logged(argv, cwd, started, "not_started")
+        raise
+    return Running(argv, proc, started, timeout, check, on_progress, classify, cwd)
 
 
 def run(
@@ -419,6 +486,7 @@ __all__ = [
     "executable",
     "forget",
     "kill_all",
+    "log_commands",
     "remove_temp_dir",
     "run",
     "sigint_held",
