@@ -359,3 +359,12 @@ def test_stashes_and_submodules_have_their_own_symbols(
     parent.git("stash", "-q")
     status = cells(capsys, "status", "--no-submodules", str(repos.root))
     assert status["parent"] == "1$ 1s"
+
+
+def test_help_lists_every_column(capsys: pytest.CaptureFixture[str]) -> None:
+    from gitoverit.output.columns import COLUMNS
+
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name in COLUMNS:
+        assert name in text, name

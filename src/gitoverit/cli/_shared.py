@@ -115,7 +115,9 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
         metavar="SPEC",
         shell_complete=complete_columns,
         help="Table columns: '-' clears, '-col' removes, 'col' adds or moves to "
-        "the end; comma separated (e.g. '-remote,head').",
+        "the end; comma separated (e.g. '-url,head'). Default: dir, status, branch, "
+        "remote (the tracking ref), url, mtime; also branch_remote, ident, name, parent, "
+        "path, ahead, behind, full_url, head, stashes, outcome, error.",
     ),
     click.option(
         "--help-where",
