@@ -368,3 +368,50 @@ def test_help_lists_every_column(capsys: pytest.CaptureFixture[str]) -> None:
     text = " ".join(capsys.readouterr().out.split())
     for name in COLUMNS:
         assert name in text, name
+
+
+def test_ctrl_c_while_line_totals_are_read_kills_their_git(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
+    """The extras run beside the scan; a Ctrl-C must not wait for them, nor leave them."""
+    import signal
+    import time
+
+    repos.repo("dirty").write("file.txt", "changed\n")
+    repos.repo("clean")
+    log = tmp_path / "git.log"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    real = subprocess.run(["which", "git"], capture_output=True, text=True, check=True)
+    wrapper = bindir / "git"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'case " $* " in *" diff "*) echo diff >> {log}; exec sleep 37.1357 ;; esac\n'
+        f'exec {real.stdout.strip()} "$@"\n'
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitoverit", "--no-progress", "-o", "ndjson", str(repos.root)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    end = time.monotonic() + 20
+    while not (log.exists() and log.read_text()):
+        assert proc.poll() is None and time.monotonic() < end, "the line totals never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    out, _err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert time.monotonic() - start < 3
+    recs = {
+        Path(r["path"]).name: r for r in map(json.loads, out.splitlines()) if r["type"] == "repo"
+    }
+    assert set(recs) == {"dirty", "clean"}
+    assert recs["dirty"]["outcome"] == "interrupted"
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-f", "sleep 37.1357"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "the hanging git was killed"

@@ -223,8 +223,16 @@ class Scan:
         from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
         from gitoverit.git.extras import extras_in_process, with_extras
+        from gitoverit.parallel._cancel import CancelScope, enter_scope
 
         o = self.options
+        # Cancelled when the scan stops early: it kills the gits still running.
+        scope = CancelScope()
+
+        def work(record: RepoRecord) -> RepoRecord:
+            with enter_scope(scope):
+                return with_extras(record, o.extras, timeout=o.timeout, trust=o.trust_repo_config)
+
         pool = ThreadPoolExecutor(max(1, self.workers // 2), thread_name_prefix="gitoverit-extras")
         pending: set[Future[RepoRecord]] = set()
         try:
@@ -232,15 +240,7 @@ class Scan:
                 if isinstance(event, RepoDone):
                     record, more = extras_in_process(event.record, o.extras, timeout=o.timeout)
                     if more:
-                        pending.add(
-                            pool.submit(
-                                with_extras,
-                                record,
-                                o.extras,
-                                timeout=o.timeout,
-                                trust=o.trust_repo_config,
-                            )
-                        )
+                        pending.add(pool.submit(work, record))
                     else:
                         yield RepoDone(record)
                 else:
@@ -253,6 +253,8 @@ class Scan:
                 for future in done:
                     yield RepoDone(future.result())
         finally:
+            if pending:
+                scope.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _events_of_work(self) -> Iterator[Event]:
