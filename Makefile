@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?= .
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,15 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not browser"
+
+# The HTML report in a real browser. Installs Debian's chromium (apt-get, as root) and
+# Playwright, then runs the tests marked "browser"; the screenshot is kept in
+# build/test-artifacts/.
+test-browser: $(VENV)/.installed-dev
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m pip install -q -e '.[dev,browser]'
+	$(BIN)/pytest -q -m browser
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -123,6 +123,9 @@ class RepoStatus:
     #: The committer identity a commit here would get, ``Name <email>``; ``None`` unless
     #: asked for, or when git has none.
     ident: str | None = None
+    #: The changed paths, each ``(XY, path)`` as ``git status --short`` shows them;
+    #: ``None`` unless asked for (the HTML report). Not part of the JSON record.
+    files: tuple[tuple[str, str], ...] | None = None
     #: ``filter.NAME`` for each of the repository's own filter drivers that did not run
     #: and may have made a file count as modified that is not (see
     #: :mod:`gitoverit.git.repo_filters`): the work-tree counts are uncertain.

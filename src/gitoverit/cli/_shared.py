@@ -73,9 +73,21 @@ format_option = click.option(
     help="Output format.",
 )
 
+#: ``-o/--format`` of the commands that list repositories: also the reports.
+report_format_option = click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ndjson", "html", "svg", "markdown", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format: the table, JSON, one JSON line per repo, or a report: a "
+    "self-contained HTML page, an SVG picture of the table, Markdown or CSV.",
+)
+
 #: Options shared by every command that lists repositories.
 OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
-    format_option,
+    report_format_option,
     click.option(
         "-s",
         "--sort",

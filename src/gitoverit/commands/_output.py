@@ -61,6 +61,8 @@ class OutputPlan:
         if self.fmt in ("json", "ndjson") and self.print_expr is None:
             return frozenset({"lines", "ident"})
         wanted: set[str] = set()
+        if self.fmt == "html" and self.print_expr is None:
+            wanted.add("files")
         if self.print_expr is None and "status" in self.columns:
             wanted.add("lines")
         if self.print_expr is None and "ident" in self.columns:
@@ -144,7 +146,7 @@ def resolve(
         columns = parse_columns(out.columns, columns)
     except ColumnSpecError as exc:
         raise UsageError(f"-c/--columns: {exc}") from exc
-    if not columns and out.fmt == "table" and not out.print_expr:
+    if not columns and out.fmt not in ("json", "ndjson") and not out.print_expr:
         raise UsageError("-c/--columns leaves no column to show, e.g. -c -,repo,status")
     where = _all_of([_compile("--where", text) for text in out.where])
     if len(out.print_expr) > 1:
@@ -225,6 +227,8 @@ def finish_output(records: list[Any], plan: OutputPlan, *, notes: Sequence[str] 
         from gitoverit.output.json import write_json
 
         write_json(records, sys.stdout)
+    elif plan.fmt in ("html", "svg", "markdown", "csv"):
+        _write_report(records, plan)
     else:
         from gitoverit.output.table import render_table
 
@@ -236,6 +240,24 @@ def finish_output(records: list[Any], plan: OutputPlan, *, notes: Sequence[str] 
             priorities=dict(plan.column_priorities),
         )
         sys.stdout.flush()
+
+
+def _write_report(records: list[Any], plan: OutputPlan) -> None:
+    """``-o html|svg|markdown|csv``: the table's columns, every cell whole."""
+    from gitoverit.output import reports
+
+    if plan.fmt == "html":
+        reports.write_html(records, sys.stdout, plan.columns)
+    elif plan.fmt == "svg":
+        width = os.environ.get("COLUMNS", "")
+        reports.write_svg(
+            records, sys.stdout, plan.columns, int(width) if width.isdigit() else None
+        )
+    elif plan.fmt == "markdown":
+        reports.write_markdown(records, sys.stdout, plan.columns)
+    else:
+        reports.write_csv(records, sys.stdout, plan.columns)
+    sys.stdout.flush()
 
 
 def _write_printed(records: list[Any], plan: OutputPlan) -> None:

@@ -28,7 +28,7 @@ from gitoverit.git.repo_git import git_checked, status_env
 from gitoverit.model import RepoRecord, RepoRef, RepoStatus
 
 #: The names of the extras a scan can be asked for.
-EXTRAS = frozenset({"lines", "ident"})
+EXTRAS = frozenset({"lines", "ident", "files"})
 
 _DIFF_ARGS = (
     "--numstat",
@@ -61,6 +61,40 @@ def read_lines(
         ref, *READ_ONLY_CONFIG, *guard.args, "diff", base, *_DIFF_ARGS, timeout=timeout
     )
     return parse_numstat(out)
+
+
+def read_files(
+    ref: RepoRef, st: RepoStatus, *, timeout: float, trust: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """The changed paths of *ref*, each ``(XY, path)`` as ``git status --short`` shows
+    them (untracked folders once, as the status counts them)."""
+    if not st.dirty:
+        return ()
+    guard = NO_GUARD if trust else filter_guard(ref)
+    out = git_checked(
+        ref,
+        *READ_ONLY_CONFIG,
+        *guard.args,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=normal",
+        "--ignore-submodules=dirty",
+        timeout=timeout,
+    )
+    files: list[tuple[str, str]] = []
+    fields = out.split(b"\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        code = entry[:2].decode("ascii", "replace")
+        files.append((code, os.fsdecode(entry[3:])))
+        if code[0] in "RC":
+            i += 1  # the original path of a rename or copy follows
+    return tuple(files)
 
 
 def parse_numstat(data: bytes) -> tuple[int, int]:
@@ -133,6 +167,8 @@ def with_extras(
             )
         if "ident" in extras and st.ident is None:
             changes["ident"] = read_ident(record.ref, timeout=timeout)
+        if "files" in extras and st.files is None and st.dirty is not None:
+            changes["files"] = read_files(record.ref, st, timeout=timeout, trust=trust)
     except (CommandError, OSError):
         pass
     return replace(record, status=replace(st, **changes)) if changes else record
@@ -153,6 +189,11 @@ def extras_in_process(
             pending = True
         else:
             changes["lines_added"] = changes["lines_removed"] = 0
+    if "files" in extras and st.dirty is not None:
+        if st.dirty:
+            pending = True
+        else:
+            changes["files"] = ()
     if "ident" in extras:
         try:
             known, ident = known_ident(record.ref, timeout=timeout)

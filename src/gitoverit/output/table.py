@@ -89,6 +89,7 @@ def render_table(
     terminal: bool | None = None,
     aside: IO[str] | None = None,
     priorities: Mapping[str, int] | None = None,
+    console: Console | None = None,
 ) -> None:
     """Write *records* (already sorted) as a table to *out*, one line per record.
 
@@ -102,7 +103,8 @@ def render_table(
     cols = [COLUMNS[c] for c in (columns if columns is not None else DEFAULT_COLUMNS)]
     if terminal is None:
         terminal = hasattr(out, "isatty") and out.isatty()
-    console = _console(out, width, color)
+    if console is None:
+        console = _console(out, width, color)
     if cols and records:
         layout = _Layout(records, cols, time.time(), priorities or {})
         widths = layout.fit(console.width)
