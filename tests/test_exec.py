@@ -446,3 +446,27 @@ def test_the_record_of_a_run_that_could_not_start() -> None:
     ref = RepoRef("/nowhere", "/nowhere/.git", "nowhere")
     rec = ExecResult(ref, 127, error=RepoError(Reason.EXIT, "cannot run x")).to_json()
     assert rec["exit_code"] == 127 and rec["error"]["reason"] == "exit"
+
+
+def test_readme_documents_exec() -> None:
+    import re
+
+    import click
+
+    from gitoverit.cli import exec_command
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    flags = {
+        opt
+        for param in exec_command.params
+        if isinstance(param, click.Option)
+        for opt in param.opts
+        if opt.startswith("--")
+    }
+    missing = sorted(f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text))
+    assert missing == []
+    assert "gito exec @work -- git pull --ff-only" in text
+    assert "gito exec -d --shell -- 'git stash list | head -1'" in text
+    for name in ("GITO_PATH", "GITO_DISPLAY_PATH", "GITO_NAME", "GITO_BRANCH", "GITO_UPSTREAM",
+                 "GITO_URL", "GITO_I", "GITO_COUNT"):  # fmt: skip
+        assert f"`{name}`" in text
