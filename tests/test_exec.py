@@ -470,3 +470,44 @@ def test_readme_documents_exec() -> None:
     for name in ("GITO_PATH", "GITO_DISPLAY_PATH", "GITO_NAME", "GITO_BRANCH", "GITO_UPSTREAM",
                  "GITO_URL", "GITO_I", "GITO_COUNT"):  # fmt: skip
         assert f"`{name}`" in text
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(repos: RepoFactory) -> None:
+    make(repos, "a", "b")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitoverit", "exec", str(repos.root), "--", "seq", "300000"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"==> ")
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert b"Traceback" not in err
+
+
+def test_an_ssh_command_the_users_config_sets_for_some_repositories_is_kept(
+    repos: RepoFactory,
+    capfdbinary: pytest.CaptureFixture[bytes],
+    git_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    work = repos.repo("work")
+    make(repos, "other")
+    extra = tmp_path / "work.gitconfig"
+    extra.write_text("[core]\n\tsshCommand = ssh -i ~/.ssh/work\n")
+    with open(git_env / ".gitconfig", "a") as fh:
+        fh.write(f'[includeIf "gitdir:{work.path}/"]\n\tpath = {extra}\n')
+    # An inherited GIT_DIR must not make the lookup read another repository's config.
+    monkeypatch.setenv("GIT_DIR", str(repos.repo("elsewhere", aux=True).path / ".git"))
+    script = "echo $GIT_SSH_COMMAND"
+    code, out, _ = run(capfdbinary, str(repos.root), "-o", "json", "--shell", "--", script)
+    assert code == 0
+    got = {name: rec["stdout"].strip() for name, rec in records(out).items()}
+    assert got == {
+        "work": "ssh -o BatchMode=yes -i ~/.ssh/work",
+        "other": "ssh -o BatchMode=yes -o ConnectTimeout=30",
+    }

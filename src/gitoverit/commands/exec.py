@@ -214,8 +214,20 @@ class _Reporter:
             self.display.progress(ref.path, line.decode("utf-8", "replace"))
 
     def run(self) -> int:
-        interrupted = False
         results = self.run_.results()
+        try:
+            return self._run(results)
+        except BrokenPipeError:
+            # Whatever read our output stopped reading (``| head -1``): stop the commands
+            # and leave quietly, as a command in a pipe does.
+            results.close()
+            from gitoverit.commands._pipeline import _silence_stdout
+
+            _silence_stdout()
+            return EXIT_OK
+
+    def _run(self, results: Any) -> int:
+        interrupted = False
         with self.display if self.display is not None else nullcontext():
             try:
                 for result in results:

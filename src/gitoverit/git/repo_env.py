@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gitoverit.errors import CommandError
-from gitoverit.git.command import git
+from gitoverit.git.command import git, git_env
 from gitoverit.git.gitconfig import ConfigEntry, _get, read_config
 from gitoverit.git.gitdir import configured_remote_url
 from gitoverit.model import RepoRef, RepoStatus
@@ -95,7 +95,8 @@ class ExecEnvironment:
     def _config(self, key: str, cwd: str, *, regexp: bool = False) -> str | None:
         args = ("config", "--get-regexp" if regexp else "--get", key)
         try:
-            res = git(*args, cwd=cwd, check=False, timeout=self._timeout, env=self._base)
+            env = git_env(read_only=True, base=self._base)
+            res = git(*args, cwd=cwd, check=False, timeout=self._timeout, env=env)
         except CommandError:
             return None
         text = res.stdout.decode("utf-8", "surrogateescape").strip()
