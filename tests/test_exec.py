@@ -229,22 +229,32 @@ def test_exit_on_error_starts_nothing_new_and_lets_running_ones_finish(
     assert b"2 skipped" in err
 
 
-def test_ctrl_c_kills_every_run_and_leaves_no_orphan(repos: RepoFactory, tmp_path: Path) -> None:
+def _start_hanging(
+    repos: RepoFactory, marker: str, *, ignore_term: bool
+) -> subprocess.Popen[bytes]:
+    """``gitoverit exec`` over a, b and c, each running a shell that waits on a background
+    sleep (ignoring SIGTERM with *ignore_term*); returns once every one is running."""
     make(repos, "a", "b", "c")
-    marker = unique_marker("50.")
+    trap = "trap '' TERM; " if ignore_term else ""
     proc = subprocess.Popen(
         [sys.executable, "-m", "gitoverit", "exec", str(repos.root), "-o", "json", "-j", "3",
-         "--shell", "--", f"echo begun; sleep {marker} & sleep {marker}"],
+         "--shell", "--", f"{trap}echo begun; sleep {marker} & sleep {marker}"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )  # fmt: skip
+    end = time.monotonic() + 20
+    while len(procs_matching(marker)) < 9 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert len(procs_matching(marker)) >= 6
+    return proc
+
+
+def test_ctrl_c_kills_every_run_and_leaves_no_orphan(repos: RepoFactory) -> None:
+    marker = unique_marker("50.")
+    proc = _start_hanging(repos, marker, ignore_term=False)
     try:
-        end = time.monotonic() + 20
-        while len(procs_matching(marker)) < 9 and time.monotonic() < end:
-            time.sleep(0.05)
-        assert len(procs_matching(marker)) >= 6
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=15)
     finally:
@@ -258,6 +268,21 @@ def test_ctrl_c_kills_every_run_and_leaves_no_orphan(repos: RepoFactory, tmp_pat
         assert rec["exit_code"] is None
         assert rec["error"]["reason"] == "interrupted"
         assert rec["stdout"] == "begun\n"
+
+
+def test_a_second_ctrl_c_exits_at_once_and_kills_everything(repos: RepoFactory) -> None:
+    marker = unique_marker("60.")
+    proc = _start_hanging(repos, marker, ignore_term=True)
+    try:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert wait_no_procs(marker) == []
 
 
 # --------------------------------------------------------------------------- output
