@@ -26,6 +26,9 @@ memory
     (else ``wait4`` rusage, which cannot see below this runner's own peak).
 ndjson
     ``gitoverit -o ndjson``: time to the first line against the time to exit.
+exec
+    ``gitoverit exec -- git rev-parse HEAD`` over the corpus, against ``xargs -P{cpus} git
+    -C {} rev-parse HEAD`` over the same work trees, side by side (``bench/exec_bench.py``).
 net
     Fetch over clones of local remotes whose upload-pack sleeps first (simulated latency):
     ``gitoverit -f`` at default settings, xargs running ``git fetch`` at ``--net-jobs``
@@ -63,8 +66,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as corpus_mod
 
 RESULTS_FILE = corpus_mod.CACHE_DIR / "last-results.json"
-SECTIONS = ("status", "version", "memory", "ndjson", "net")
-DEFAULT_SECTIONS = ("status", "version", "memory", "ndjson")
+SECTIONS = ("status", "version", "memory", "ndjson", "exec", "net")
+DEFAULT_SECTIONS = ("status", "version", "memory", "ndjson", "exec")
 
 #: Used for the floors when gitoverit's own constants cannot be imported.
 FALLBACK_CONFIG = ("-c", "core.fsmonitor=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false")
@@ -850,7 +853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sections": args.sections,
     }
     base_env = dict(os.environ)
-    needs_corpus = any(s in args.sections for s in ("status", "memory", "ndjson"))
+    needs_corpus = any(s in args.sections for s in ("status", "memory", "ndjson", "exec"))
     corpus: corpus_mod.Corpus | None = None
     env: dict[str, str] = {}
     if needs_corpus:
@@ -884,6 +887,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["memory"] = memory_section(corpus, args.memory_runs, env, log)
     if "ndjson" in args.sections and corpus is not None:
         results["ndjson"] = ndjson_section(corpus, args.rounds, env, log)
+    if "exec" in args.sections and corpus is not None:
+        from exec_bench import exec_section
+
+        results["exec"] = exec_section(corpus, args.rounds, env, log)
     if "net" in args.sections:
         results["net"] = net_section(
             args.net_repos, args.latency, args.net_jobs, args.net_rounds, base_env, log

@@ -30,6 +30,8 @@ class Reason(enum.StrEnum):
     GIT_ERROR = "git_error"
     INTERRUPTED = "interrupted"
     SKIPPED = "skipped"
+    #: A command run by ``gitoverit exec`` exited non-zero, or could not start.
+    EXIT = "exit"
 
 
 class Operation(enum.StrEnum):
@@ -238,6 +240,45 @@ class RepoRecord:
 _EMPTY_STATUS = RepoStatus()
 
 
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """What came of running a command in one repository (``gitoverit exec``).
+
+    ``exit_code`` is ``None`` when the command did not exit by itself (killed at its
+    timeout, by Ctrl-C or by a signal) or never ran; ``error`` is ``None`` exactly when it
+    exited 0. ``stdout`` and ``stderr`` are the bytes it wrote, the first
+    ``MAX_OUTPUT`` of each at most; ``truncated`` says that more came.
+    """
+
+    ref: RepoRef
+    exit_code: int | None
+    stdout: bytes = b""
+    stderr: bytes = b""
+    duration: float = 0.0
+    error: RepoError | None = None
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON record (README, "exec"): undecodable bytes of the output
+        as surrogate escapes (``\\udcff`` for the byte 0xff), as in paths."""
+        return {
+            "type": "repo",
+            "path": self.ref.path,
+            "display_path": self.ref.display_path,
+            "exit_code": self.exit_code,
+            "stdout": self.stdout.decode("utf-8", "surrogateescape"),
+            "stderr": self.stderr.decode("utf-8", "surrogateescape"),
+            "duration_ms": round(self.duration * 1000, 1),
+            "error": self.error.to_json() if self.error else None,
+            "truncated": self.truncated,
+            "format_version": FORMAT_VERSION,
+        }
+
+
 # --------------------------------------------------------------------------- events
 # The scan pipeline yields these, in order of occurrence; sinks and the progress display
 # consume them. Deep code never prints.
@@ -297,6 +338,7 @@ __all__ = [
     "RECORD_FIELDS",
     "DiscoveryDone",
     "Event",
+    "ExecResult",
     "Operation",
     "Reason",
     "RepoDone",

@@ -59,6 +59,22 @@ def redact_url(url: str) -> str:
     return _URL_CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", url)
 
 
+def strip_credentials(url: str) -> str:
+    """*url* without its credentials, still usable: ``https://user:token@host/x`` and
+    ``https://token@host/x`` become ``https://host/x``, and the query string goes (it
+    can carry a token). For ssh URLs the user name is kept (``ssh://git@host/x``,
+    ``git@host:x``) and only a password removed. Nothing is escaped: the result is data
+    for a program, not text for a terminal (:func:`redact_url` is for showing a URL)."""
+    m = _SCHEME_URL.match(url)
+    if m is None:
+        return url
+    scheme, userinfo, rest, _query, frag = m.groups()
+    if userinfo:
+        user = userinfo[:-1].partition(":")[0]
+        userinfo = f"{user}@" if scheme.lower() in _SSH_SCHEMES and user else ""
+    return f"{scheme}{userinfo or ''}{rest}{frag or ''}"
+
+
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 
 

@@ -23,6 +23,7 @@ from gitoverit.cli._commands import (
     scan_command,
     sync_command,
 )
+from gitoverit.cli._exec import exec_command
 from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "branches_main",
     "completion_command",
     "config_command",
+    "exec_command",
     "freeze_command",
     "main",
     "run_click",
@@ -39,6 +41,7 @@ __all__ = [
 
 
 SUBCOMMANDS: dict[str, click.Command] = {
+    "exec": exec_command,
     "sync": sync_command,
     "freeze": freeze_command,
     "config": config_command,

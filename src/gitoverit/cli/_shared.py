@@ -45,6 +45,7 @@ Examples:
 
 \b
 Other commands (each has --help):
+  gitoverit exec [DIRS]... -- CMD  run a command in every repo, -j at a time
   gitoverit sync [PATTERN]...     clone what a manifest lists, fast-forward the rest
   gitoverit freeze [DIRS]...      write a manifest of the repos found
   gitoverit config                the effective configuration and where it comes from

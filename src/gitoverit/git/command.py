@@ -1,13 +1,12 @@
 """Running git: its environment, its ``-c`` overrides and the reading of its errors, on top
 of the process runner (:mod:`gitoverit.process`).
 
-Every git call gets an environment built explicitly for the child:
+Every git call gets an environment built explicitly for the child: the one every child
+process gets (:func:`gitoverit.process.no_prompt_env`: no prompts, ssh in ``BatchMode``,
+no pager or editor, inherited ``GIT_DIR`` and friends removed), plus
 
-- prompts off: ``GIT_TERMINAL_PROMPT=0``, ``GCM_INTERACTIVE=never``, empty askpass programs,
-  ssh in ``BatchMode``; the child also has no controlling terminal, so nothing can prompt;
 - ``LC_ALL=C`` so that messages can be recognised;
-- ``GIT_OPTIONAL_LOCKS=0`` for read-only work;
-- inherited ``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_INDEX_FILE`` and friends removed.
+- ``GIT_OPTIONAL_LOCKS=0`` for read-only work.
 
 A failed git is mapped to a typed error by :func:`classify`, from what it wrote to stderr.
 """
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 
 from gitoverit.errors import (
@@ -27,7 +25,7 @@ from gitoverit.errors import (
     GitNotARepoError,
     GitPermissionError,
 )
-from gitoverit.process import CommandResult, ProgressCallback, Running
+from gitoverit.process import CommandResult, ProgressCallback, Running, batch_ssh, no_prompt_env
 from gitoverit.process import start as start_process
 
 #: Default timeout for local, read-only git commands (status, rev-parse, ...).
@@ -35,24 +33,6 @@ LOCAL_TIMEOUT = 60.0
 #: Default timeout for network commands (fetch, push, clone).
 NETWORK_TIMEOUT = 120.0
 GIT = "git"
-
-# Variables that point git at a different repository, index or object store than the
-# one we name explicitly; inheriting them would make us report on the wrong repo.
-_LOCATION_VARS = frozenset(
-    {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-        "GIT_PREFIX",
-        "GIT_QUARANTINE_PATH",
-        "GIT_IMPLICIT_WORK_TREE",
-        "GIT_INTERNAL_SUPER_PREFIX",
-    }
-)
 
 _AUTH_PATTERNS = re.compile(
     # git itself, over http(s), with prompts disabled or credentials rejected
@@ -120,53 +100,6 @@ def classify(stderr: bytes) -> type[CommandError]:
     return CommandError
 
 
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-
-
-def _batch_ssh(command: str) -> str:
-    """*command* (a shell string that starts ssh) with prompts turned off.
-
-    The option goes right after the program name (past any leading ``VAR=value``
-    assignments): ssh keeps the first value it sees for an option, so this overrides a
-    ``-o BatchMode=no`` later in the user's command. PuTTY's plink takes ``-batch``.
-    """
-    command = command.strip()
-    start = 0
-    while True:
-        end = start + _first_word_end(command[start:])
-        word = command[start:end]
-        rest = command[end:].lstrip()
-        if not (_ASSIGNMENT.match(word) and rest):
-            break
-        start = len(command) - len(rest)
-    try:
-        program = shlex.split(word)[0]
-    except (ValueError, IndexError):
-        program = word
-    name = os.path.basename(program).lower().removesuffix(".exe")
-    flag = "-batch" if name in {"plink", "tortoiseplink"} else "-o BatchMode=yes"
-    return f"{command[:end]} {flag}{command[end:]}"
-
-
-def _first_word_end(command: str) -> int:
-    """Index just past the first shell word of *command* (quotes and escapes respected)."""
-    quote = ""
-    escaped = False
-    for i, ch in enumerate(command):
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quote != "'":
-            escaped = True
-        elif quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch.isspace():
-            return i
-    return len(command)
-
-
 def git_env(
     *,
     read_only: bool,
@@ -177,29 +110,9 @@ def git_env(
 
     *base* defaults to ``os.environ``; *extra* is applied last and wins.
     """
-    env = {
-        k: v for k, v in (os.environ if base is None else base).items() if k not in _LOCATION_VARS
-    }
+    env = no_prompt_env(base)
     env["LC_ALL"] = "C"
     env["LANGUAGE"] = "C"
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GCM_INTERACTIVE"] = "never"
-    # Set but empty: git skips an empty askpass and falls back to the (disabled) terminal.
-    env["GIT_ASKPASS"] = ""
-    env["SSH_ASKPASS"] = ""
-    env["SSH_ASKPASS_REQUIRE"] = "never"
-    env["GIT_PAGER"] = "cat"
-    env["GIT_EDITOR"] = "false"
-    env["GIT_MERGE_AUTOEDIT"] = "no"
-    ssh_command = env.get("GIT_SSH_COMMAND", "").strip()
-    ssh_program = env.get("GIT_SSH", "").strip()
-    if ssh_command:
-        env["GIT_SSH_COMMAND"] = _batch_ssh(ssh_command)
-    elif ssh_program:
-        # GIT_SSH names a program, not a shell command; GIT_SSH_COMMAND takes precedence.
-        env["GIT_SSH_COMMAND"] = _batch_ssh(shlex.quote(ssh_program))
-    else:
-        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30"
     if read_only:
         env["GIT_OPTIONAL_LOCKS"] = "0"
     else:
@@ -362,5 +275,5 @@ def network_env(cwd: str | os.PathLike[str] | None = None) -> dict[str, str] | N
     if res.returncode != 0 or not command:
         return None
     env = git_env(read_only=False)
-    env["GIT_SSH_COMMAND"] = _batch_ssh(command)
+    env["GIT_SSH_COMMAND"] = batch_ssh(command)
     return env

@@ -76,13 +76,22 @@ def remote_url(
 ) -> str | None:
     """The redacted URL of the remote that *branch* (whose upstream is *upstream*) pulls
     from, according to the config *entries*; ``None`` when it has none."""
+    url = configured_remote_url(entries, branch, upstream)
+    return redact_url(url) if url is not None else None
+
+
+def configured_remote_url(
+    entries: Sequence[ConfigEntry], branch: str | None, upstream: str | None
+) -> str | None:
+    """The URL of the remote that *branch* (whose upstream is *upstream*) pulls from, as
+    the config *entries* give it (credentials included); ``None`` when it has none."""
     remotes = {e.subsection for e in entries if e.section == "remote" and e.subsection is not None}
     name: str | None = None
     if branch is not None:
         name = _get(entries, "branch", branch, "remote")
         if name is not None and name != "." and name not in remotes:
             # branch.<name>.remote may itself be a URL or a path.
-            return redact_url(name)
+            return name
     if (name is None or name == ".") and upstream is not None:
         # Longest configured remote name that prefixes the upstream ("a/b" before "a").
         for candidate in sorted(remotes, key=len, reverse=True):
@@ -91,8 +100,7 @@ def remote_url(
                 break
     if name is None or name == "." or name not in remotes:
         name = "origin"
-    url = _get(entries, "remote", name, "url")
-    return redact_url(url) if url is not None else None
+    return _get(entries, "remote", name, "url")
 
 
 def read_remote_url(git_dir: str, remote_name: str = "origin") -> str | None:

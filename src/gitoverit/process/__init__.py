@@ -3,8 +3,12 @@
 Every start has an argv list (never a shell unless the caller's argv starts one),
 ``stdin=DEVNULL``, a new session (so a timeout or a cancel kills the whole process group,
 including ssh and credential helpers), a timeout, and the environment the caller built
-for it. The git layer (:mod:`gitoverit.git.command`) adds git's environment, its ``-c``
-overrides and the reading of its error messages on top.
+for it, on the base every child gets (:func:`no_prompt_env`, from
+:mod:`gitoverit.process._env`: no prompts, no inherited ``GIT_DIR``). The git layer
+(:mod:`gitoverit.git.command`) adds git's environment, its ``-c`` overrides and the
+reading of its error messages on top; ``gitoverit exec`` runs any command through the
+same :func:`start`, keeping at most *max_output* bytes of each stream and passing each
+line to *on_output* as it comes.
 
 Waiting for a command, reading its output and killing its process group are the work of
 :mod:`gitoverit.process._wait`, which also holds the constants that tune them
@@ -20,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,14 +34,20 @@ from gitoverit.errors import (
     CommandCancelledError,
     CommandError,
     CommandTimeoutError,
-    GitNotARepoError,
-    GitPermissionError,
     short_command,
 )
 from gitoverit.parallel._cancel import CancelScope, current_scope
+from gitoverit.process._env import (
+    LOCATION_VARS,
+    batch_ssh,
+    inherited_ssh_command,
+    no_prompt_env,
+)
+from gitoverit.process._popen import executable, popen
 from gitoverit.process._wait import (
     DRAIN_GRACE,
     KILL_GRACE,
+    OutputCallback,
     Proc,
     Reader,
     close_pipes,
@@ -49,8 +58,6 @@ from gitoverit.process._wait import (
 
 if TYPE_CHECKING:
     import logging
-
-_EXECUTABLES: dict[tuple[str, str], str] = {}
 
 #: Where each command that ends is recorded (:func:`log_commands`); ``None``: nowhere.
 _LOG: logging.Logger | None = None
@@ -77,31 +84,6 @@ def _logged(
         from gitoverit.process._log import write
 
         write(log, argv, folder, time.monotonic() - start, exit_)
-
-
-def executable(name: str, path: str | None = None) -> str:
-    """*name* as found in *path* (default: ``$PATH``), looked up once and remembered.
-
-    Starting a program by its bare name makes the C library try ``execve`` in every
-    ``PATH`` folder before the right one, each try a failed system call in the new
-    process while the caller waits; with the full path the first one succeeds. A name
-    with a slash, or one that is not found, is returned as it is (starting it then
-    fails with the usual error).
-    """
-    if os.sep in name:
-        return name
-    search = os.environ.get("PATH", os.defpath) if path is None else path
-    key = (name, search)
-    found = _EXECUTABLES.get(key)
-    if found is None:
-        found = name
-        for folder in search.split(os.pathsep):
-            candidate = os.path.join(folder or ".", name)
-            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-                found = candidate
-                break
-        _EXECUTABLES[key] = found
-    return found
 
 
 #: Called with each line a command writes to stderr (``\r`` counts as a line break), as it arrives.
@@ -171,60 +153,6 @@ def _scope_error(
     )
 
 
-def _start(
-    argv: list[str],
-    cwd: str | os.PathLike[str] | None,
-    env: Mapping[str, str] | Mapping[bytes, bytes],
-    start: float,
-) -> Proc:
-    """Start *argv* in a new session, mapping start-up failures to typed errors.
-
-    ``subprocess.Popen`` rather than ``os.posix_spawn``: the latter is cheaper per call
-    but holds the GIL while the child starts, which serialises the worker threads.
-    """
-    path = env.get("PATH") if isinstance(env, dict) and "PATH" in env else None
-    if path is None and isinstance(env, dict) and b"PATH" in env:
-        path = os.fsdecode(env[b"PATH"])
-    try:
-        return subprocess.Popen(
-            argv,
-            executable=executable(argv[0], path),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-    except OSError as exc:
-        in_cwd = cwd is not None and exc.filename is not None and exc.filename == os.fspath(cwd)
-        if not in_cwd and cwd is not None and not os.path.isdir(cwd):
-            in_cwd = True
-        raise _start_error(argv, cwd, exc, start, in_cwd=in_cwd) from exc
-
-
-def _start_error(
-    argv: list[str],
-    cwd: str | os.PathLike[str] | None,
-    exc: OSError,
-    start: float,
-    *,
-    in_cwd: bool,
-) -> CommandError:
-    duration = time.monotonic() - start
-    if isinstance(exc, PermissionError):
-        what = f"directory {cwd}" if in_cwd else argv[0]
-        return GitPermissionError(
-            argv, None, duration=duration, message=f"permission denied: {what}"
-        )
-    if in_cwd or (cwd is not None and not os.path.isdir(cwd)):
-        return GitNotARepoError(argv, None, duration=duration, message=f"no such directory: {cwd}")
-    return CommandError(
-        argv, None, duration=duration, message=f"cannot run {argv[0]}: {exc.strerror or exc}"
-    )
-
-
 def _on_cancel(proc: Proc) -> None:
     """Scope callback, run on the cancelling thread: signal only, never wait.
 
@@ -251,6 +179,8 @@ class Running:
         on_progress: ProgressCallback | None,
         classify: Classifier = unclassified,
         cwd: str | os.PathLike[str] | None = None,
+        max_output: int | None = None,
+        on_output: OutputCallback | None = None,
     ) -> None:
         self.argv = argv
         self._cwd = cwd
@@ -267,7 +197,7 @@ class Running:
         try:
             if self._scope is not None:
                 self._handle = self._scope.add_callback(lambda: _on_cancel(proc))
-            self._reader = Reader(proc, on_progress)
+            self._reader = Reader(proc, on_progress, limit=max_output, on_output=on_output)
         except BaseException:
             self.abort()
             raise
@@ -281,6 +211,11 @@ class Running:
         else:
             close_pipes(self._proc)
         _LIVE_GROUPS.discard(self._proc.pid)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether more than *max_output* bytes of a stream came, and the rest was dropped."""
+        return self._reader is not None and self._reader.truncated
 
     def abort(self) -> None:
         """Kill the command's process group and release everything (idempotent)."""
@@ -424,6 +359,8 @@ def start(
     check: bool = True,
     on_progress: ProgressCallback | None = None,
     classify: Classifier = unclassified,
+    max_output: int | None = None,
+    on_output: OutputCallback | None = None,
 ) -> Running:
     """Start *argv* like :func:`run` does, without waiting for it."""
     argv = list(argv)
@@ -432,12 +369,14 @@ def start(
     if scope is not None and scope.cancelled:
         raise _scope_error(scope, argv, b"", b"", 0.0)
     try:
-        proc = _start(argv, cwd, os.environ if env is None else env, started)
+        proc = popen(argv, cwd, os.environ if env is None else env, started)
     except CommandError:
         if _LOG is not None:
             _logged(argv, cwd, started, "not_started")
         raise
-    return Running(argv, proc, started, timeout, check, on_progress, classify, cwd)
+    return Running(
+        argv, proc, started, timeout, check, on_progress, classify, cwd, max_output, on_output
+    )
 
 
 def run(
@@ -449,12 +388,16 @@ def run(
     check: bool = True,
     on_progress: ProgressCallback | None = None,
     classify: Classifier = unclassified,
+    max_output: int | None = None,
+    on_output: OutputCallback | None = None,
 ) -> CommandResult:
     """Run *argv* and return its result.
 
     *env*, when given, is the child's complete environment; otherwise it inherits ours.
-    *on_progress* receives each non-empty stderr line as it arrives (``\\r`` ends a line
-    too); stderr is still captured in full.
+    *timeout* may be ``math.inf``: no limit. *on_progress* receives each non-empty stderr
+    line as it arrives (``\\r`` ends a line too); stderr is still captured in full, or up
+    to *max_output* bytes (the same for stdout; :attr:`Running.truncated` tells). *on_output*
+    receives ``(1 or 2, line)`` for every line of stdout or stderr as it arrives.
 
     Raises :class:`CommandTimeoutError` when *timeout* seconds pass (the whole process
     group is killed first), :class:`CommandCancelledError` (or
@@ -472,21 +415,28 @@ def run(
         check=check,
         on_progress=on_progress,
         classify=classify,
+        max_output=max_output,
+        on_output=on_output,
     ).result()
 
 
 __all__ = [
     "DRAIN_GRACE",
     "KILL_GRACE",
+    "LOCATION_VARS",
     "TEMP_DIRS",
     "Classifier",
     "CommandResult",
+    "OutputCallback",
     "ProgressCallback",
     "Running",
+    "batch_ssh",
     "executable",
     "forget",
+    "inherited_ssh_command",
     "kill_all",
     "log_commands",
+    "no_prompt_env",
     "remove_temp_dir",
     "run",
     "sigint_held",

@@ -13,6 +13,7 @@ this module.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import select
@@ -30,6 +31,10 @@ KILL_GRACE = 0.5
 #: After the command has exited (or been killed), how long to keep reading pipes that are
 #: still open because a descendant that left the process group holds them.
 DRAIN_GRACE = 0.5
+
+#: A line longer than this is handed to an :data:`OutputCallback` in pieces of this size
+#: or more, so that output without newlines is never held in memory whole.
+MAX_LINE = 65536
 
 # How often the wait loop wakes up with no output, to notice a cancelled scope or a
 # command that exited while something else still holds its pipes.
@@ -73,13 +78,36 @@ _Selector: type[selectors.BaseSelector] = getattr(
 )
 
 
+#: Called with 1 (stdout) or 2 (stderr) and each whole line (without its ``\n``) a
+#: command writes there, as it arrives; a last line without ``\n`` comes at the end.
+OutputCallback = Callable[[int, bytes], None]
+
+
 class Reader:
     """Collects a child's stdout and stderr, passing stderr lines to a progress callback
-    (a :data:`~gitoverit.process.ProgressCallback`)."""
+    (a :data:`~gitoverit.process.ProgressCallback`) and every output line to an
+    :data:`OutputCallback`.
 
-    def __init__(self, proc: Proc, on_progress: Callable[[str], None] | None):
+    With *limit*, at most that many bytes of each stream are kept; the rest is still read
+    (so the child never blocks on a full pipe) and handed to *on_output*, but dropped, and
+    :attr:`truncated` says so.
+    """
+
+    def __init__(
+        self,
+        proc: Proc,
+        on_progress: Callable[[str], None] | None,
+        *,
+        limit: int | None = None,
+        on_output: OutputCallback | None = None,
+    ):
         self._proc = proc
         self._on_progress = on_progress
+        self._on_output = on_output
+        self._limit = limit
+        self._kept: dict[int, int] = {}
+        self._lines: dict[int, bytes] = {}
+        self.truncated = False
         self._chunks: dict[int, list[bytes]] = {}
         self._stdout_fd = -1
         self._stderr_fd = -1
@@ -108,10 +136,37 @@ class Reader:
                 self._sel.unregister(fd)
                 if fd == self._stderr_fd:
                     self._progress(b"", final=True)
+                if self._on_output is not None:
+                    self._output(fd, b"", final=True)
                 continue
-            self._chunks[fd].append(data)
+            self._keep(fd, data)
             if fd == self._stderr_fd:
                 self._progress(data, final=False)
+            if self._on_output is not None:
+                self._output(fd, data, final=False)
+
+    def _keep(self, fd: int, data: bytes) -> None:
+        if self._limit is None:
+            self._chunks[fd].append(data)
+            return
+        room = self._limit - self._kept.get(fd, 0)
+        if len(data) > room:
+            self.truncated = True
+            data = data[: max(room, 0)]
+        if data:
+            self._chunks[fd].append(data)
+            self._kept[fd] = self._kept.get(fd, 0) + len(data)
+
+    def _output(self, fd: int, data: bytes, *, final: bool) -> None:
+        assert self._on_output is not None
+        stream = 1 if fd == self._stdout_fd else 2
+        *lines, rest = (self._lines.pop(fd, b"") + data).split(b"\n")
+        if rest and (final or len(rest) > MAX_LINE):
+            lines.append(rest)
+        elif rest:
+            self._lines[fd] = rest
+        for line in lines:
+            self._on_output(stream, line)
 
     def drain(self, grace: float) -> None:
         """Read until every pipe is at EOF or *grace* seconds have passed."""
@@ -208,8 +263,9 @@ def wait_exit(proc: Proc, deadline: float) -> bool:
             time.sleep(min(delay, left))
             delay = min(delay * 2, 0.05)
         return True
+    left = max(deadline - time.monotonic(), 0.0)
     try:
-        ready, _, _ = select.select([pidfd], [], [], max(deadline - time.monotonic(), 0.0))
+        ready, _, _ = select.select([pidfd], [], [], None if left == math.inf else left)
     finally:
         os.close(pidfd)
     if not ready:

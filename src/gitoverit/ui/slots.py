@@ -1,7 +1,8 @@
-"""The multi-slot display for network work.
+"""The multi-slot display for network work and ``gitoverit exec``.
 
-One row per slot, exactly as many slots as the network concurrency limit: a spinner, the
-repo, its elapsed time and the latest line of git's own progress output. A finished repo
+One row per slot, exactly as many slots as the concurrency limit: a spinner, the
+repo, its elapsed time and the latest line of git's own progress output (or of the
+command's output). A finished repo
 prints a permanent line above the rows (✓, ✗ with the reason, ⏱ for a timeout) and frees
 its slot in the same step. Without a terminal, it writes one plain line per finished repo.
 
@@ -146,9 +147,13 @@ class SlotDisplay:
                 self._stream.flush()
 
     def finished(self, record: RepoRecord) -> None:
-        text, style = finished_line(record)
+        self.done(record.ref.path, *finished_line(record))
+
+    def done(self, key: str, text: str, style: str) -> None:
+        """The work on *key* ended: print *text* (already escaped) as its permanent line,
+        in *style*, and free its slot."""
         with self._lock:
-            slot = self._slot_of.pop(record.ref.path, None)
+            slot = self._slot_of.pop(key, None)
             if self._progress is not None:
                 from rich.text import Text
 
