@@ -29,7 +29,7 @@ def test_each_line_of_both_streams_is_handed_on_as_it_comes() -> None:
     code = (
         "import sys, time\n"
         "print('one', flush=True); time.sleep(0.5)\n"
-        "sys.stderr.write('err\\n'); sys.stderr.flush()\n"
+        "sys.stderr.write('err\\n'); sys.stderr.flush(); time.sleep(0.5)\n"
         "sys.stdout.write('two\\nlast')"
     )
     t0 = time.monotonic()
