@@ -163,6 +163,7 @@ def test_vcspull_yaml(tmp_path: Path, git_env: Path, monkeypatch: pytest.MonkeyP
                 ("tony", "ssh://git@github.com/tony/AlgoXY.git"),
                 ("plain", "https://example.com/algoxy.git"),
             ),
+            hooks=("make",),
         ),
         ManifestEntry(str(code / "old"), "https://example.com/old.git", "old"),
         ManifestEntry(

@@ -59,6 +59,18 @@ def redact_url(url: str) -> str:
     return _URL_CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", url)
 
 
+def strip_credentials(url: str) -> str:
+    """*url* without the credentials in it, still usable: ``https://alice:tok@host/x``
+    becomes ``https://host/x``; an ssh URL keeps its user name and loses a password."""
+    m = _SCHEME_URL.match(url)
+    if m is None or not m.group(2):
+        return url
+    scheme, userinfo, rest, query, frag = m.groups()
+    user = userinfo[:-1].partition(":")[0]
+    userinfo = f"{user}@" if scheme.lower() in _SSH_SCHEMES else ""
+    return f"{scheme}{userinfo}{rest}{query or ''}{frag or ''}"
+
+
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 
 

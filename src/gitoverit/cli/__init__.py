@@ -16,6 +16,7 @@ import click
 
 from gitoverit import __version__
 from gitoverit.cli._commands import (
+    add_command,
     branches_command,
     completion_command,
     config_command,
@@ -26,6 +27,7 @@ from gitoverit.cli._commands import (
 from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = [
+    "add_command",
     "branches_command",
     "branches_main",
     "completion_command",
@@ -41,6 +43,7 @@ __all__ = [
 SUBCOMMANDS: dict[str, click.Command] = {
     "sync": sync_command,
     "freeze": freeze_command,
+    "add": add_command,
     "config": config_command,
     "completion": completion_command,
 }

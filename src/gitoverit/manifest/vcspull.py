@@ -22,7 +22,7 @@ def _yaml_document(file: Path, text: str) -> tuple[Any, dict[tuple[str, ...], in
         if node is None:
             return None, lines
         if isinstance(node, yaml.MappingNode):
-            _yaml_lines(file, node, (), lines, depth=2)
+            _yaml_lines(file, node, (), lines, depth=4)
         return loader.construct_document(node), lines
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -97,7 +97,7 @@ def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
     try:
         node = loader.get_single_node()
         if isinstance(node, yaml.MappingNode):
-            _yaml_lines(file, node, (), lines, depth=2)
+            _yaml_lines(file, node, (), lines, depth=4)
     except yaml.YAMLError:
         return {}
     finally:
@@ -114,6 +114,9 @@ def _read_vcspull(reader: Reader, data: Any, lines: dict[tuple[str, ...], int]) 
         )
 
     def line_of(parts: tuple[str, ...]) -> int | None:
-        return lines.get(parts, lines.get(parts[:1]))
+        for size in range(len(parts), 0, -1):
+            if parts[:size] in lines:
+                return lines[parts[:size]]
+        return None
 
     reader.groups(data, line_of)
