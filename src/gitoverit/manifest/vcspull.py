@@ -12,18 +12,34 @@ import yaml
 from gitoverit.manifest.entries import ManifestError
 from gitoverit.manifest.reader import Reader
 
+Lines = dict[tuple[str, ...], int]
+Repeats = list[tuple[tuple[str, ...], int]]
 
-def _yaml_document(file: Path, text: str) -> tuple[Any, dict[tuple[str, ...], int]]:
-    """The YAML document in *text* and the line of each folder and repo key in it."""
+
+def _yaml_document(file: Path, text: str) -> tuple[Any, Lines, Repeats]:
+    """The YAML document in *text*, the line of each key in it (four levels down), and
+    each key given again. A workspace folder given twice is read as one, its repos
+    merged, as vcspull does; any other key given twice takes its later value, as YAML
+    loaders (vcspull's too) do."""
     loader = yaml.SafeLoader(text)
-    lines: dict[tuple[str, ...], int] = {}
+    lines: Lines = {}
+    repeats: Repeats = []
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, lines
-        if isinstance(node, yaml.MappingNode):
-            _yaml_lines(file, node, (), lines, depth=4)
-        return loader.construct_document(node), lines
+            return None, lines, repeats
+        if not isinstance(node, yaml.MappingNode):
+            return loader.construct_document(node), lines, repeats
+        _yaml_lines(node, (), lines, repeats, depth=4)
+        data: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            value = loader.construct_object(value_node, deep=True)
+            if isinstance(data.get(key), dict) and isinstance(value, dict):
+                data[key].update(value)
+            else:
+                data[key] = value
+        return data, lines, repeats
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -36,13 +52,13 @@ def _yaml_document(file: Path, text: str) -> tuple[Any, dict[tuple[str, ...], in
 
 
 def _yaml_lines(
-    file: Path,
     node: yaml.MappingNode,
     prefix: tuple[str, ...],
-    lines: dict[tuple[str, ...], int],
+    lines: Lines,
+    repeats: Repeats,
     depth: int,
 ) -> None:
-    """Record key lines of *node* (and of its mappings, *depth* levels down); reject repeats."""
+    """Record key lines of *node* (and of its mappings, *depth* levels down) and repeats."""
     seen: set[str] = set()
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
@@ -50,16 +66,21 @@ def _yaml_lines(
         key = str(key_node.value)
         line = key_node.start_mark.line + 1
         if key in seen and key != "<<":
-            raise ManifestError(f"duplicate key {key!r}", file=file, line=line)
+            repeats.append(((*prefix, key), line))
         seen.add(key)
         lines.setdefault((*prefix, key), line)
         if depth > 1 and isinstance(value_node, yaml.MappingNode):
-            _yaml_lines(file, value_node, (*prefix, key), lines, depth - 1)
+            _yaml_lines(value_node, (*prefix, key), lines, repeats, depth - 1)
 
 
 def read_yaml(reader: Reader, text: str) -> None:
     """Read vcspull YAML *text* into *reader*."""
-    data, lines = _yaml_document(reader.file, text)
+    data, lines, repeats = _yaml_document(reader.file, text)
+    for parts, line in repeats:
+        if len(parts) == 1:
+            reader.warn(f"workspace {parts[0]!r} is given again; its repos are merged", line)
+        else:
+            reader.warn(f"{' / '.join(parts)}: given again; the later one is used", line)
     _read_vcspull(reader, data, lines)
 
 
@@ -97,7 +118,7 @@ def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
     try:
         node = loader.get_single_node()
         if isinstance(node, yaml.MappingNode):
-            _yaml_lines(file, node, (), lines, depth=4)
+            _yaml_lines(node, (), lines, [], depth=4)
     except yaml.YAMLError:
         return {}
     finally:
