@@ -167,7 +167,8 @@ class Reader:
     ) -> None:
         """Read workspace folders: ``{folder: {name: url-or-mapping}}``."""
         for root_key, group in data.items():
-            root_name = str(root_key)
+            # YAML reads a bare ``~`` as null: the home folder is meant.
+            root_name = "~" if root_key is None else str(root_key)
             root_line = lines((root_name,))
             if group is None:
                 continue

@@ -134,6 +134,8 @@ def _read_vcspull(reader: Reader, data: Any, lines: dict[tuple[str, ...], int]) 
             "expected a mapping of workspace folders to repositories (vcspull format)", None
         )
 
+    lines.update({("~", *k[1:]): v for k, v in lines.items() if k[0] in ("~", "null")})
+
     def line_of(parts: tuple[str, ...]) -> int | None:
         for size in range(len(parts), 0, -1):
             if parts[:size] in lines:
