@@ -200,16 +200,20 @@ def _clone(step: Step, conf: SyncSettings) -> RepoRecord:
     target, entry = step.target, step.target.entry
     if step.dry_run:
         return step.record("would clone", None)
+    rev = entry.rev if entry is not None else None
+    # A shallow clone has only the history of what it checks out: a rev (a tag or a
+    # branch) is cloned directly.
+    direct = rev is not None and entry is not None and entry.depth is not None
     ops.clone(
         target.url,
         step.ref.path,
-        branch=target.branch,
+        branch=rev if direct else target.branch,
         depth=entry.depth if entry else None,
         timeout=step.actions.timeout,
         on_progress=step.on_progress,
     )
-    if entry is not None and entry.rev:
-        ops.checkout(step.ref, entry.rev, timeout=step.actions.timeout)
+    if rev is not None and not direct:
+        ops.checkout(step.ref, rev, timeout=step.actions.timeout)
     pushes = dict(entry.push_urls) if entry else {}
     if "origin" in pushes:
         ops.set_push_url(step.ref, "origin", pushes["origin"])
