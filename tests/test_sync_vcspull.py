@@ -74,6 +74,7 @@ def test_remotes_are_added_never_rewritten_and_branches_never_switched(
         f"    remotes:\n      fork: {{fetch_url: 'git+{fork}', push_url: 'git+{fork}-push'}}\n"
     )
     code, recs, err = sync(capsys, manifest)
+    assert code == 0, err
     note = recs["a"]["note"]
     assert "added remote fork" in note
     assert f"origin is {origin.path.as_uri()}, manifest says https://x/b.git" in note
