@@ -101,16 +101,23 @@ def read_json(reader: Reader, text: str) -> None:
         raise ManifestError(
             f"invalid JSON: {exc.msg} (column {exc.colno})", file=reader.file, line=exc.lineno
         ) from exc
-    except ManifestError:
-        _json_lines(reader.file, text)  # raises the same error, at its line if it finds it
+    except ManifestError as exc:
+        repeats: Repeats = []
+        _json_lines(text, repeats)
+        if repeats:
+            # JSON has no agreed meaning for a key given twice: the file is refused.
+            parts, line = repeats[0]
+            raise ManifestError(
+                f"duplicate key {parts[-1]!r}", file=reader.file, line=line
+            ) from exc
         raise
-    _read_vcspull(reader, data, _json_lines(reader.file, text))
+    _read_vcspull(reader, data, _json_lines(text, []))
 
 
-def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
+def _json_lines(text: str, repeats: Repeats) -> dict[tuple[str, ...], int]:
     """The line of each folder and repo key in JSON *text*, found by reading it as the
-    YAML that JSON nearly always also is (none when it is not). Raises
-    :class:`ManifestError`, at its line, for a folder or repo key given twice."""
+    YAML that JSON nearly always also is (none when it is not); each key given twice
+    goes to *repeats*."""
     lines: dict[tuple[str, ...], int] = {}
     # A tab is only ever a blank in valid JSON (in a string it is written \t), but YAML
     # refuses some; lines stay where they are.
@@ -118,7 +125,7 @@ def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
     try:
         node = loader.get_single_node()
         if isinstance(node, yaml.MappingNode):
-            _yaml_lines(node, (), lines, [], depth=4)
+            _yaml_lines(node, (), lines, repeats, depth=4)
     except yaml.YAMLError:
         return {}
     finally:
