@@ -476,7 +476,6 @@ def test_a_bad_columns_flag_is_named(
         ("m.yaml", "~/code/:\n  flask: {repo: 5}\n", 2, "url must be a string, got 5"),
         ("m.yaml", '~/code/:\n  flask: "x\n', 3, "invalid YAML"),
         ("m.yaml", "~/code/: [a]\n", 1, "workspace '~/code/' must map repo names to URLs"),
-        ("m.yaml", "~/code/:\n  a: https://x\n  a: https://y\n", 3, "duplicate key 'a'"),
         ("m.yaml", "~/c/:\n  a:\n    repo: https://x\n    remotes: [u]\n", 2, "remotes must map"),
         ("m.yaml", "- a\n- b\n", None, "expected a mapping of workspace folders"),
         # vcspull's JSON

@@ -163,6 +163,7 @@ def test_vcspull_yaml(tmp_path: Path, git_env: Path, monkeypatch: pytest.MonkeyP
                 ("tony", "ssh://git@github.com/tony/AlgoXY.git"),
                 ("plain", "https://example.com/algoxy.git"),
             ),
+            hooks=("make",),
         ),
         ManifestEntry(str(code / "old"), "https://example.com/old.git", "old"),
         ManifestEntry(
@@ -256,7 +257,6 @@ def error_of(path: Path) -> str:
             "repo 'x': path /a/x is already used by repo 'x' (line 1)",
         ),
         ("m.yaml", "/a:\n  x: u\n/a/:\n  x: v\n", 4, "path /a/x is already used"),
-        ("m.yaml", "/a:\n  x: u\n  x: v\n", 3, "duplicate key 'x'"),
         ("m.toml", '[[repo]]\npath = "/a"\nurl = "u"\nbrnch = "main"\n', 1, "unknown key 'brnch'"),
         ("m.toml", '["/a"]\nx = { url = "u", shell = "make" }\n', 2, "unknown key 'shell'"),
         ("m.toml", 'version = 1\n[[repo]]\npath = "/a"\nurl = "u"\n', 1, "top-level key"),
@@ -289,6 +289,16 @@ def test_invalid_manifest_names_file_and_line(
     prefix = f"{path}:{line}: " if line is not None else f"{path}: "
     assert error.startswith(prefix), error
     assert message in error
+
+
+def test_a_yaml_key_given_twice_is_read_as_vcspull_reads_it(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.yaml", "/a:\n  x: u\n  x: v\n/b:\n  y: w\n/a:\n  z: q\n")
+    entries, warnings = load_manifest_with_warnings(path)
+    assert [(e.path, e.url) for e in entries] == [("/a/x", "v"), ("/a/z", "q"), ("/b/y", "w")]
+    assert warnings == [
+        f"{path}:3: /a / x: given again; the later one is used",
+        f"{path}:6: workspace '/a' is given again; its repos are merged",
+    ]
 
 
 def test_missing_and_unreadable_manifests(tmp_path: Path) -> None:

@@ -164,7 +164,7 @@ def test_sync_reads_a_vcspull_yaml_manifest_unchanged(
         f'    repo: "git+{other_remote.path.as_uri()}"\n'
         f"    remotes:\n"
         f'      mirror: "git+{remote.path.as_uri()}"\n'
-        f"    shell_command_after: make\n"
+        f"    shell_command_after: touch made\n"
     )
     code, out, _ = run_cli(capsys, "sync", "-m", str(yaml), "-o", "json")
     recs = json_records(out)
@@ -174,6 +174,7 @@ def test_sync_reads_a_vcspull_yaml_manifest_unchanged(
     cloned = Repo(workspace / "cloned")
     assert cloned.git("remote", "get-url", "origin") == other_remote.path.as_uri()
     assert cloned.git("remote", "get-url", "mirror") == remote.path.as_uri()
+    assert (workspace / "cloned" / "made").exists()
 
 
 def test_freeze_writes_a_manifest_that_loads_back_and_syncs_to_nothing(
@@ -187,7 +188,7 @@ def test_freeze_writes_a_manifest_that_loads_back_and_syncs_to_nothing(
 
     code, out, err = run_cli(capsys, "freeze", str(repos.root))
     assert code == 0
-    assert "2 repos written, 1 without a remote left out" in err
+    assert "2 repos written; left out: " in err and "no-remote (no remote)" in err
     frozen = tmp_path / "frozen.toml"
     frozen.write_text(out)
     entries = load_manifest(frozen)

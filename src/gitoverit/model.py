@@ -13,6 +13,8 @@ from typing import Any
 
 #: Every value of a record's ``outcome``.
 OUTCOMES = ("ok", "cloned", "updated", "unchanged", "skipped", "failed", "interrupted")
+#: What ``sync --dry-run`` says it would do.
+PLAN_OUTCOMES = ("would clone", "would update", "unchanged", "skipped")
 
 #: Version of the JSON record schema. Bump it when a field changes meaning or is removed.
 FORMAT_VERSION = 1
@@ -32,6 +34,8 @@ class Reason(enum.StrEnum):
     SKIPPED = "skipped"
     #: A command run by ``gitoverit exec`` exited non-zero, or could not start.
     EXIT = "exit"
+    #: A command the manifest asked to run after a sync (``shell_command_after``) failed.
+    HOOK = "hook"
 
 
 class Operation(enum.StrEnum):

@@ -16,6 +16,7 @@ import click
 
 from gitoverit import __version__
 from gitoverit.cli._commands import (
+    add_command,
     branches_command,
     completion_command,
     config_command,
@@ -27,6 +28,7 @@ from gitoverit.cli._exec import exec_command
 from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = [
+    "add_command",
     "branches_command",
     "branches_main",
     "completion_command",
@@ -44,6 +46,7 @@ SUBCOMMANDS: dict[str, click.Command] = {
     "exec": exec_command,
     "sync": sync_command,
     "freeze": freeze_command,
+    "add": add_command,
     "config": config_command,
     "completion": completion_command,
 }

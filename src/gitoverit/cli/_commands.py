@@ -127,31 +127,56 @@ Examples:
 @click.option(
     "-m",
     "--manifest",
+    "manifests",
+    multiple=True,
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Manifest to read (our TOML, or vcspull's YAML) [default: "
-    "$XDG_CONFIG_HOME/gitoverit/manifest.toml, then ~/.vcspull.yaml].",
+    help="Manifest to read (our TOML, or vcspull's YAML or JSON); repeatable [default: "
+    "$GITOVERIT_MANIFEST, $XDG_CONFIG_HOME/gitoverit/manifest.toml, else vcspull's configs].",
+)
+@click.option(
+    "-n",
+    "--dry-run",
+    is_flag=True,
+    help="Say what sync would do for each entry; change nothing, touch no network.",
+)
+@click.option("--no-hooks", is_flag=True, help="Do not run the entries' shell_command_after.")
+@click.option(
+    "--recurse-submodules",
+    is_flag=True,
+    help="Initialise and update submodules after a clone or an update.",
 )
 @click.argument("patterns", nargs=-1)
 @trust_option
 @output_options
 @usage_errors
 def sync_command(
-    manifest: str | None, patterns: tuple[str, ...], trust_repo_config: bool, **out: Any
+    manifests: tuple[str, ...],
+    dry_run: bool,
+    no_hooks: bool,
+    recurse_submodules: bool,
+    patterns: tuple[str, ...],
+    trust_repo_config: bool,
+    **out: Any,
 ) -> int:
     """Clone every repo the manifest lists that is missing; fast-forward the rest.
 
     Only fast-forwards, under the same rules as -P: never rebases, stashes or merges.
+    Parents are synced before the repos inside them, worktrees after their main repo.
     PATTERNs (globs) select repos by name or path.
     """
     from gitoverit.commands import sync
 
     return sync.run(
         sync.SyncCommand(
-            manifest=manifest,
+            manifest=manifests[0] if manifests else None,
+            more_manifests=manifests[1:],
             patterns=patterns,
             trust_repo_config=trust_repo_config,
             output=output_flags(out),
+            dry_run=dry_run,
+            hooks=not no_hooks,
+            recurse_submodules=recurse_submodules,
         )
     )
 
@@ -164,17 +189,76 @@ def sync_command(
 @click.option(
     "-O",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Write the manifest to FILE instead of stdout.",
+    help="Write the manifest to FILE instead of stdout; an existing FILE needs --force.",
+)
+@click.option("--force", is_flag=True, help="With -O: overwrite FILE when it exists.")
+@click.option(
+    "-F",
+    "--format",
+    "fmt",
+    type=click.Choice(["toml", "vcspull"]),
+    default=None,
+    help="toml (ours) or vcspull (its YAML) [default: toml, or by FILE's extension].",
+)
+@click.option(
+    "-u",
+    "--update",
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE",
+    help="Add the repos found to manifest FILE, keeping its entries, order and comments.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip folders matching GLOB.")
 @usage_errors
-def freeze_command(dirs: tuple[str, ...], output: str | None, exclude: tuple[str, ...]) -> int:
-    """Write a manifest (TOML) of the repos found under DIRS, for `gitoverit sync`."""
+def freeze_command(
+    dirs: tuple[str, ...],
+    output: str | None,
+    force: bool,
+    fmt: str | None,
+    update: str | None,
+    exclude: tuple[str, ...],
+) -> int:
+    """Write a manifest of the repos found under DIRS, for `gitoverit sync`: each repo's
+    branch, remotes and worktrees (submodules are left to their superproject)."""
     from gitoverit.commands import freeze
 
-    return freeze.run(freeze.FreezeCommand(dirs=dirs, output=output, exclude=exclude))
+    return freeze.run(
+        freeze.FreezeCommand(
+            dirs=dirs, output=output, exclude=exclude, force=force, fmt=fmt, update=update
+        )
+    )
+
+
+@click.command(
+    name="add",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE",
+    help="The manifest to add to [default: as for sync].",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip folders matching GLOB.")
+@usage_errors
+def add_command(dirs: tuple[str, ...], manifest: str | None, exclude: tuple[str, ...]) -> int:
+    """Add the repos found under DIRS to a manifest (as freeze --update does), keeping
+    its entries, order and comments."""
+    from gitoverit.commands import freeze
+
+    if manifest is None:
+        from gitoverit.manifest import default_manifest_paths
+
+        found = default_manifest_paths()
+        if not found:
+            from gitoverit.errors import UsageError
+
+            raise UsageError("no manifest found; name one with -m FILE")
+        manifest = str(found[0])
+    return freeze.run(freeze.FreezeCommand(dirs=dirs, exclude=exclude, update=manifest))
 
 
 @click.command(name="config", context_settings={"help_option_names": ["-h", "--help"]})

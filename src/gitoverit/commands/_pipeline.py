@@ -112,7 +112,12 @@ class _Collector:
 
 
 def _build(
-    options: Any, actions: Any, plan: OutputPlan, net_jobs: int | None, sync_targets: Any
+    options: Any,
+    actions: Any,
+    plan: OutputPlan,
+    net_jobs: int | None,
+    sync_targets: Any,
+    sync_settings: Any = None,
 ) -> tuple[Any, Any, bool]:
     """The scan to run, its display (or ``None``), and whether that display shows the
     workers' slots (and so takes only their events)."""
@@ -135,7 +140,13 @@ def _build(
     if sync_targets is not None:
         from gitoverit.sync import sync_task
 
-        task = sync_task(sync_targets, actions, local_limit=local_limit, sink=display.handle)
+        task = sync_task(
+            sync_targets,
+            actions,
+            local_limit=local_limit,
+            sink=display.handle,
+            settings=sync_settings,
+        )
         refs = [t.ref for t in sync_targets.values()]
         return Scan(options, task, workers=workers, refs=refs, action="sync"), display, True
     task = action_task(actions, local_limit=local_limit, sink=display.handle)
@@ -230,9 +241,10 @@ def run_pipeline(
     *,
     net_jobs: int | None = None,
     sync_targets: Any = None,
+    sync_settings: Any = None,
 ) -> int:
     """Run a scan (with actions, or a sync) and write its output; returns the exit code."""
-    scan, display, slots = _build(options, actions, plan, net_jobs, sync_targets)
+    scan, display, slots = _build(options, actions, plan, net_jobs, sync_targets, sync_settings)
     collector = _Collector(plan)
     interrupted = False
     _interrupt.reset()

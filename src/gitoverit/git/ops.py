@@ -290,20 +290,97 @@ def clone(
     dest: str,
     *,
     branch: str | None = None,
+    depth: int | None = None,
     timeout: float = NETWORK_TIMEOUT,
     on_progress: ProgressCallback | None = None,
 ) -> None:
-    """Clone *url* into *dest* (which must not exist or be empty)."""
+    """Clone *url* into *dest* (which must not exist or be empty); *depth* makes a
+    shallow clone of that many commits."""
     args = ["clone"]
     if on_progress is not None:
         args.append("--progress")
     if branch:
         args += ["--branch", branch]
+    if depth:
+        # A local path would otherwise ignore --depth (git clones it with hard links).
+        args += ["--depth", str(depth), "--no-local"]
     args += ["--", url, dest]
     # Outside any repository, so that only the user's and the system's config apply.
     env = network_env(os.sep)
     network_git(*args, cwd=None, timeout=timeout, on_progress=on_progress, env=env)
 
 
-def add_remote(ref: RepoRef, name: str, url: str) -> None:
+def add_remote(ref: RepoRef, name: str, url: str, push_url: str | None = None) -> None:
+    """Add remote *name*; with *push_url*, pushes go there instead of *url*."""
     git("remote", "add", "--", name, url, cwd=ref.path, read_only=False)
+    if push_url is not None:
+        set_push_url(ref, name, push_url)
+
+
+def set_push_url(ref: RepoRef, name: str, push_url: str) -> None:
+    git("remote", "set-url", "--push", "--", name, push_url, cwd=ref.path, read_only=False)
+
+
+def remote_urls(git_dir: str) -> dict[str, tuple[str | None, str | None]]:
+    """Each remote of the repository, in config order, as ``(fetch URL, push URL)``
+    (``None`` when unset), read in-process."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for e in read_config(git_dir):
+        if e.section != "remote" or e.subsection is None:
+            continue
+        fetch_url, push_url = found.get(e.subsection, (None, None))
+        if e.key == "url" and fetch_url is None:
+            fetch_url = e.value
+        elif e.key == "pushurl" and push_url is None:
+            push_url = e.value
+        found[e.subsection] = (fetch_url, push_url)
+    return found
+
+
+def checkout(ref: RepoRef, rev: str, *, timeout: float = NETWORK_TIMEOUT) -> None:
+    """Check out *rev*: a branch (made from ``origin/<rev>`` when there is no local one),
+    or a tag or commit, detached."""
+    git("checkout", "--quiet", rev, "--", cwd=ref.path, read_only=False, timeout=timeout)
+
+
+def resolve(ref: RepoRef, rev: str) -> str | None:
+    """The commit *rev* names in the repository, or ``None``."""
+    try:
+        out = git(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{rev}^{{commit}}",
+            cwd=ref.path,
+        )
+    except CommandError:
+        return None
+    return out.stdout.decode().strip() or None
+
+
+def add_worktree(
+    main: RepoRef, path: str, kind: str, value: str, *, timeout: float = NETWORK_TIMEOUT
+) -> None:
+    """``git worktree add`` at *path*: branch *value* (made from its remote branch when
+    there is no local one), or a tag or commit, detached."""
+    args = ["worktree", "add", "--quiet"]
+    if kind != "branch":
+        args.append("--detach")
+    git(*args, "--", path, value, cwd=main.path, read_only=False, timeout=timeout)
+
+
+def update_submodules(
+    ref: RepoRef, *, timeout: float = NETWORK_TIMEOUT, on_progress: ProgressCallback | None = None
+) -> None:
+    """Initialise and update the submodules of *ref*, recursively."""
+    network_git(
+        "submodule",
+        "update",
+        "--init",
+        "--recursive",
+        cwd=ref.path,
+        timeout=timeout,
+        on_progress=on_progress,
+        env=network_env(ref.path),
+    )

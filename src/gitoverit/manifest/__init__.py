@@ -87,7 +87,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gitoverit.config import config_dir, expand_home
-from gitoverit.manifest.entries import ManifestEntry, ManifestError, filter_entries
+from gitoverit.manifest.entries import (
+    ManifestEntry,
+    ManifestError,
+    WorktreeEntry,
+    filter_entries,
+)
 from gitoverit.manifest.reader import Reader
 from gitoverit.manifest.toml import dump_toml, read_toml, toml_error
 from gitoverit.manifest.vcspull import read_json, read_yaml
@@ -96,11 +101,14 @@ __all__ = [
     "MANIFEST_ENV",
     "ManifestEntry",
     "ManifestError",
+    "WorktreeEntry",
     "default_manifest_path",
+    "default_manifest_paths",
     "dump_toml",
     "filter_entries",
     "load_manifest",
     "load_manifest_with_warnings",
+    "load_manifests",
 ]
 
 MANIFEST_ENV = "GITOVERIT_MANIFEST"
@@ -198,3 +206,67 @@ def default_manifest_path(env: Mapping[str, str] | None = None) -> Path:
         if candidate.is_file():
             return candidate
     return candidates[0]
+
+
+def default_manifest_paths(
+    env: Mapping[str, str] | None = None, cwd: str | None = None
+) -> list[Path]:
+    """Every manifest to read when none is named, in order.
+
+    ``$GITOVERIT_MANIFEST``, else our ``$XDG_CONFIG_HOME/gitoverit/manifest.toml``, when
+    either is there; else every vcspull config that vcspull itself reads:
+    ``~/.vcspull.yaml``, ``~/.vcspull.yml``, ``~/.vcspull.json``, each ``*.yaml``,
+    ``*.yml`` and ``*.json`` in vcspull's config folder (``$VCSPULL_CONFIGDIR``, else
+    ``$XDG_CONFIG_HOME/vcspull``, else ``~/.config/vcspull``, else ``~/.vcspull/``), and
+    ``.vcspull.yaml`` (or ``.yml``, ``.json``) in the current folder. Empty when none exists.
+    """
+    env = os.environ if env is None else env
+    first = default_manifest_path(env)
+    if env.get(MANIFEST_ENV, "").strip() or (first.suffix == ".toml" and first.is_file()):
+        return [first]
+    home = Path(expand_home("~", env))
+    found = [home / f".vcspull.{ext}" for ext in ("yaml", "yml", "json")]
+    folders = []
+    if env.get("VCSPULL_CONFIGDIR", "").strip():
+        folders.append(Path(expand_home(env["VCSPULL_CONFIGDIR"], env)))
+    folders += [config_dir(env).parent / "vcspull", home / ".vcspull"]
+    folder = next((f for f in folders if f.is_dir()), None)
+    if folder is not None:
+        found += sorted(
+            p
+            for p in folder.iterdir()
+            if p.suffix in (".yaml", ".yml", ".json") and not p.name.startswith(".")
+        )
+    here = Path(cwd if cwd is not None else os.getcwd())
+    found += [here / f".vcspull.{ext}" for ext in ("yaml", "yml", "json")]
+    unique: list[Path] = []
+    for path in found:
+        if path.is_file() and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def load_manifests(paths: list[Path]) -> tuple[list[ManifestEntry], list[str]]:
+    """The entries of every manifest in *paths*, in order, and their warnings. An entry
+    given the same way in two files counts once; two files that put different repos at
+    one path are an error naming both."""
+    entries: list[ManifestEntry] = []
+    warnings: list[str] = []
+    where: dict[str, tuple[ManifestEntry, Path]] = {}
+    for path in paths:
+        found, more = load_manifest_with_warnings(path)
+        warnings += more
+        for entry in found:
+            if entry.path in where:
+                other, other_file = where[entry.path]
+                if other == entry:
+                    continue
+                raise ManifestError(
+                    f"repo {entry.name!r}: path {entry.path} is also repo {other.name!r}"
+                    f" of {other_file}, with other settings",
+                    file=path,
+                    line=entry.line,
+                )
+            where[entry.path] = (entry, path)
+            entries.append(entry)
+    return entries, warnings

@@ -6,9 +6,33 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class WorktreeEntry:
+    """A linked worktree of a manifest entry, created with ``git worktree add``.
+
+    *path* is absolute; exactly one of *branch*, *tag* and *commit* is set: a branch is
+    checked out (and fast-forwarded like any repo), a tag or commit is checked out
+    detached and left there.
+    """
+
+    path: str
+    branch: str | None = None
+    tag: str | None = None
+    commit: str | None = None
+
+    @property
+    def ref(self) -> tuple[str, str]:
+        """``(kind, value)``: ``("branch", "dev")``, ``("tag", "v1")`` or ``("commit", sha)``."""
+        for kind in ("branch", "tag", "commit"):
+            value = getattr(self, kind)
+            if value is not None:
+                return kind, value
+        raise ValueError("a worktree needs a branch, tag or commit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +40,15 @@ class ManifestEntry:
     """One repository of a manifest.
 
     *path* is absolute and normalised; *url* is the origin remote's URL; *remotes* holds
-    the other remotes as ``(name, url)`` pairs in file order; *branch* is the branch a
-    fresh clone checks out (``None``: the remote's default).
+    the other remotes as ``(name, url)`` pairs in file order, and *push_urls* the push
+    URL of each remote (``origin`` included) whose push URL differs from its fetch URL;
+    *branch* is the branch a fresh clone checks out (``None``: the remote's default).
+
+    vcspull's options: *rev* (a commit, tag or branch checked out after the clone),
+    *depth* (a shallow clone; ``shallow: true`` is depth 1), *pinned* (sync leaves the
+    entry alone), *hooks* (``shell_command_after``: shell commands run in the repo after
+    a clone or an update). *worktrees* are created after the repo exists. *line* is where
+    the entry starts in its file (not compared).
     """
 
     path: str
@@ -25,6 +56,13 @@ class ManifestEntry:
     name: str
     remotes: tuple[tuple[str, str], ...] = ()
     branch: str | None = None
+    push_urls: tuple[tuple[str, str], ...] = ()
+    rev: str | None = None
+    depth: int | None = None
+    pinned: bool = False
+    hooks: tuple[str, ...] = ()
+    worktrees: tuple[WorktreeEntry, ...] = ()
+    line: int | None = field(default=None, compare=False)
 
 
 class ManifestError(Exception):
@@ -46,6 +84,8 @@ class ManifestError(Exception):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _VCS_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]*)\+")
 _OTHER_VCS = frozenset({"hg", "svn", "bzr", "cvs", "fossil", "darcs"})
+#: git's ``ext::`` transport runs the command the URL names (``git+ext::`` too).
+_UNSAFE_TRANSPORT = re.compile(r"^(?:git\+)?ext::", re.IGNORECASE)
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 
 
@@ -58,6 +98,8 @@ def check_url(url: object, what: str) -> str:
         raise ValueError(f"{what} must not start with '-', got {show(url)}")
     if _CONTROL.search(url):
         raise ValueError(f"{what} contains a control character: {show(url)}")
+    if _UNSAFE_TRANSPORT.match(url):
+        raise ValueError(f"{what} uses git's ext:: transport, which runs a command: {show(url)}")
     return url
 
 

@@ -156,14 +156,14 @@ def _repo_list(reader: Reader, items: object, lines: _TomlLines) -> None:
             label = f"repo {name!r}"
         elif isinstance(raw_path, str) and raw_path:
             label = f"repo {raw_path!r}"
-        reader.check_keys(item, {"path", "url", "name", "branch", "remotes"}, label, line)
+        reader.check_keys(item, REPO_KEYS, label, line)
         if raw_path is None:
             raise reader.error(f"{label}: missing path (a non-empty string)", line)
         if not isinstance(raw_path, str) or not raw_path or "\x00" in raw_path:
             raise reader.error(
                 f"{label}: path must be a non-empty string, got {show(raw_path)}", line
             )
-        path = reader.resolve(raw_path)
+        path = reader.resolve(raw_path, label=label, line=line)
         if name is None:
             name = os.path.basename(path) or path
         elif not isinstance(name, str) or not name or "\x00" in name:
@@ -178,7 +178,28 @@ def _repo_list(reader: Reader, items: object, lines: _TomlLines) -> None:
             url=item["url"],
             remotes=item.get("remotes"),
             branch=item.get("branch"),
+            spec=item,
         )
+
+
+#: The keys of a ``[[repo]]`` table.
+REPO_KEYS = frozenset(
+    {
+        "path",
+        "url",
+        "name",
+        "branch",
+        "remotes",
+        "push_url",
+        "rev",
+        "depth",
+        "shallow",
+        "pin",
+        "options",
+        "shell_command_after",
+        "worktree",
+    }
+)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -231,7 +252,9 @@ def _portable_path(path: str, base: str | None) -> str:
     return path
 
 
-def dump_toml(entries: Sequence[ManifestEntry], base: str | None = None) -> str:
+def dump_toml(
+    entries: Sequence[ManifestEntry], base: str | None = None, *, header: bool = True
+) -> str:
     """*entries* as our TOML manifest, in the given order, for ``gitoverit freeze``.
 
     Paths inside *base* are written relative to it, so *base* should be the folder the
@@ -244,6 +267,8 @@ def dump_toml(entries: Sequence[ManifestEntry], base: str | None = None) -> str:
         "# gitoverit manifest: `gitoverit sync` clones each repo that is missing",
         "# and fast-forwards the others.",
     ]
+    if not header:
+        out = []
     for entry in entries:
         label = f"repo {entry.name!r}"
         if not os.path.isabs(entry.path):
@@ -267,12 +292,39 @@ def dump_toml(entries: Sequence[ManifestEntry], base: str | None = None) -> str:
         out.append(f"url = {_toml_str(_protect(entry.url))}")
         if entry.name != (os.path.basename(path) or path):
             out.append(f"name = {_toml_str(entry.name)}")
-        if entry.branch is not None:
-            out.append(f"branch = {_toml_str(entry.branch)}")
+        out += _extras(entry)
         if entry.remotes:
+            pushes = dict(entry.push_urls)
             out.append("[repo.remotes]")
-            out += [f"{_toml_key(n)} = {_toml_str(_protect(u))}" for n, u in entry.remotes]
+            for n, u in entry.remotes:
+                value = _toml_str(_protect(u))
+                if n in pushes:
+                    value = f"{{ url = {value}, push_url = {_toml_str(_protect(pushes[n]))} }}"
+                out.append(f"{_toml_key(n)} = {value}")
+        for wt in entry.worktrees:
+            kind, ref = wt.ref
+            out += ["[[repo.worktree]]", f"path = {_toml_str(_portable_path(wt.path, base))}"]
+            out.append(f"{kind} = {_toml_str(ref)}")
     return "\n".join(out) + "\n"
+
+
+def _extras(entry: ManifestEntry) -> list[str]:
+    """The ``key = value`` lines of *entry* beyond path, url and name."""
+    out: list[str] = []
+    if entry.branch is not None:
+        out.append(f"branch = {_toml_str(entry.branch)}")
+    origin_push = dict(entry.push_urls).get("origin")
+    if origin_push is not None:
+        out.append(f"push_url = {_toml_str(_protect(origin_push))}")
+    if entry.rev is not None:
+        out.append(f"rev = {_toml_str(entry.rev)}")
+    if entry.depth is not None:
+        out.append(f"depth = {entry.depth}")
+    if entry.pinned:
+        out.append("pin = true")
+    if entry.hooks:
+        out.append(f"shell_command_after = [{', '.join(_toml_str(h) for h in entry.hooks)}]")
+    return out
 
 
 def _protect(url: str) -> str:

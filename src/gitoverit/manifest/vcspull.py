@@ -12,18 +12,34 @@ import yaml
 from gitoverit.manifest.entries import ManifestError
 from gitoverit.manifest.reader import Reader
 
+Lines = dict[tuple[str, ...], int]
+Repeats = list[tuple[tuple[str, ...], int]]
 
-def _yaml_document(file: Path, text: str) -> tuple[Any, dict[tuple[str, ...], int]]:
-    """The YAML document in *text* and the line of each folder and repo key in it."""
+
+def _yaml_document(file: Path, text: str) -> tuple[Any, Lines, Repeats]:
+    """The YAML document in *text*, the line of each key in it (four levels down), and
+    each key given again. A workspace folder given twice is read as one, its repos
+    merged, as vcspull does; any other key given twice takes its later value, as YAML
+    loaders (vcspull's too) do."""
     loader = yaml.SafeLoader(text)
-    lines: dict[tuple[str, ...], int] = {}
+    lines: Lines = {}
+    repeats: Repeats = []
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, lines
-        if isinstance(node, yaml.MappingNode):
-            _yaml_lines(file, node, (), lines, depth=2)
-        return loader.construct_document(node), lines
+            return None, lines, repeats
+        if not isinstance(node, yaml.MappingNode):
+            return loader.construct_document(node), lines, repeats
+        _yaml_lines(node, (), lines, repeats, depth=4)
+        data: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            value = loader.construct_object(value_node, deep=True)
+            if isinstance(data.get(key), dict) and isinstance(value, dict):
+                data[key].update(value)
+            else:
+                data[key] = value
+        return data, lines, repeats
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -36,13 +52,13 @@ def _yaml_document(file: Path, text: str) -> tuple[Any, dict[tuple[str, ...], in
 
 
 def _yaml_lines(
-    file: Path,
     node: yaml.MappingNode,
     prefix: tuple[str, ...],
-    lines: dict[tuple[str, ...], int],
+    lines: Lines,
+    repeats: Repeats,
     depth: int,
 ) -> None:
-    """Record key lines of *node* (and of its mappings, *depth* levels down); reject repeats."""
+    """Record key lines of *node* (and of its mappings, *depth* levels down) and repeats."""
     seen: set[str] = set()
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
@@ -50,16 +66,21 @@ def _yaml_lines(
         key = str(key_node.value)
         line = key_node.start_mark.line + 1
         if key in seen and key != "<<":
-            raise ManifestError(f"duplicate key {key!r}", file=file, line=line)
+            repeats.append(((*prefix, key), line))
         seen.add(key)
         lines.setdefault((*prefix, key), line)
         if depth > 1 and isinstance(value_node, yaml.MappingNode):
-            _yaml_lines(file, value_node, (*prefix, key), lines, depth - 1)
+            _yaml_lines(value_node, (*prefix, key), lines, repeats, depth - 1)
 
 
 def read_yaml(reader: Reader, text: str) -> None:
     """Read vcspull YAML *text* into *reader*."""
-    data, lines = _yaml_document(reader.file, text)
+    data, lines, repeats = _yaml_document(reader.file, text)
+    for parts, line in repeats:
+        if len(parts) == 1:
+            reader.warn(f"workspace {parts[0]!r} is given again; its repos are merged", line)
+        else:
+            reader.warn(f"{' / '.join(parts)}: given again; the later one is used", line)
     _read_vcspull(reader, data, lines)
 
 
@@ -80,16 +101,23 @@ def read_json(reader: Reader, text: str) -> None:
         raise ManifestError(
             f"invalid JSON: {exc.msg} (column {exc.colno})", file=reader.file, line=exc.lineno
         ) from exc
-    except ManifestError:
-        _json_lines(reader.file, text)  # raises the same error, at its line if it finds it
+    except ManifestError as exc:
+        repeats: Repeats = []
+        _json_lines(text, repeats)
+        if repeats:
+            # JSON has no agreed meaning for a key given twice: the file is refused.
+            parts, line = repeats[0]
+            raise ManifestError(
+                f"duplicate key {parts[-1]!r}", file=reader.file, line=line
+            ) from exc
         raise
-    _read_vcspull(reader, data, _json_lines(reader.file, text))
+    _read_vcspull(reader, data, _json_lines(text, []))
 
 
-def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
+def _json_lines(text: str, repeats: Repeats) -> dict[tuple[str, ...], int]:
     """The line of each folder and repo key in JSON *text*, found by reading it as the
-    YAML that JSON nearly always also is (none when it is not). Raises
-    :class:`ManifestError`, at its line, for a folder or repo key given twice."""
+    YAML that JSON nearly always also is (none when it is not); each key given twice
+    goes to *repeats*."""
     lines: dict[tuple[str, ...], int] = {}
     # A tab is only ever a blank in valid JSON (in a string it is written \t), but YAML
     # refuses some; lines stay where they are.
@@ -97,7 +125,7 @@ def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
     try:
         node = loader.get_single_node()
         if isinstance(node, yaml.MappingNode):
-            _yaml_lines(file, node, (), lines, depth=2)
+            _yaml_lines(node, (), lines, repeats, depth=4)
     except yaml.YAMLError:
         return {}
     finally:
@@ -113,7 +141,12 @@ def _read_vcspull(reader: Reader, data: Any, lines: dict[tuple[str, ...], int]) 
             "expected a mapping of workspace folders to repositories (vcspull format)", None
         )
 
+    lines.update({("~", *k[1:]): v for k, v in lines.items() if k[0] in ("~", "null")})
+
     def line_of(parts: tuple[str, ...]) -> int | None:
-        return lines.get(parts, lines.get(parts[:1]))
+        for size in range(len(parts), 0, -1):
+            if parts[:size] in lines:
+                return lines[parts[:size]]
+        return None
 
     reader.groups(data, line_of)
