@@ -206,3 +206,64 @@ def test_vcspulls_config_locations_and_repeated_m(
     two.write_text(f"{repos.root}/:\n  two: git+{r}\n")
     code, recs, _ = sync(capsys, one, "-m", str(two), "-n")
     assert set(recs) == {"one", "two"}
+
+
+def test_a_hook_that_hangs_is_killed_with_its_children_at_the_time_limit(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    import subprocess
+    import time
+
+    r = remote(repos, "slow").path.as_uri()
+    manifest = tmp_path / "v.yaml"
+    manifest.write_text(
+        f"{repos.root}/:\n"
+        f"  slow: {{repo: 'git+{r}', shell_command_after: 'sleep 37.2468 & exec sleep 37.2469'}}\n"
+    )
+    start = time.monotonic()
+    code, recs, _ = sync(capsys, manifest, "--timeout", "1")
+    assert code == 1 and time.monotonic() - start < 15
+    assert recs["slow"]["error"]["reason"] == "hook"
+    assert "timed out" in recs["slow"]["error"]["message"]
+    time.sleep(0.3)
+    for marker in ("sleep 37.2468", "sleep 37.2469"):
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+        assert left.stdout.strip() == "", f"{marker} was killed"
+
+
+def test_submodules_are_left_alone_without_recurse_submodules(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    lib = remote(repos, "lib")
+    seed = repos.repo("seed-app", aux=True)
+    seed.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", lib.path.as_uri(), "lib")
+    seed.git("commit", "-qm", "add lib")
+    app = repos.aux / "remotes" / "app.git"
+    sh("git", "clone", "-q", "--bare", seed.path, app)
+    manifest = tmp_path / "v.yaml"
+    manifest.write_text(f"{repos.root}/:\n  app: 'git+{app.as_uri()}'\n")
+    code, _recs, _ = sync(capsys, manifest)
+    assert code == 0
+    assert list((repos.root / "app" / "lib").iterdir()) == [], "not initialised"
+    sh("rm", "-rf", repos.root / "app")
+    code, _recs, _ = sync(capsys, manifest, "--recurse-submodules")
+    assert code == 0
+    assert (repos.root / "app" / "lib" / "file.txt").exists(), "initialised and checked out"
+
+
+@pytest.mark.parametrize(
+    ("url", "stripped"),
+    [
+        ("https://alice:tok@host/x.git", "https://host/x.git"),
+        ("https://tok@host/x.git", "https://host/x.git"),
+        ("ssh://git:pw@host/x.git", "ssh://git@host/x.git"),
+        ("ssh://git@host/x.git", "ssh://git@host/x.git"),
+        ("git@host:x.git", "git@host:x.git"),
+        ("https://host/x.git?private_token=abc", "https://host/x.git"),
+        ("/srv/git/x.git", "/srv/git/x.git"),
+    ],
+)
+def test_credentials_are_stripped_and_the_url_stays_usable(url: str, stripped: str) -> None:
+    from gitoverit.text import strip_credentials
+
+    assert strip_credentials(url) == stripped

@@ -16,8 +16,8 @@ from gitoverit.text import redact_url
 if TYPE_CHECKING:
     from gitoverit.manifest import ManifestEntry
 
-#: Time limit of each ``shell_command_after`` command, in seconds; the whole process
-#: group is killed when it runs out.
+#: Time limit of each ``shell_command_after`` command, in seconds, when none is given
+#: (``sync`` gives its ``--timeout``); the whole process group is killed when it runs out.
 HOOK_TIMEOUT = 600.0
 
 

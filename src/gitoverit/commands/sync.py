@@ -120,6 +120,8 @@ def run(command: SyncCommand) -> int:
         dry_run=command.dry_run,
         hooks=command.hooks,
         recurse_submodules=command.recurse_submodules,
+        # A shell_command_after has the time limit of git's own network steps.
+        hook_timeout=actions.timeout,
     )
     return run_pipeline(
         options,
