@@ -20,6 +20,7 @@ from gitoverit.cli._commands import (
     completion_command,
     config_command,
     freeze_command,
+    group_command,
     scan_command,
     sync_command,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "completion_command",
     "config_command",
     "freeze_command",
+    "group_command",
     "main",
     "run_click",
     "scan_command",
@@ -42,6 +44,7 @@ SUBCOMMANDS: dict[str, click.Command] = {
     "sync": sync_command,
     "freeze": freeze_command,
     "config": config_command,
+    "group": group_command,
     "completion": completion_command,
 }
 
@@ -104,7 +107,7 @@ def _mistyped_command(args: Sequence[str]) -> str | None:
     command (``frezee``), else ``None``. A folder of that name is scanned as usual."""
     import difflib
 
-    if not args or args[0].startswith("-") or os.path.exists(args[0]):
+    if not args or args[0].startswith(("-", "@")) or os.path.exists(args[0]):
         return None
     close = difflib.get_close_matches(args[0], list(SUBCOMMANDS), n=1)
     if not close:

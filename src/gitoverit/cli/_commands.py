@@ -11,6 +11,7 @@ from gitoverit import __version__
 from gitoverit.cli._shared import (
     GITOB_EXAMPLES,
     SCAN_EXAMPLES,
+    folders_argument,
     format_option,
     output_flags,
     output_options,
@@ -28,7 +29,7 @@ from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=SCAN_EXAMPLES,
 )
-@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, dir_okay=True))
+@folders_argument()
 @click.option("-f", "--fetch", is_flag=True, help="Fetch every remote of every repo (--prune).")
 @click.option(
     "-P",
@@ -92,7 +93,7 @@ def scan_command(
     **out: Any,
 ) -> int:
     """Report the state of every git repository under DIRS (default: the current folder,
-    or the roots in the config file)."""
+    or the roots in the config file). A DIR may be @GROUP, a group of the config file."""
     from gitoverit.commands import scan
 
     return scan.run(
@@ -142,7 +143,8 @@ def sync_command(
     """Clone every repo the manifest lists that is missing; fast-forward the rest.
 
     Only fast-forwards, under the same rules as -P: never rebases, stashes or merges.
-    PATTERNs (globs) select repos by name or path.
+    PATTERNs (globs) select repos by name or path; @GROUP selects those at or below the
+    folders of a group of the config file.
     """
     from gitoverit.commands import sync
 
@@ -160,7 +162,7 @@ def sync_command(
     name="freeze",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@folders_argument()
 @click.option(
     "-O",
     "--output",
@@ -171,7 +173,8 @@ def sync_command(
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip folders matching GLOB.")
 @usage_errors
 def freeze_command(dirs: tuple[str, ...], output: str | None, exclude: tuple[str, ...]) -> int:
-    """Write a manifest (TOML) of the repos found under DIRS, for `gitoverit sync`."""
+    """Write a manifest (TOML) of the repos found under DIRS (folders or @GROUPs), for
+    `gitoverit sync`."""
     from gitoverit.commands import freeze
 
     return freeze.run(freeze.FreezeCommand(dirs=dirs, output=output, exclude=exclude))
@@ -189,6 +192,58 @@ def config_command() -> int:
     from gitoverit.commands import config
 
     return config.run(config.ConfigCommand())
+
+
+@click.group(
+    name="group",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""
+\b
+Examples:
+  gitoverit group add work ~/work '~/code/api-*'    folders, or globs of repo paths
+  gitoverit group list
+  gito @work -d                                     what needs attention at work
+  gitob @work -w 'ahead > 0 or upstream is None'    unpushed work on any branch
+  gitoverit group rm work '~/code/api-*'
+  gitoverit group rm work                           the whole group
+""",
+)
+def group_command() -> None:
+    """Named groups of repositories: @NAME stands for a group's folders wherever a folder
+    is accepted (a scan, sync patterns, freeze, gitob). Groups live in the config file's
+    [groups] table; add and rm edit it and keep its comments."""
+
+
+@group_command.command(name="list")
+@usage_errors
+def group_list_command() -> int:
+    """Print each group and its folders and globs."""
+    from gitoverit.commands import group
+
+    return group.run(group.GroupCommand("list"))
+
+
+@group_command.command(name="add")
+@click.argument("name")
+@click.argument("paths", nargs=-1, required=True)
+@usage_errors
+def group_add_command(name: str, paths: tuple[str, ...]) -> int:
+    """Add folders or globs of repo paths (quote them: '~/code/api-*') to group NAME,
+    made when missing. A folder must exist; it is kept absolute, with ~ for home."""
+    from gitoverit.commands import group
+
+    return group.run(group.GroupCommand("add", name, paths))
+
+
+@group_command.command(name="rm")
+@click.argument("name")
+@click.argument("paths", nargs=-1)
+@usage_errors
+def group_rm_command(name: str, paths: tuple[str, ...]) -> int:
+    """Remove group NAME, or only the PATHs given from it."""
+    from gitoverit.commands import group
+
+    return group.run(group.GroupCommand("rm", name, paths))
 
 
 @click.command(

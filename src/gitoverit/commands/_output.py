@@ -109,7 +109,8 @@ def resolve(
 
     Returns the settings and the output plan. Raises :class:`UsageError` (exit 2) for
     anything wrong, before any work starts; with *scans_roots*, also for a root from the
-    config file or ``GITOVERIT_ROOTS`` that is not a folder.
+    config file or ``GITOVERIT_ROOTS`` that is not a folder (a group, ``@NAME``, is
+    checked when :func:`gitoverit.select.roots_of` resolves it).
     """
     from gitoverit.config import ConfigError, apply_flags, origin
     from gitoverit.output.columns import ColumnSpecError, parse_columns
@@ -133,7 +134,8 @@ def resolve(
         raise UsageError(str(exc)) from exc
     if scans_roots:
         for root in settings.roots:
-            if not os.path.isdir(root):
+            # A group (``@work``) is resolved with the selection (gitoverit.select.roots_of).
+            if not root.startswith("@") and not os.path.isdir(root):
                 raise UsageError(f"{origin(sources['roots'])}: not a folder: {root}")
     from gitoverit.output.columns import DEFAULT_COLUMNS, METADATA_ONLY_COLUMNS
 

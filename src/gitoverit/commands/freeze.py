@@ -31,10 +31,11 @@ def run(command: FreezeCommand) -> int:
     from gitoverit.scan import Scan, ScanOptions
     from gitoverit.select import Selection, roots_of
 
-    user_settings()  # a bad config file stops freeze too; starts the debug log
+    settings, _sources = user_settings()  # a bad config file stops freeze; starts the log
     if command.output:
         check_writable(command.output)
-    selection = Selection(roots=roots_of(command.dirs), exclude=command.exclude)
+    roots = roots_of(command.dirs, dict(settings.groups))
+    selection = Selection(roots=roots, exclude=command.exclude)
     scan = Scan(ScanOptions(selection=selection, metadata_only=True))
     entries = []
     missing = 0

@@ -33,11 +33,10 @@ def run(command: SyncCommand) -> int:
         MANIFEST_ENV,
         ManifestError,
         default_manifest_path,
-        filter_entries,
         load_manifest_with_warnings,
     )
     from gitoverit.scan import ScanOptions, default_jobs
-    from gitoverit.select import manifest_refs
+    from gitoverit.select import manifest_refs, pick_entries
     from gitoverit.sync import SyncTarget
 
     out = command.output
@@ -57,7 +56,7 @@ def run(command: SyncCommand) -> int:
         raise UsageError(str(exc)) from exc
     for warning in warnings:
         warn(f"warning: {warning}")
-    entries = filter_entries(loaded, list(command.patterns))
+    entries = pick_entries(loaded, command.patterns, dict(settings.groups))
     if command.patterns and not entries:
         raise UsageError(f"no manifest entry matches {' '.join(command.patterns)}")
     targets = {
