@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import RepoFactory
-from gitoverit.cli import main
+from gitoverit.cli import branches_main, main
 from gitoverit.config import load_settings
 from gitoverit.select import Selection, find, pick_entries, roots_of
 
@@ -225,6 +225,21 @@ def test_pick_entries_matches_folders_and_globs_without_the_filesystem() -> None
     picked = [e.path for e in pick_entries(entries, ["@g"], groups)]
     assert picked == ["/w/a", "/w/a/sub", "/c/api-1"]
     assert [e.path for e in pick_entries(entries, ["web", "@g"], groups)][-1] == "/c/web"
+
+
+def test_gitob_takes_a_group(
+    capsys: pytest.CaptureFixture[str], tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group_config(tree)
+    monkeypatch.chdir(tree / "other")
+    code = branches_main(["@work", "-o", "json"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    repos = sorted({os.path.basename(b["repo"]) for b in json.loads(out)})
+    assert repos == ["a", "api-one", "api-two", "b"]
+    code = branches_main(["@nope"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "unknown group '@nope'" in err
 
 
 # --- gitoverit group ---------------------------------------------------------------------

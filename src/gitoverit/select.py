@@ -262,6 +262,24 @@ def _enclosing_ref(folder: str) -> RepoRef | None:
     )
 
 
+def one_per_repository(refs: Sequence[RepoRef]) -> list[RepoRef]:
+    """*refs* with one work tree per repository: a main work tree and its linked
+    worktrees share their refs, so only one of them is kept, the main one when it is
+    there, else the first found. Order is kept."""
+    from gitoverit.git.gitconfig import common_dir
+
+    chosen: dict[str, RepoRef] = {}
+    for ref in refs:
+        key = os.path.realpath(common_dir(ref.git_dir)) if ref.git_dir else ref.path
+        have = chosen.get(key)
+        if have is None:
+            chosen[key] = ref
+        elif have.is_worktree and not ref.is_worktree:
+            # Keep the first one's place, with the main work tree in it.
+            chosen[key] = ref
+    return list(chosen.values())
+
+
 def manifest_refs(entries: Sequence[ManifestEntry]) -> list[RepoRef]:
     """One repository for each manifest entry, at the path the entry gives it (which
     need not exist yet)."""

@@ -285,12 +285,7 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=GITOB_EXAMPLES,
 )
-@click.argument(
-    "repo",
-    required=False,
-    default=".",
-    type=click.Path(exists=True, file_okay=False, dir_okay=True),
-)
+@folders_argument()
 @click.option(
     "-f", "--fetch", is_flag=True, help="Fetch every remote first (--prune), as gitoverit -f does."
 )
@@ -364,12 +359,18 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     __version__, "-V", "--version", prog_name="gitob", message="%(prog)s %(version)s"
 )
 def branches_command(
-    repo: str, fmt: str, json_flag: bool, sort_key: str, print_expr: str | None, **flags: Any
+    dirs: tuple[str, ...],
+    fmt: str,
+    json_flag: bool,
+    sort_key: str,
+    print_expr: str | None,
+    **flags: Any,
 ) -> int:
-    """List the local branches of REPO (default: the current folder): upstream, status
-    (the worktree's, for a branch checked out in one; = when in sync with the upstream),
-    the last commit's author, subject and date, and the worktree that has each branch
-    checked out."""
+    """List the local branches of every repository under DIRS (folders or @GROUPs;
+    default: the current folder, or the repository it is in): upstream, status (the
+    worktree's, for a branch checked out in one; = when in sync with the upstream), the
+    last commit's author, subject and date, and the worktree that has each branch checked
+    out. Several repositories are listed one after the other, each under its path."""
     from gitoverit.commands import branches
     from gitoverit.errors import UsageError
 
@@ -377,7 +378,7 @@ def branches_command(
         raise UsageError(f"-j/--json and -o {fmt} do not go together")
     return branches.run(
         branches.BranchesCommand(
-            repo=repo,
+            dirs=dirs,
             fmt="json" if json_flag else fmt,
             sort_key=sort_key,
             print_expr=print_expr,

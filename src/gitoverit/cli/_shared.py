@@ -252,6 +252,8 @@ GITOB_EXAMPLES = """
 \b
 Examples:
   gitob                              branches of the repo in the current folder
+  gitob ~/code -w 'ahead > 0 or upstream is None'    unpushed work in every repo
+  gitob @work -c +repo               a group's repos, the repo on each line
   gitob ~/app -s date --reverse      newest commit first
   gitob -f -g 'feature/*'            fetch, then the feature branches
   gitob -w 'ahead > 0'               branches with commits to push
