@@ -265,3 +265,92 @@ def test_a_table_on_a_terminal_links_each_repos_upstream(
     text = out.getvalue()
     assert "https://github.com/me/app/tree/main" in text
     assert "https://github.com/me/lib/tree/main" in text
+
+
+# --- branches_ahead: the scan's count of branches with unpushed work ----------------------
+
+
+def scan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from gitoverit.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ahead_counts(out: str) -> dict[str, int | None]:
+    return {Path(r["path"]).name: r["branches_ahead"] for r in json.loads(out)}
+
+
+def test_branches_ahead_counts_other_branches_ahead_or_without_upstream(
+    capsys: pytest.CaptureFixture[str], code_tree: Path
+) -> None:
+    code, out, _ = scan(capsys, str(code_tree), "-o", "json", "-c", "+branches_ahead")
+    assert code == 0
+    # app: "ahead" is ahead, "local" has no upstream; lib: "old"'s upstream is gone.
+    assert ahead_counts(out) == {"app": 2, "lib": 0, "plain": 0}
+    # The branch HEAD points at is left out, whatever its state; detached, none is.
+    Repo(code_tree / "plain").git("checkout", "-q", "-b", "other")
+    Repo(code_tree / "lib").git("checkout", "-q", "--detach", "main")
+    code, out, _ = scan(capsys, str(code_tree), "-o", "json", "-c", "+branches_ahead")
+    assert ahead_counts(out) == {"app": 2, "lib": 0, "plain": 1}
+    Repo(code_tree / "lib").git("branch", "--unset-upstream", "main")
+    code, out, _ = scan(capsys, str(code_tree), "-o", "json", "-c", "+branches_ahead")
+    assert ahead_counts(out)["lib"] == 1
+
+
+def test_branches_ahead_is_read_only_when_asked(
+    capsys: pytest.CaptureFixture[str], code_tree: Path, tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace.log"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GIT_TRACE", str(trace))
+        code, out, _ = scan(capsys, str(code_tree), "-o", "json")
+        assert code == 0 and set(ahead_counts(out).values()) == {None}
+        code, out, _ = scan(capsys, str(code_tree))
+        assert code == 0 and "branches↑" not in out
+    assert "for-each-ref" not in trace.read_text()
+    # Asked by a column, a sort key or an expression, in a table, JSON or --print.
+    code, out, _ = scan(capsys, str(code_tree), "-c", "-,name,branches_ahead", "-s", "name")
+    assert [line.split() for line in out.splitlines()] == [
+        ["name", "branches↑"],
+        ["app", "2"],
+        ["lib", "0"],
+        ["plain", "0"],
+    ]
+    code, out, _ = scan(capsys, str(code_tree), "-s", "branches_ahead", "-r", "-p", "name")
+    assert out.splitlines()[0] == "app"
+    code, out, _ = scan(capsys, str(code_tree), "-w", "branches_ahead > 0", "-p", "name")
+    assert out == "app\n"
+    code, out, _ = scan(capsys, str(code_tree), "-p", 'name + " " + str(branches_ahead)')
+    assert sorted(out.splitlines()) == ["app 2", "lib 0", "plain 0"]
+    code, out, _ = scan(
+        capsys, str(code_tree), "--metadata-only", "-w", "branches_ahead > 1", "-p", "name"
+    )
+    assert (code, out) == (0, "app\n")
+
+
+def test_branches_ahead_in_a_linked_worktree_leaves_out_its_own_branch(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    main = repos.repo("main")
+    main.git("branch", "feature")
+    main.git("worktree", "add", "-q", str(repos.root / "wt"), "feature")
+    code, out, _ = scan(capsys, str(repos.root), "-o", "json", "-w", "branches_ahead >= 0")
+    assert code == 0
+    assert ahead_counts(out) == {"main": 1, "wt": 1}, "each counts the other's branch"
+
+
+def test_count_branches_ahead_reads_for_each_ref() -> None:
+    from gitoverit.git.extras import count_branches_ahead
+
+    data = (
+        b"*\x00refs/remotes/origin/main\x00[ahead 3]\n"  # HEAD's: never counted
+        b" \x00refs/remotes/origin/a\x00[ahead 1, behind 2]\n"
+        b" \x00refs/remotes/origin/b\x00[behind 2]\n"
+        b" \x00refs/remotes/origin/c\x00\n"  # in sync
+        b" \x00refs/remotes/origin/d\x00[gone]\n"
+        b" \x00\x00\n"  # no upstream
+    )
+    assert count_branches_ahead(data) == 2
+    assert count_branches_ahead(b"") == 0

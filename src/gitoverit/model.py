@@ -123,6 +123,9 @@ class RepoStatus:
     #: The committer identity a commit here would get, ``Name <email>``; ``None`` unless
     #: asked for, or when git has none.
     ident: str | None = None
+    #: Local branches other than HEAD's that are ahead of their upstream or have none
+    #: configured; ``None`` unless asked for.
+    branches_ahead: int | None = None
     #: ``filter.NAME`` for each of the repository's own filter drivers that did not run
     #: and may have made a file count as modified that is not (see
     #: :mod:`gitoverit.git.repo_filters`): the work-tree counts are uncertain.
@@ -196,6 +199,7 @@ class RepoRecord:
             "upstream_gone": st.upstream_gone,
             "ahead": st.ahead,
             "behind": st.behind,
+            "branches_ahead": st.branches_ahead,
             "staged": st.staged,
             "modified": st.modified,
             "deleted": st.deleted,

@@ -56,11 +56,19 @@ class OutputPlan:
 
     def extras(self) -> frozenset[str]:
         """The extras (:data:`gitoverit.git.extras.EXTRAS`) this output shows or reads:
-        every one for JSON; for a table, those of its columns and sort key; and those an
-        expression names."""
-        if self.fmt in ("json", "ndjson") and self.print_expr is None:
-            return frozenset({"lines", "ident"})
+        the line totals and the identity for JSON; for a table, those of its columns; those
+        of the sort key; and those an expression names. ``branches`` (``branches_ahead``)
+        only when a column, the sort key or an expression names it, in any format."""
         wanted: set[str] = set()
+        if self.print_expr is None and "branches_ahead" in self.columns:
+            wanted.add("branches")
+        if self.sort_key == "branches_ahead":
+            wanted.add("branches")
+        for expr in (self.where, self.print_expr):
+            if expr is not None and "branches_ahead" in expr.names:
+                wanted.add("branches")
+        if self.fmt in ("json", "ndjson") and self.print_expr is None:
+            return frozenset({"lines", "ident", *wanted})
         if self.print_expr is None and "status" in self.columns:
             wanted.add("lines")
         if self.print_expr is None and "ident" in self.columns:
