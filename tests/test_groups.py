@@ -76,6 +76,7 @@ def test_groups_are_read_in_order_with_their_line(tmp_path: Path) -> None:
         ("[groups]\nwork = [1]\n", 2, "groups: work: must be a list of folders or globs"),
         ('[groups]\nwork = [""]\n', 2, "groups: work: must be a list"),
         ('[groups]\n"-x" = ["/a"]\n', 2, "groups: '-x': a group name is letters"),
+        ('[groups]\na = ["/a"]\nb = ["@a"]\n', 3, "groups: b: a group lists folders or globs, not"),
         ('[groups]\n"a b" = ["/a"]\n', 2, "groups: 'a b': a group name"),
     ],
 )

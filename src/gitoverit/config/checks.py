@@ -113,6 +113,13 @@ def _check_groups(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
                 f" got {show_value(paths)}",
                 field=name,
             )
+        nested = [p for p in paths if p.startswith("@")]
+        if nested:
+            raise Invalid(
+                f"{name}: a group lists folders or globs, not other groups"
+                f" ({show_value(nested[0])})",
+                field=name,
+            )
         groups.append((name, tuple(paths)))
     return tuple(groups)
 
