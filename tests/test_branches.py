@@ -190,7 +190,7 @@ def test_one_for_each_ref_call(
     lines = trace.read_text().splitlines()
     builtins = [ln for ln in lines if "built-in: git" in ln]
     assert len([ln for ln in builtins if "for-each-ref" in ln]) == 1
-    assert len(builtins) == 2, "rev-parse to find the work tree, then one for-each-ref"
+    assert len(builtins) == 1, "discovery finds the work tree without git; one for-each-ref"
     trace.unlink()
     code = main(["-o", "json", str(scenario.clone.path)])
     assert code == 0
@@ -198,7 +198,7 @@ def test_one_for_each_ref_call(
     assert len([ln for ln in builtins if "for-each-ref" in ln]) == 1
     statuses = [ln for ln in builtins if " status " in ln]
     assert len(statuses) == 2, "one status for each work tree with a branch checked out"
-    assert len(builtins) == 4
+    assert len(builtins) == 3
 
 
 # A record as git writes it for FORMAT, built by hand: fields, then the terminator.
@@ -286,6 +286,7 @@ def test_json_fields_are_exact(capsys: pytest.CaptureFixture[str], scenario: Sce
     local = data[0]
     assert local == {
         "type": "branch",
+        "repo": str(scenario.clone.path),
         "name": "feat/local",
         "head": scenario.heads["feat/local"],
         "upstream": None,

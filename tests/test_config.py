@@ -34,6 +34,7 @@ columns = "-url"
 sort = "mtime"
 roots = ["~/code", "~/work"]
 exclude = ["node_modules", "archive/*"]
+groups = {work = ["~/work", "~/code/api-*"]}
 trust_repo_config = true
 column_priorities = "dir=400"
 log_file = "~/gito.log"
@@ -110,6 +111,7 @@ def test_full_file_is_read_with_line_sources(tmp_path: Path, git_env: Path) -> N
         sort="mtime",
         roots=(str(git_env / "code"), str(git_env / "work")),
         exclude=("node_modules", "archive/*"),
+        groups=(("work", ("~/work", "~/code/api-*")),),
         trust_repo_config=True,
         column_priorities=tuple({**dict(DEFAULT_COLUMN_PRIORITIES), "dir": 400}.items()),
         log_file=str(git_env / "gito.log"),

@@ -387,7 +387,7 @@ def test_the_readme_documents_every_key_and_the_earlier_configuration() -> None:
     text = README.read_text(encoding="utf-8")
     config = section(text, "### Configuration")
     for key in KEYS:
-        assert f"\n{key} = " in config or f"\n[[{key}]]" in config, key
+        assert any(f"\n{form}" in config for form in (f"{key} = ", f"[[{key}]]", f"[{key}]")), key
     coming = section(text, "## Coming from gitoverit 0.x")
     assert text.index("## Coming from gitoverit 0.x") < text.index("## Development")
     table = section(coming, "### Configuration")

@@ -143,7 +143,11 @@ def test_column_completion_offers_names_after_commas(tmp_path: Path) -> None:
 
     assert {"branch", "branch_remote"} <= offered("gitoverit -c br", 2)
     assert offered("gitoverit -c url,+id", 2) == {"url,+ident"}
-    assert offered("gitoverit -c url,-br", 2) == {"url,-branch", "url,-branch_remote"}
+    assert offered("gitoverit -c url,-br", 2) == {
+        "url,-branch",
+        "url,-branch_remote",
+        "url,-branches_ahead",
+    }
     assert "dir" in offered("gitoverit -c ", 2) and "mtime" in offered("gitoverit -c ", 2)
 
 

@@ -132,6 +132,9 @@ class RepoStatus:
     #: The changed paths, each ``(XY, path)`` as ``git status --short`` shows them;
     #: ``None`` unless asked for (the HTML report). Not part of the JSON record.
     files: tuple[tuple[str, str], ...] | None = None
+    #: Local branches other than HEAD's that are ahead of their upstream or have none
+    #: configured; ``None`` unless asked for.
+    branches_ahead: int | None = None
     #: ``filter.NAME`` for each of the repository's own filter drivers that did not run
     #: and may have made a file count as modified that is not (see
     #: :mod:`gitoverit.git.repo_filters`): the work-tree counts are uncertain.
@@ -205,6 +208,7 @@ class RepoRecord:
             "upstream_gone": st.upstream_gone,
             "ahead": st.ahead,
             "behind": st.behind,
+            "branches_ahead": st.branches_ahead,
             "staged": st.staged,
             "modified": st.modified,
             "deleted": st.deleted,

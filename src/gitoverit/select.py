@@ -6,13 +6,20 @@ Every command takes its repositories from here:
   any work starts), walked by :mod:`gitoverit.discovery` with the excludes, the depth
   limit, and ignored nested repos and submodules as the user asked (:func:`find`);
 - ``sync``: the entries of a manifest, each where it should be (:func:`manifest_refs`);
-- ``gitob``: the repository that encloses a folder (:func:`enclosing_repo`).
+- ``gitob``: the repositories under the folders named, as for a scan, and the one that
+  encloses a folder (:func:`enclosing_repo`).
+
+Wherever a folder is named, ``@NAME`` names a group of the configuration's ``[groups]``
+table: its folders, and the folders its globs match (:func:`roots_of`); in ``sync``'s
+patterns, the manifest entries at or below them (:func:`pick_entries`).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,15 +43,123 @@ class Selection:
     no_submodules: bool = False
 
 
-def roots_of(named: Sequence[str]) -> tuple[str, ...]:
-    """The folders *named* (default: the current one) as absolute paths.
+#: What ``@NAME`` stands for: each group's folders and globs, as the config file gives them.
+Groups = Mapping[str, Sequence[str]]
 
-    Raises :class:`UsageError` for one that is not a folder, before any work starts.
+
+def roots_of(named: Sequence[str], groups: Groups | None = None) -> tuple[str, ...]:
+    """The folders *named* (default: the current one) as absolute paths, each ``@NAME``
+    replaced by the folders of that group (:func:`group_folders`); a folder named twice
+    is kept once, where it first came.
+
+    *groups* defaults to the configuration's, read only when a group is named. Raises
+    :class:`UsageError` for a name that is not a folder, or an unknown group, before any
+    work starts.
     """
-    for root in named:
-        if not os.path.isdir(root):
-            raise UsageError(f"not a folder: {root}")
-    return tuple(os.path.abspath(r) for r in named or (".",))
+    if not named:
+        return (os.path.abspath("."),)
+    if groups is None and any(is_group(n) for n in named):
+        groups = configured_groups()
+    roots: list[str] = []
+    for name in named:
+        if is_group(name):
+            roots += group_folders(name, groups or {})
+        elif not os.path.isdir(name):
+            raise UsageError(f"not a folder: {name}")
+        else:
+            roots.append(os.path.abspath(name))
+    return tuple(dict.fromkeys(roots))
+
+
+def is_group(name: str) -> bool:
+    """Whether *name* names a group (``@work``) rather than a folder."""
+    return name.startswith("@")
+
+
+def configured_groups() -> dict[str, tuple[str, ...]]:
+    """The groups of the configuration (``[groups]``). Raises :class:`UsageError` for a
+    configuration that cannot be used."""
+    from gitoverit.config import ConfigError, load_settings
+
+    try:
+        settings, _sources = load_settings()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    return dict(settings.groups)
+
+
+def group_patterns(name: str, groups: Groups) -> tuple[str, ...]:
+    """The folders and globs of group *name* (``@work`` or ``work``), ``~`` expanded and
+    made absolute. Raises :class:`UsageError` for a group the configuration lacks, listing
+    those it has."""
+    from gitoverit.text import safe_text
+
+    key = name.removeprefix("@")
+    if key not in groups:
+        known = ", ".join("@" + g for g in groups)
+        hint = (
+            f"known groups: {known}"
+            if known
+            else "no group is defined (add one with: gitoverit group add NAME PATH...)"
+        )
+        raise UsageError(f"unknown group '@{safe_text(key)}'; {safe_text(hint)}")
+    return tuple(os.path.abspath(os.path.expanduser(p)) for p in groups[key])
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def group_folders(name: str, groups: Groups) -> list[str]:
+    """The folders group *name* stands for: each folder it lists, which must exist, and
+    each existing folder that one of its globs matches (``~/code/api-*``; ``**`` crosses
+    folders), in order. Raises :class:`UsageError` for an unknown group or a listed
+    folder that is not one."""
+    from gitoverit.text import safe_text
+
+    folders: list[str] = []
+    for pattern in group_patterns(name, groups):
+        if _is_glob(pattern):
+            folders += [p for p in sorted(glob.glob(pattern, recursive=True)) if os.path.isdir(p)]
+        elif os.path.isdir(pattern):
+            folders.append(pattern)
+        else:
+            raise UsageError(f"{safe_text(name)}: not a folder: {safe_text(pattern)}")
+    return folders
+
+
+def pick_entries(
+    entries: Sequence[ManifestEntry], patterns: Sequence[str], groups: Groups | None = None
+) -> list[ManifestEntry]:
+    """The manifest entries that *patterns* select, in their order; all without any.
+
+    A pattern is a glob matched against each entry's name and path
+    (:func:`~gitoverit.manifest.filter_entries`), or ``@NAME``: the entries at or below a
+    folder of that group, or whose path one of its globs matches (the folders need not
+    exist yet: sync clones into them). *groups* defaults to the configuration's.
+    """
+    from gitoverit.manifest import filter_entries
+
+    named = [p for p in patterns if is_group(p)]
+    if not named:
+        return filter_entries(entries, patterns)
+    if groups is None:
+        groups = configured_groups()
+    plain = [p for p in patterns if not is_group(p)]
+    chosen = {id(e) for e in filter_entries(entries, plain)} if plain else set()
+    specs = [spec for name in named for spec in group_patterns(name, groups)]
+    for entry in entries:
+        path = os.path.abspath(entry.path)
+        if any(_within(path, spec) for spec in specs):
+            chosen.add(id(entry))
+    return [e for e in entries if id(e) in chosen]
+
+
+def _within(path: str, spec: str) -> bool:
+    """Whether *path* is folder *spec* or below it, or matches glob *spec*."""
+    if _is_glob(spec):
+        return fnmatch.fnmatchcase(path, spec)
+    return path == spec or path.startswith(spec.rstrip(os.sep) + os.sep)
 
 
 def find(selection: Selection, listener: RepoFinderListener | None = None) -> Iterator[RepoRef]:
@@ -145,6 +260,24 @@ def _enclosing_ref(folder: str) -> RepoRef | None:
         is_submodule=bool(superproject),
         superproject=superproject[0] if superproject else None,
     )
+
+
+def one_per_repository(refs: Sequence[RepoRef]) -> list[RepoRef]:
+    """*refs* with one work tree per repository: a main work tree and its linked
+    worktrees share their refs, so only one of them is kept, the main one when it is
+    there, else the first found. Order is kept."""
+    from gitoverit.git.gitconfig import common_dir
+
+    chosen: dict[str, RepoRef] = {}
+    for ref in refs:
+        key = os.path.realpath(common_dir(ref.git_dir)) if ref.git_dir else ref.path
+        have = chosen.get(key)
+        if have is None:
+            chosen[key] = ref
+        elif have.is_worktree and not ref.is_worktree:
+            # Keep the first one's place, with the main work tree in it.
+            chosen[key] = ref
+    return list(chosen.values())
 
 
 def manifest_refs(entries: Sequence[ManifestEntry]) -> list[RepoRef]:

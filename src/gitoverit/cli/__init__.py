@@ -21,6 +21,7 @@ from gitoverit.cli._commands import (
     completion_command,
     config_command,
     freeze_command,
+    group_command,
     scan_command,
     sync_command,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "config_command",
     "exec_command",
     "freeze_command",
+    "group_command",
     "main",
     "run_click",
     "scan_command",
@@ -48,6 +50,7 @@ SUBCOMMANDS: dict[str, click.Command] = {
     "freeze": freeze_command,
     "add": add_command,
     "config": config_command,
+    "group": group_command,
     "completion": completion_command,
 }
 
@@ -110,7 +113,7 @@ def _mistyped_command(args: Sequence[str]) -> str | None:
     command (``frezee``), else ``None``. A folder of that name is scanned as usual."""
     import difflib
 
-    if not args or args[0].startswith("-") or os.path.exists(args[0]):
+    if not args or args[0].startswith(("-", "@")) or os.path.exists(args[0]):
         return None
     close = difflib.get_close_matches(args[0], list(SUBCOMMANDS), n=1)
     if not close:

@@ -11,6 +11,7 @@ from gitoverit import __version__
 from gitoverit.cli._shared import (
     GITOB_EXAMPLES,
     SCAN_EXAMPLES,
+    folders_argument,
     format_option,
     output_flags,
     output_options,
@@ -28,7 +29,7 @@ from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=SCAN_EXAMPLES,
 )
-@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, dir_okay=True))
+@folders_argument()
 @click.option("-f", "--fetch", is_flag=True, help="Fetch every remote of every repo (--prune).")
 @click.option(
     "-P",
@@ -92,7 +93,7 @@ def scan_command(
     **out: Any,
 ) -> int:
     """Report the state of every git repository under DIRS (default: the current folder,
-    or the roots in the config file)."""
+    or the roots in the config file). A DIR may be @GROUP, a group of the config file."""
     from gitoverit.commands import scan
 
     return scan.run(
@@ -163,7 +164,8 @@ def sync_command(
 
     Only fast-forwards, under the same rules as -P: never rebases, stashes or merges.
     Parents are synced before the repos inside them, worktrees after their main repo.
-    PATTERNs (globs) select repos by name or path.
+    PATTERNs (globs) select repos by name or path; @GROUP selects those at or below the
+    folders of a group of the config file.
     """
     from gitoverit.commands import sync
 
@@ -185,7 +187,7 @@ def sync_command(
     name="freeze",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@folders_argument()
 @click.option(
     "-O",
     "--output",
@@ -219,8 +221,9 @@ def freeze_command(
     update: str | None,
     exclude: tuple[str, ...],
 ) -> int:
-    """Write a manifest of the repos found under DIRS, for `gitoverit sync`: each repo's
-    branch, remotes and worktrees (submodules are left to their superproject)."""
+    """Write a manifest of the repos found under DIRS (folders or @GROUPs), for `gitoverit
+    sync`: each repo's branch, remotes and worktrees (submodules are left to their
+    superproject)."""
     from gitoverit.commands import freeze
 
     return freeze.run(
@@ -234,7 +237,7 @@ def freeze_command(
     name="add",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@folders_argument()
 @click.option(
     "-m",
     "--manifest",
@@ -273,6 +276,58 @@ def config_command() -> int:
     from gitoverit.commands import config
 
     return config.run(config.ConfigCommand())
+
+
+@click.group(
+    name="group",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""
+\b
+Examples:
+  gitoverit group add work ~/work '~/code/api-*'    folders, or globs of repo paths
+  gitoverit group list
+  gito @work -d                                     what needs attention at work
+  gitob @work -w 'ahead > 0 or upstream is None'    unpushed work on any branch
+  gitoverit group rm work '~/code/api-*'
+  gitoverit group rm work                           the whole group
+""",
+)
+def group_command() -> None:
+    """Named groups of repositories: @NAME stands for a group's folders wherever a folder
+    is accepted (a scan, sync patterns, freeze, gitob). Groups live in the config file's
+    [groups] table; add and rm edit it and keep its comments."""
+
+
+@group_command.command(name="list")
+@usage_errors
+def group_list_command() -> int:
+    """Print each group and its folders and globs."""
+    from gitoverit.commands import group
+
+    return group.run(group.GroupCommand("list"))
+
+
+@group_command.command(name="add")
+@click.argument("name")
+@click.argument("paths", nargs=-1, required=True)
+@usage_errors
+def group_add_command(name: str, paths: tuple[str, ...]) -> int:
+    """Add folders or globs of repo paths (quote them: '~/code/api-*') to group NAME,
+    made when missing. A folder must exist; it is kept absolute, with ~ for home."""
+    from gitoverit.commands import group
+
+    return group.run(group.GroupCommand("add", name, paths))
+
+
+@group_command.command(name="rm")
+@click.argument("name")
+@click.argument("paths", nargs=-1)
+@usage_errors
+def group_rm_command(name: str, paths: tuple[str, ...]) -> int:
+    """Remove group NAME, or only the PATHs given from it."""
+    from gitoverit.commands import group
+
+    return group.run(group.GroupCommand("rm", name, paths))
 
 
 @click.command(
@@ -314,12 +369,7 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=GITOB_EXAMPLES,
 )
-@click.argument(
-    "repo",
-    required=False,
-    default=".",
-    type=click.Path(exists=True, file_okay=False, dir_okay=True),
-)
+@folders_argument()
 @click.option(
     "-f", "--fetch", is_flag=True, help="Fetch every remote first (--prune), as gitoverit -f does."
 )
@@ -393,12 +443,18 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     __version__, "-V", "--version", prog_name="gitob", message="%(prog)s %(version)s"
 )
 def branches_command(
-    repo: str, fmt: str, json_flag: bool, sort_key: str, print_expr: str | None, **flags: Any
+    dirs: tuple[str, ...],
+    fmt: str,
+    json_flag: bool,
+    sort_key: str,
+    print_expr: str | None,
+    **flags: Any,
 ) -> int:
-    """List the local branches of REPO (default: the current folder): upstream, status
-    (the worktree's, for a branch checked out in one; = when in sync with the upstream),
-    the last commit's author, subject and date, and the worktree that has each branch
-    checked out."""
+    """List the local branches of every repository under DIRS (folders or @GROUPs;
+    default: the current folder, or the repository it is in): upstream, status (the
+    worktree's, for a branch checked out in one; = when in sync with the upstream), the
+    last commit's author, subject and date, and the worktree that has each branch checked
+    out. Several repositories are listed one after the other, each under its path."""
     from gitoverit.commands import branches
     from gitoverit.errors import UsageError
 
@@ -406,7 +462,7 @@ def branches_command(
         raise UsageError(f"-j/--json and -o {fmt} do not go together")
     return branches.run(
         branches.BranchesCommand(
-            repo=repo,
+            dirs=dirs,
             fmt="json" if json_flag else fmt,
             sort_key=sort_key,
             print_expr=print_expr,

@@ -31,6 +31,50 @@ def complete_columns(
     ]
 
 
+def _check_folders(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Each value a folder that exists, or ``@NAME``: a group of the configuration,
+    resolved (and checked) with the selection (:func:`gitoverit.select.roots_of`)."""
+    folder = click.Path(exists=True, file_okay=False, dir_okay=True)
+    return tuple(v if v.startswith("@") else str(folder.convert(v, param, ctx)) for v in value)
+
+
+def _complete_folders(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Group names after ``@``; else the shell's own folder completion."""
+    from click.shell_completion import CompletionItem
+
+    if incomplete.startswith("@"):
+        names = ["@" + name for name in _group_names()]
+        return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+    return [CompletionItem(incomplete, type="dir")]
+
+
+def _group_names() -> list[str]:
+    """The names of the configured groups; none when the configuration cannot be read."""
+    from gitoverit.config import ConfigError, load_settings
+
+    try:
+        settings, _sources = load_settings()
+    except ConfigError:
+        return []
+    return [name for name, _paths in settings.groups]
+
+
+def folders_argument(name: str = "dirs") -> Callable[[Any], Any]:
+    """The folders a command works on, each a folder or ``@GROUP``: a scan's, freeze's,
+    gitob's."""
+    return click.argument(
+        name,
+        nargs=-1,
+        type=click.Path(file_okay=False),
+        callback=_check_folders,
+        shell_complete=_complete_folders,
+    )
+
+
 SCAN_EXAMPLES = """
 \b
 Examples:
@@ -49,8 +93,9 @@ Other commands (each has --help):
   gitoverit sync [PATTERN]...     clone what a manifest lists, fast-forward the rest
   gitoverit freeze [DIRS]...      write a manifest of the repos found
   gitoverit config                the effective configuration and where it comes from
+  gitoverit group list|add|rm     named groups of folders: gito @work, gitob @work
   gitoverit completion SHELL      shell completion script (bash, zsh, fish)
-  gitob [REPO]                    the branches of one repository
+  gitob [DIRS]...                 the branches of every repo under DIRS
 """
 
 
@@ -222,6 +267,8 @@ GITOB_EXAMPLES = """
 \b
 Examples:
   gitob                              branches of the repo in the current folder
+  gitob ~/code -w 'ahead > 0 or upstream is None'    unpushed work in every repo
+  gitob @work -c +repo               a group's repos, the repo on each line
   gitob ~/app -s date --reverse      newest commit first
   gitob -f -g 'feature/*'            fetch, then the feature branches
   gitob -w 'ahead > 0'               branches with commits to push

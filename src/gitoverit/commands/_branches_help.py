@@ -27,7 +27,8 @@ Names (one per branch field, as in the JSON output):
   subject                   last commit's subject line
   worktree current          path of the worktree that has the branch checked out, or None;
                             whether it is the one checked out in repo_path
-  repo_path                 the work tree gitob was asked about
+  repo repo_path            the branch's repository: the path of the work tree its
+                            branches were read in (the two are the same)
   status                    the status column's text: the worktree's status ("1+ 2m 1u"),
                             "clean", "=" (in sync with the upstream), "2↑ 1↓", "⊘", "error"
   dirty modified untracked deleted
@@ -35,7 +36,7 @@ Names (one per branch field, as in the JSON output):
                             counts; false and 0 for a branch that is not checked out
   type format_version       always "branch", and the JSON format version
 Also, as in gitob 0.x: branch (= name), gone (= upstream_gone), worktree_path (= worktree),
-repo and path (= repo_path).
+path (= repo_path).
   Every name: {names}
 
 """
@@ -44,6 +45,8 @@ _EXAMPLES = """\
 Examples:
   -w 'ahead > 0 and behind == 0'     ready to push
   -w 'upstream is None'              never pushed
+  -w 'ahead > 0 or upstream is None' -p 'repo + " " + name'
+                                     unpushed work, in every repo under the folders
   -w 'gone or ahead > 0'             upstream deleted, or commits to push
   -w 'rx(name, "^feat")'
   -w 'date < now() - days(30) and not current'

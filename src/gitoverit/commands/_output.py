@@ -56,11 +56,19 @@ class OutputPlan:
 
     def extras(self) -> frozenset[str]:
         """The extras (:data:`gitoverit.git.extras.EXTRAS`) this output shows or reads:
-        every one for JSON; for a table, those of its columns and sort key; and those an
-        expression names."""
-        if self.fmt in ("json", "ndjson") and self.print_expr is None:
-            return frozenset({"lines", "ident"})
+        the line totals and the identity for JSON; for a table, those of its columns; those
+        of the sort key; and those an expression names. ``branches`` (``branches_ahead``)
+        only when a column, the sort key or an expression names it, in any format."""
         wanted: set[str] = set()
+        if self.print_expr is None and "branches_ahead" in self.columns:
+            wanted.add("branches")
+        if self.sort_key == "branches_ahead":
+            wanted.add("branches")
+        for expr in (self.where, self.print_expr):
+            if expr is not None and "branches_ahead" in expr.names:
+                wanted.add("branches")
+        if self.fmt in ("json", "ndjson") and self.print_expr is None:
+            return frozenset({"lines", "ident", *wanted})
         if self.fmt == "html" and self.print_expr is None:
             wanted.add("files")
         if self.print_expr is None and "status" in self.columns:
@@ -111,7 +119,8 @@ def resolve(
 
     Returns the settings and the output plan. Raises :class:`UsageError` (exit 2) for
     anything wrong, before any work starts; with *scans_roots*, also for a root from the
-    config file or ``GITOVERIT_ROOTS`` that is not a folder.
+    config file or ``GITOVERIT_ROOTS`` that is not a folder (a group, ``@NAME``, is
+    checked when :func:`gitoverit.select.roots_of` resolves it).
     """
     from gitoverit.config import ConfigError, apply_flags, origin
     from gitoverit.output.columns import ColumnSpecError, parse_columns
@@ -135,7 +144,8 @@ def resolve(
         raise UsageError(str(exc)) from exc
     if scans_roots:
         for root in settings.roots:
-            if not os.path.isdir(root):
+            # A group (``@work``) is resolved with the selection (gitoverit.select.roots_of).
+            if not root.startswith("@") and not os.path.isdir(root):
                 raise UsageError(f"{origin(sources['roots'])}: not a folder: {root}")
     from gitoverit.output.columns import DEFAULT_COLUMNS, METADATA_ONLY_COLUMNS
 

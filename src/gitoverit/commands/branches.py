@@ -1,21 +1,23 @@
-"""``gitob [REPO]``: every local branch of one repository, as a table or as JSON.
+"""``gitob [DIRS]...``: every local branch of every repository under the folders named (or
+of the one that encloses a folder), as a table or as JSON.
 
-The data comes from :func:`gitoverit.git.branches.list_branches` (one ``git
-for-each-ref`` call), after a fetch of every remote with ``-f``, and, when the output
+The repositories come from :mod:`gitoverit.select`, as a scan's do (``@GROUP`` included),
+one work tree per repository. The data comes from
+:func:`gitoverit.git.branches.list_branches_of` (one ``git for-each-ref`` per repository,
+on a bounded pool), after a fetch of every remote with ``-f``, and, when the output
 needs it, the status of each work tree that has a branch checked out
 (:func:`~gitoverit.git.branches.with_worktree_status`). The ``--where`` / ``--print``
 expressions use :mod:`gitoverit.query`, with the branch JSON field names (and gitob
 0.x's names) as the names; they are checked before git runs.
 
-Exit codes: 0 on success (also when no branch is listed), 1 when the repository cannot
-be read or ``-f`` could not fetch the upstream's remote, 2 for a usage error (a folder
-outside any git work tree, a bad expression, pattern, column or sort key), 130 when
-interrupted.
+Exit codes: 0 on success (also when no branch is listed), 1 when a repository cannot
+be read or ``-f`` could not fetch its upstream's remote, 2 for a usage error (a folder
+with no repository below it and outside any git work tree, an unknown group, a bad
+expression, pattern, column or sort key), 130 when interrupted.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,14 +32,17 @@ from gitoverit.git.command import NETWORK_TIMEOUT
 if TYPE_CHECKING:
     import re
 
+    from gitoverit.model import RepoRef
     from gitoverit.query import Expr, ExprError
 
 
 @dataclass(frozen=True, slots=True)
 class BranchesCommand:
-    """gitob's flags, as given."""
+    """gitob's flags, as given. *dirs* are the folders named (or ``@GROUP`` names);
+    without any, *repo*."""
 
     repo: str = "."
+    dirs: tuple[str, ...] = ()
     fmt: str = "table"
     sort_key: str = "branch"
     reverse: bool = False
@@ -56,7 +61,6 @@ ALIASES: dict[str, str] = {
     "branch": "name",
     "gone": "upstream_gone",
     "worktree_path": "worktree",
-    "repo": "repo_path",
     "path": "repo_path",
 }
 
@@ -68,7 +72,7 @@ BRANCH_NAMES: frozenset[str] = frozenset(BRANCH_FIELDS) | frozenset(ALIASES)
 BRANCH_KINDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("type", "name", "head", "status"), ("string",)),
     **dict.fromkeys(("upstream", "author", "author_name", "author_email"), ("string", "None")),
-    **dict.fromkeys(("subject", "worktree", "repo_path"), ("string", "None")),
+    **dict.fromkeys(("subject", "worktree", "repo", "repo_path"), ("string", "None")),
     **dict.fromkeys(("upstream_gone", "current", "has_upstream"), ("bool",)),
     **dict.fromkeys(("ahead", "behind"), ("int", "None")),
     **dict.fromkeys(("modified", "untracked", "deleted"), ("int", "None")),
@@ -190,21 +194,34 @@ def _plan(command: BranchesCommand) -> _Plan:
     return _Plan(columns, where, printer, pattern, needs_status)
 
 
-def _fetch(top: str, timeout: float | None) -> bool:
-    """Fetch every remote of the repository at *top*, with ``--prune``; warn about each
-    that failed. False when the upstream's remote (or, without one, every remote) did."""
-    from gitoverit.git.branches import worktree_ref
+def _fetch(refs: Sequence[RepoRef], timeout: float | None, jobs: int | None) -> bool:
+    """Fetch every remote of each repository, with ``--prune``, several repositories at
+    once; warn about each remote that failed. False when the upstream's remote (or,
+    without one, every remote) of some repository did."""
+    from gitoverit.actions import net_jobs
+    from gitoverit.errors import error_from_exception
     from gitoverit.git.ops import fetch
+    from gitoverit.parallel import run_parallel
     from gitoverit.text import safe_text
 
-    ref = worktree_ref(top)
-    if ref is None:
-        warn(f"gitob: cannot fetch: no git dir found for {safe_text(top)}")
-        return False
-    report = fetch(ref, timeout=NETWORK_TIMEOUT if timeout is None else timeout)
-    for remote, err in report.failed:
-        warn(f"gitob: fetch {safe_text(remote)}: {err.reason.value}: {safe_text(str(err))}")
-    return report.decisive is None
+    limit = NETWORK_TIMEOUT if timeout is None else timeout
+    ok = True
+    workers = max(1, min(net_jobs(jobs), len(refs)))
+    for outcome in run_parallel(lambda r: fetch(r, timeout=limit), refs, max_workers=workers):
+        if isinstance(outcome.error, KeyboardInterrupt):
+            raise outcome.error
+        repo = f"{safe_text(outcome.item.display_path)}: " if len(refs) > 1 else ""
+        if outcome.error is not None or outcome.result is None:
+            err = error_from_exception(outcome.error or ValueError("no result"))
+            warn(f"gitob: fetch {repo}{err.reason.value}: {err.message}")
+            ok = False
+            continue
+        for remote, exc in outcome.result.failed:
+            warn(
+                f"gitob: fetch {repo}{safe_text(remote)}: {exc.reason.value}: {safe_text(str(exc))}"
+            )
+        ok = ok and outcome.result.decisive is None
+    return ok
 
 
 def _pick(branches: list[BranchInfo], command: BranchesCommand, plan: _Plan) -> list[BranchInfo]:
@@ -219,48 +236,73 @@ def _pick(branches: list[BranchInfo], command: BranchesCommand, plan: _Plan) -> 
     return branches
 
 
-def _remote_urls(top: str, branches: Sequence[BranchInfo]) -> dict[str, str]:
-    """The fetch URL of each remote an upstream lives on, read from the config file."""
+def _with_urls(branches: Sequence[BranchInfo]) -> list[BranchInfo]:
+    """*branches*, each with the fetch URL of the remote its upstream lives on, read from
+    its repository's config file."""
+    from dataclasses import replace
+
     from gitoverit.git.branches import worktree_ref
     from gitoverit.git.gitdir import read_remote_url
 
-    ref = worktree_ref(top)
-    urls: dict[str, str] = {}
-    for name in {b.upstream_remote for b in branches if b.upstream_remote}:
-        url = read_remote_url(ref.git_dir, name) if ref is not None else None
-        if url:
-            urls[name] = url
-    return urls
+    urls: dict[tuple[str, str], str | None] = {}
+    out = []
+    for b in branches:
+        key = (b.repo_path or "", b.upstream_remote or "")
+        if b.upstream_remote and key not in urls:
+            ref = worktree_ref(key[0])
+            urls[key] = read_remote_url(ref.git_dir, key[1]) if ref is not None else None
+        url = urls.get(key)
+        out.append(replace(b, upstream_url=url) if url else b)
+    return out
+
+
+def _repositories(command: BranchesCommand, settings: Any) -> list[RepoRef]:
+    """One work tree of each repository under the folders named (see :func:`find`).
+    Raises :class:`UsageError` when there is none: the folder is not in a work tree."""
+    from gitoverit.select import Selection, enclosing_repo, find, one_per_repository, roots_of
+    from gitoverit.text import safe_text
+
+    named = command.dirs or (command.repo,)
+    roots = roots_of(named, dict(settings.groups))
+    refs = one_per_repository(list(find(Selection(roots=roots, exclude=settings.exclude))))
+    if not refs:
+        for root in roots:
+            enclosing_repo(root)  # says why: not a repository, not a work tree
+        raise UsageError(f"no git repository under {safe_text(' '.join(named))}")
+    return refs
 
 
 def run(command: BranchesCommand, out: IO[str] | None = None) -> int:
-    """List the branches of the repository and write them to *out* (default stdout).
+    """List the branches of the repositories and write them to *out* (default stdout).
 
     Returns the exit code. Flags and expressions are checked before git runs; problems
     the user can fix raise :class:`UsageError`.
     """
-    from gitoverit.errors import CommandError
-    from gitoverit.git.branches import list_branches, with_worktree_status
-    from gitoverit.select import enclosing_repo
+    from gitoverit.git.branches import list_branches_of, with_worktree_status
+    from gitoverit.model import RepoError
+    from gitoverit.scan import default_jobs
     from gitoverit.text import safe_text
 
     plan = _plan(command)
     settings, _sources = user_settings()  # a bad config file stops gitob; starts the log
     stream = sys.stdout if out is None else out
-    fetched = True
-    try:
-        top = enclosing_repo(command.repo)
-        if command.fetch:
-            fetched = _fetch(top, command.timeout)
-        branches = _rewritten(_pick(list_branches(top), command, plan), settings)
-        if plan.needs_status:
-            branches = with_worktree_status(branches)
-    except CommandError as err:
-        shown = safe_text(os.path.abspath(command.repo))
-        warn(f"gitob: cannot read {shown}: {err.reason.value}: {safe_text(str(err))}")
-        return EXIT_FAILED
-    _write(branches, command, plan, stream, top)
-    return EXIT_OK if fetched else EXIT_FAILED
+    refs = _repositories(command, settings)
+    jobs = settings.jobs or default_jobs()
+    fetched = _fetch(refs, command.timeout, settings.net_jobs) if command.fetch else True
+    branches: list[BranchInfo] = []
+    failed = 0
+    for ref, got in list_branches_of(refs, jobs=jobs):
+        if isinstance(got, RepoError):
+            warn(f"gitob: cannot read {safe_text(ref.path)}: {got.reason.value}: {got.message}")
+            failed += 1
+        else:
+            branches += got
+    branches = _rewritten(_pick(branches, command, plan), settings)
+    if plan.needs_status:
+        branches = with_worktree_status(branches, jobs=jobs)
+    if failed < len(refs):
+        _write(branches, command, plan, stream)
+    return EXIT_OK if fetched and not failed else EXIT_FAILED
 
 
 def _rewritten(branches: list[BranchInfo], settings: Any) -> list[BranchInfo]:
@@ -284,13 +326,14 @@ def _rewritten(branches: list[BranchInfo], settings: Any) -> list[BranchInfo]:
 
 
 def _write(
-    branches: list[BranchInfo], command: BranchesCommand, plan: _Plan, stream: IO[str], top: str
+    branches: list[BranchInfo], command: BranchesCommand, plan: _Plan, stream: IO[str]
 ) -> None:
-    """Sort, filter and write *branches* as the command asks."""
+    """Sort, filter and write *branches* as the command asks: repository by repository,
+    each one's branches in the order asked for."""
     from gitoverit.output.branch_table import render_branch_table
-    from gitoverit.output.branches import sort_branches, write_branch_json, write_printed
+    from gitoverit.output.branches import by_repo, sort_branches, write_branch_json, write_printed
 
-    ordered = sort_branches(branches, command.sort_key, command.reverse)
+    ordered = by_repo(sort_branches(branches, command.sort_key, command.reverse))
     kept, values = _select(ordered, plan.where, plan.printer)
     if plan.printer is not None:
         exact = command.nul and not stream.isatty()
@@ -299,8 +342,9 @@ def _write(
         write_branch_json(kept, stream, ndjson=command.fmt == "ndjson")
     elif kept:
         links = stream.isatty()
-        urls = _remote_urls(top, kept) if links and "upstream" in plan.columns else {}
-        render_branch_table(kept, stream, columns=plan.columns, links=links, remote_urls=urls)
+        if links and "upstream" in plan.columns:
+            kept = _with_urls(kept)
+        render_branch_table(kept, stream, columns=plan.columns, links=links)
     elif branches:
         warn("no branch matches --where")
     elif command.glob is not None or plan.pattern is not None:

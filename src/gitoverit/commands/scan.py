@@ -52,7 +52,7 @@ def run(command: ScanCommand) -> int:
     if c.metadata_only:
         _check_metadata_plan(plan)
     selection = Selection(
-        roots=roots_of(settings.roots),
+        roots=roots_of(settings.roots, dict(settings.groups)),
         exclude=settings.exclude,
         max_depth=c.max_depth,
         include_ignored=c.include_ignored,

@@ -54,10 +54,11 @@ def _manifest_paths(command: SyncCommand) -> list[str]:
     raise UsageError(f"manifest not found: {path}; name one with -m FILE or {MANIFEST_ENV}")
 
 
-def _load(command: SyncCommand) -> list[ManifestEntry]:
+def _load(command: SyncCommand, settings: Any) -> list[ManifestEntry]:
     import pathlib
 
-    from gitoverit.manifest import ManifestError, filter_entries, load_manifests
+    from gitoverit.manifest import ManifestError, load_manifests
+    from gitoverit.select import pick_entries
 
     try:
         loaded, warnings = load_manifests([pathlib.Path(p) for p in _manifest_paths(command)])
@@ -65,7 +66,7 @@ def _load(command: SyncCommand) -> list[ManifestEntry]:
         raise UsageError(str(exc)) from exc
     for warning in warnings:
         warn(f"warning: {warning}")
-    entries = filter_entries(loaded, list(command.patterns))
+    entries = pick_entries(loaded, command.patterns, dict(settings.groups))
     if command.patterns and not entries:
         raise UsageError(f"no manifest entry matches {' '.join(command.patterns)}")
     return entries
@@ -97,7 +98,7 @@ def run(command: SyncCommand) -> int:
 
     out = command.output
     settings, plan = resolve(out, trust_repo_config=command.trust_repo_config)
-    entries = _load(command)
+    entries = _load(command, settings)
     targets: dict[str, Any] = {}
     for target in plan_targets(entries, manifest_refs(entries)):
         targets.setdefault(target.ref.path, target)

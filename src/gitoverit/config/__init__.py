@@ -32,6 +32,9 @@ The config file (every key is optional)::
     log_level = "DEBUG"               # DEBUG, INFO, WARNING (WARN), ERROR or CRITICAL
     id_rewrite_fg_color = "yellow"    # the colour of an identity a rule rewrote
 
+    [groups]                          # @work wherever a folder is accepted (gitoverit.select)
+    work = ["~/work", "~/code/api-*"] # folders, or globs of repository paths
+
     [[id_rewrite]]                    # rules that rewrite identities for display, in order
     type = "glob"                     # literal_full, literal_substring, glob or regex
     find = "* <*@corp.example>"
@@ -43,7 +46,8 @@ relative to the current folder. An unknown key, a table, a value of the wrong ty
 of range or unknown (a column spec is checked by the output layer's parser), and a TOML
 syntax error are all a :class:`ConfigError` whose message starts with ``<file>:<line>:``
 (the line when found), then for a value its key: ``config.toml:3: columns: unknown column
-'bogus'; ...``, or the rule at fault: ``config.toml:9: id_rewrite[1]: find: ...``. A bad
+'bogus'; ...``, or the rule at fault: ``config.toml:9: id_rewrite[1]: find: ...``, or the
+group: ``config.toml:12: groups: work: must be a list ...``. A bad
 variable or flag is named instead: ``GITOVERIT_JOBS: must be a positive integer ...``.
 
 Environment variables (an empty or blank variable counts as unset):
@@ -67,7 +71,8 @@ Environment variables (an empty or blank variable counts as unset):
 ==========================  ==============================================================
 
 A flag, an environment variable or a file key each *replaces* the value below it; lists
-(``roots``, ``exclude``, ``id_rewrite``) are not merged across layers.
+(``roots``, ``exclude``, ``id_rewrite``) are not merged across layers. ``groups`` is set in
+the file only; :mod:`gitoverit.config.edit` changes it there (``gitoverit group``).
 :func:`debug_log.start_debug_log` opens the debug log that the settings name.
 """
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from gitoverit.config.rewrite_checks import check_colour, check_rules
 from gitoverit.config.settings import (
     DEFAULT_COLUMN_PRIORITIES,
+    GROUP_NAME,
     LOG_LEVELS,
     MAX_JOBS,
     POSITIONAL_PRIORITY_COLUMNS,
@@ -87,6 +88,40 @@ def _check_str_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise Invalid(f"must be a list of non-empty strings, got {show_value(value)}")
     return tuple(value)
+
+
+def _check_groups(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A table of groups: each name a list of folders or globs of repository paths
+    (``work = ["~/work", "~/code/api-*"]``). An :class:`Invalid` about one group names it
+    in *field*, so that the caller can find its line."""
+    if not isinstance(value, dict):
+        raise Invalid(
+            'must be a table of groups, each a list of folders or globs (work = ["~/work"]),'
+            f" got {show_value(value)}"
+        )
+    groups = []
+    for name, paths in value.items():
+        if not GROUP_NAME.fullmatch(name):
+            raise Invalid(
+                f"{show_value(name)}: a group name is letters, digits, '_', '-' and '.',"
+                " not starting with '-' or '.'",
+                field=name,
+            )
+        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+            raise Invalid(
+                f"{name}: must be a list of folders or globs (non-empty strings),"
+                f" got {show_value(paths)}",
+                field=name,
+            )
+        nested = [p for p in paths if p.startswith("@")]
+        if nested:
+            raise Invalid(
+                f"{name}: a group lists folders or globs, not other groups"
+                f" ({show_value(nested[0])})",
+                field=name,
+            )
+        groups.append((name, tuple(paths)))
+    return tuple(groups)
 
 
 def _check_log_file(value: object) -> str | None:
@@ -179,6 +214,7 @@ CHECKS: dict[str, Callable[[object], object]] = {
     "sort": _check_sort,
     "roots": _check_str_list,
     "exclude": _check_str_list,
+    "groups": _check_groups,
     "trust_repo_config": _check_bool,
     "column_priorities": _check_column_priorities,
     "log_file": _check_log_file,

@@ -26,6 +26,7 @@ def origin(source: SettingSource) -> str:
 #: What the default of a setting means, where its value alone does not say.
 _DEFAULT_NOTES = {
     "roots": "the folders given, else the current folder",
+    "groups": "no groups",
     "log_file": "no debug log",
     "id_rewrite_fg_color": "a rewritten identity keeps the column's colour",
 }
@@ -36,6 +37,12 @@ _ALIGN_LIMIT = 40
 
 def _quote(text: str) -> str:
     return safe_text('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+
+
+def _key(name: str) -> str:
+    """*name* as a TOML key: bare when it can be, else quoted."""
+    bare = name.replace("_", "").replace("-", "").isalnum() and name.isascii()
+    return name if bare else _quote(name)
 
 
 def _format_value(value: object) -> str:
@@ -60,6 +67,9 @@ def _format_value(value: object) -> str:
 def _shown(key: str, value: object) -> str:
     if key == "column_priorities" and isinstance(value, tuple):
         return _quote(",".join(f"{column}={number}" for column, number in value))
+    if key == "groups" and isinstance(value, tuple):
+        # A table, as the config file writes it inline: {work = ["~/work"], oss = [...]}.
+        return "{" + ", ".join(f"{_key(n)} = {_format_value(p)}" for n, p in value) + "}"
     return _format_value(value)
 
 

@@ -75,6 +75,24 @@ def _item_line(text: str, key: str, item: int, field: str | None) -> int | None:
     return start + 1
 
 
+def _field_line(text: str, key: str, field: str) -> int | None:
+    """The line of *field* in table *key* (``work = [...]`` under ``[groups]``, or a
+    ``[groups.work]`` header), if found; else the line of the table itself."""
+    k, f = re.escape(key), re.escape(field)
+    header = re.compile(rf"""^\s*\[\s*(?:{k}|"{k}"|'{k}')\s*\]""")
+    sub = re.compile(rf"""^\s*\[\s*(?:{k}|"{k}"|'{k}')\s*\.\s*(?:{f}|"{f}"|'{f}')\s*\]""")
+    assign = re.compile(rf"""^\s*(?:{f}|"{f}"|'{f}')\s*=""")
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if sub.match(line):
+            return number
+        if _HEADER.match(line):
+            inside = bool(header.match(line))
+        elif inside and assign.match(line):
+            return number
+    return _key_line(text, key)
+
+
 def _where(path: Path, line: int | None) -> str:
     return f"{path}:{line}" if line is not None else str(path)
 
@@ -130,6 +148,10 @@ def _file_values(path: Path, env: Mapping[str, str]) -> dict[str, tuple[object, 
         try:
             value = CHECKS[key](raw)
         except Invalid as exc:
+            if exc.item is None and exc.field is not None:
+                # A table's entry at fault (``groups: work: ...``).
+                field_where = _where(path, _field_line(text, key, exc.field))
+                raise ConfigError(f"{field_where}: {key}: {exc}") from None
             if exc.item is None:
                 raise ConfigError(f"{where}: {key}: {exc}") from None
             # The message names the item (``id_rewrite[2]: find: ...``).

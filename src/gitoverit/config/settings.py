@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
@@ -31,6 +32,9 @@ DEFAULT_COLUMN_PRIORITIES: tuple[tuple[str, int], ...] = (
 #: (the earlier gitoverit's default columns).
 POSITIONAL_PRIORITY_COLUMNS: tuple[str, ...] = ("dir", "status", "branch", "remote", "url", "mtime")
 
+#: A group's name: what may follow ``@`` (``@work``, ``@api-v2``, ``@team.infra``).
+GROUP_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
 #: The log levels ``log_level`` accepts (any case); ``WARN`` means ``WARNING``.
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
 
@@ -45,7 +49,9 @@ class Settings:
     *column_priorities* holds ``(column, priority)`` pairs, a higher priority keeping its
     width longer, :data:`DEFAULT_COLUMN_PRIORITIES` unless configured; *id_rewrite* holds
     the rules for :func:`gitoverit.identity.rewrite`, in order, and
-    *id_rewrite_fg_color* its ``default_fg`` (``None``: no colour).
+    *id_rewrite_fg_color* its ``default_fg`` (``None``: no colour); *groups* holds
+    ``(name, paths)`` pairs in the file's order, each path a folder or a glob of repository
+    paths as written (``~`` not yet expanded), which ``@name`` stands for.
     """
 
     jobs: int | None = None
@@ -55,6 +61,7 @@ class Settings:
     sort: str | None = None
     roots: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     trust_repo_config: bool | None = None
     column_priorities: tuple[tuple[str, int], ...] = DEFAULT_COLUMN_PRIORITIES
     log_file: str | None = None
@@ -114,15 +121,16 @@ _ENV_VARS: dict[str, tuple[str, ...]] = {
     "log_file": ("GITO_DEBUG_LOG", "GITOVERIT_DEBUG_LOG"),
     "log_level": ("GITO_LOG_LEVEL", "GITOVERIT_LOG_LEVEL"),
     "column_priorities": ("GITO_COLUMN_PRIORITIES", "GITOVERIT_COLUMN_PRIORITIES"),
-    # A list of rules does not fit in a variable.
+    # A list of rules, or a table of groups, does not fit in a variable.
     "id_rewrite": (),
+    "groups": (),
 }
 
 
 def env_vars(key: str) -> tuple[str, ...]:
     """The environment variables that set *key*, the one that wins first:
     ``("GITOVERIT_JOBS",)``, ``("GITO_DEBUG_LOG", "GITOVERIT_DEBUG_LOG")`` for ``log_file``,
-    ``()`` for ``id_rewrite``."""
+    ``()`` for ``id_rewrite`` and ``groups``."""
     return _ENV_VARS.get(key, (env_var(key),))
 
 

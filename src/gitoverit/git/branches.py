@@ -28,6 +28,7 @@ from gitoverit.model import RepoError, RepoRef, RepoStatus
 #: then ``format_version``.
 BRANCH_FIELDS: tuple[str, ...] = (
     "type",
+    "repo",
     "name",
     "head",
     "upstream",
@@ -87,6 +88,8 @@ class BranchInfo:
     the upstream lives on (``None`` for a local upstream) and ``upstream_ref`` the branch
     there (``refs/heads/main``). ``worktree_status`` is the status of ``worktree`` once
     read (:func:`with_worktree_status`), ``worktree_error`` why it could not be.
+    ``repo_display`` is ``repo_path`` as shown (relative, or with ``~``), and
+    ``upstream_url`` the fetch URL of ``upstream_remote``, when the caller looked them up.
     """
 
     name: str
@@ -108,6 +111,8 @@ class BranchInfo:
     repo_path: str | None = None
     worktree_status: RepoStatus | None = None
     worktree_error: RepoError | None = None
+    repo_display: str | None = None
+    upstream_url: str | None = None
 
     @property
     def has_upstream(self) -> bool:
@@ -205,6 +210,36 @@ def list_branches(
     return parse_branches(result.stdout, os.fspath(repo))
 
 
+def _branches_of(ref: RepoRef, timeout: float) -> list[BranchInfo]:
+    return [
+        replace(b, repo_display=ref.display_path) for b in list_branches(ref.path, timeout=timeout)
+    ]
+
+
+def list_branches_of(
+    refs: Sequence[RepoRef], *, jobs: int, timeout: float = LOCAL_TIMEOUT
+) -> list[tuple[RepoRef, list[BranchInfo] | RepoError]]:
+    """The branches of each repository of *refs* (:func:`list_branches`, one git each, at
+    most *jobs* at once), in the order of *refs*, each branch with its ``repo_display``.
+
+    A repository that cannot be read gets its :class:`RepoError` instead; nothing is
+    raised but an interrupt.
+    """
+    from gitoverit.errors import error_from_exception
+    from gitoverit.parallel import run_parallel
+
+    found: dict[str, list[BranchInfo] | RepoError] = {}
+    workers = max(1, min(jobs, len(refs)))
+    for outcome in run_parallel(lambda r: _branches_of(r, timeout), refs, max_workers=workers):
+        if isinstance(outcome.error, KeyboardInterrupt):
+            raise outcome.error
+        if outcome.error is None and outcome.result is not None:
+            found[outcome.item.path] = outcome.result
+        else:
+            found[outcome.item.path] = error_from_exception(outcome.error or ValueError("none"))
+    return [(ref, found[ref.path]) for ref in refs]
+
+
 def worktree_ref(path: str) -> RepoRef | None:
     """The work tree at *path*, with its git dir read from ``.git`` (a folder, or a
     ``gitdir:`` file for a linked worktree or a submodule); ``None`` when there is none."""
@@ -236,11 +271,16 @@ def _read_worktree(path: str, trust: bool, timeout: float) -> RepoStatus:
 
 
 def with_worktree_status(
-    branches: Sequence[BranchInfo], *, trust: bool = False, timeout: float = LOCAL_TIMEOUT
+    branches: Sequence[BranchInfo],
+    *,
+    trust: bool = False,
+    timeout: float = LOCAL_TIMEOUT,
+    jobs: int | None = None,
 ) -> list[BranchInfo]:
     """*branches*, each checked-out one with the status of its work tree.
 
-    One ``git status`` per work tree, several at once. A work tree that cannot be read
+    One ``git status`` per work tree, at most *jobs* at once (default: 2x the cores, at
+    most 8). A work tree that cannot be read
     (its folder was removed) gets ``worktree_error`` instead; nothing is raised but an
     interrupt.
     """
@@ -251,7 +291,7 @@ def with_worktree_status(
     if not paths:
         return list(branches)
     found: dict[str, RepoStatus | RepoError] = {}
-    workers = min(len(paths), 2 * (os.cpu_count() or 1), 8)
+    workers = max(1, min(len(paths), jobs or min(2 * (os.cpu_count() or 1), 8)))
     for outcome in run_parallel(
         lambda p: _read_worktree(p, trust, timeout), paths, max_workers=workers
     ):
@@ -278,6 +318,7 @@ __all__ = [
     "BranchInfo",
     "author_identity",
     "list_branches",
+    "list_branches_of",
     "parse_branches",
     "with_worktree_status",
     "worktree_ref",

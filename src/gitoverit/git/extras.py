@@ -4,6 +4,11 @@
 tracked files (binary files count 0), against the empty tree when HEAD is unborn. A
 repository with no tracked change has 0 of each, and no git runs for it.
 
+``branches``: how many local branches other than the one HEAD points at are ahead of
+their upstream or have none configured (``branches_ahead``), from one ``git
+for-each-ref``. A branch whose upstream is configured but gone is not counted: as for
+``gitob -w 'ahead > 0 or upstream is None'``, git cannot say it holds unpushed work.
+
 ``ident``: the committer identity a commit in the repository would get, ``Name
 <email>``, as ``git var GIT_COMMITTER_IDENT`` gives it without the date, with includes
 and ``includeIf`` applied. It is asked of git once per run outside any repository, and
@@ -14,6 +19,7 @@ has an ``includeIf``, or the repository's own configuration sets ``user``, ``aut
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -28,7 +34,10 @@ from gitoverit.git.repo_git import git_checked, status_env
 from gitoverit.model import RepoRecord, RepoRef, RepoStatus
 
 #: The names of the extras a scan can be asked for.
-EXTRAS = frozenset({"lines", "ident", "files"})
+EXTRAS = frozenset({"lines", "ident", "files", "branches"})
+
+_BRANCHES_FORMAT = "--format=%(HEAD)%00%(upstream)%00%(upstream:track)"
+_AHEAD = re.compile(rb"\bahead [1-9]")
 
 _DIFF_ARGS = (
     "--numstat",
@@ -95,6 +104,26 @@ def read_files(
         if code[0] in "RC":
             i += 1  # the original path of a rename or copy follows
     return tuple(files)
+
+
+def read_branches_ahead(ref: RepoRef, *, timeout: float) -> int:
+    """How many local branches of *ref*, other than the one its HEAD points at, are ahead
+    of their upstream or have none configured (see module)."""
+    out = git_checked(ref, "for-each-ref", _BRANCHES_FORMAT, "refs/heads", timeout=timeout)
+    return count_branches_ahead(out)
+
+
+def count_branches_ahead(data: bytes) -> int:
+    """The count of :func:`read_branches_ahead` from its ``git for-each-ref`` output."""
+    count = 0
+    for line in data.splitlines():
+        head, _, rest = line.partition(b"\0")
+        upstream, _, track = rest.partition(b"\0")
+        if head == b"*":
+            continue
+        if not upstream or _AHEAD.search(track):
+            count += 1
+    return count
 
 
 def parse_numstat(data: bytes) -> tuple[int, int]:
@@ -171,6 +200,9 @@ def with_extras(
             changes["files"] = read_files(record.ref, st, timeout=timeout, trust=trust)
     except (CommandError, OSError):
         pass
+    if "branches" in extras and st.branches_ahead is None:
+        with contextlib.suppress(CommandError, OSError):
+            changes["branches_ahead"] = read_branches_ahead(record.ref, timeout=timeout)
     return replace(record, status=replace(st, **changes)) if changes else record
 
 
@@ -203,6 +235,8 @@ def extras_in_process(
             changes["ident"] = ident
         else:
             pending = True
+    if "branches" in extras and st.branches_ahead is None:
+        pending = True
     if changes:
         record = replace(record, status=replace(st, **changes))
     return record, pending

@@ -1,5 +1,9 @@
 """gitob's table: one line per branch, in the columns asked for, fitted to the terminal.
 
+Branches of several repositories come repository by repository, each under a line that
+names it (its path as shown), unless a ``repo`` column names it on every line; the
+columns line up across repositories.
+
 Each cell comes in one or more forms, longest first (a date with and without its time,
 an author with and without the email, a branch with and without its ``(WT)`` mark); the
 widest form that fits its column is shown. When the table is too wide, columns give up
@@ -21,6 +25,7 @@ from gitoverit.output.links import file_url, forge_branch_url
 
 if TYPE_CHECKING:
     from rich.style import Style
+    from rich.table import Table
     from rich.text import Text
 
     from gitoverit.git.branches import BranchInfo
@@ -42,6 +47,7 @@ _LAYOUT: dict[str, _Column] = {
     "age": _Column(right=True),
     "author": _Column(40),
     "worktree": _Column(40),
+    "repo": _Column(40),
 }
 
 # When the table is too wide, columns give up width in these steps, each down to its
@@ -51,10 +57,12 @@ _LAYOUT: dict[str, _Column] = {
 _SQUEEZE: tuple[tuple[str, int], ...] = (
     ("subject", 24),
     ("worktree", 16),
+    ("repo", 16),
     ("author", 16),
     ("date", 10),
     ("subject", 12),
     ("worktree", 8),
+    ("repo", 8),
     ("author", 6),
     ("upstream", 8),
     ("date", 5),
@@ -157,7 +165,7 @@ class _Cells:
     def upstream(self, b: BranchInfo) -> list[Text]:
         if b.upstream is None:
             return [self.text(None)]
-        url = self.remote_urls.get(b.upstream_remote or "")
+        url = b.upstream_url or self.remote_urls.get(b.upstream_remote or "")
         link = forge_branch_url(url, b.upstream_ref) if not b.upstream_gone else None
         return [self.text(b.upstream, self.style("dim" if b.upstream_gone else "", link))]
 
@@ -193,6 +201,11 @@ class _Cells:
             return [self.text(None)]
         return [self.text(_display_path(b.worktree), self.style("dim", file_url(b.worktree)))]
 
+    def repo(self, b: BranchInfo) -> list[Text]:
+        path = b.repo_path or ""
+        shown = b.repo_display or _display_path(path)
+        return [self.text(shown, self.style("", file_url(path) if path else None))]
+
     def forms(self, column: str, b: BranchInfo) -> list[Text]:
         from gitoverit.output.cells import age
 
@@ -216,7 +229,7 @@ def _pick(forms: list[Text], width: int, column: str) -> Text:
     for text in forms:
         if text.cell_len <= width:
             return text
-    if column == "worktree":
+    if column in ("worktree", "repo"):
         return _tail(forms[-1], width)
     return forms[-1]
 
@@ -233,18 +246,19 @@ def render_branch_table(
     legend: bool = True,
     now: float | None = None,
 ) -> None:
-    """Write *branches* (already sorted) to *out* as a table, one line per branch.
+    """Write *branches* (already sorted, repository by repository) to *out* as a table,
+    one line per branch; with several repositories, each one's branches under a line
+    that names it (unless a ``repo`` column does).
 
     Every untrusted string goes through :func:`~gitoverit.text.safe_text` and
     reaches Rich as ``Text``, so neither control sequences nor markup get through. The
     table fits *width* (default: the terminal's; see :func:`fit_widths`). Colour follows
     Rich: none when ``NO_COLOR`` is set or *out* is not a terminal, unless *color* says
     otherwise. *links* (default: *out* is a terminal) makes the upstream a link to its
-    forge page, given each remote's URL in *remote_urls*, and worktree paths links to
-    their folders.
+    forge page, given its remote's URL (the branch's ``upstream_url``, else the one in
+    *remote_urls*), and worktree and repository paths links to their folders.
     """
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     unknown = [c for c in columns if c not in COLUMNS]
@@ -263,8 +277,40 @@ def render_branch_table(
     rows = [{c: cells.forms(c, b) for c in columns} for b in branches]
     natural = {c: max([len(c)] + [row[c][0].cell_len for row in rows]) for c in columns}
     widths = fit_widths(natural, console.width - 2 * (len(columns) - 1))
+    picked = [[_pick(row[c], widths[c], c) for c in columns] for row in rows]
+    sections = _sections(branches, columns)
+    if len(sections) == 1:
+        console.print(_table(columns, widths, picked, header=True))
+    else:
+        console.print(_table(columns, widths, [], header=True))
+        for first, end in sections:
+            console.print(_tail(cells.repo(branches[first])[0], console.width), style="bold")
+            console.print(_table(columns, widths, picked[first:end], header=False))
+    if legend and branches:
+        shown = " ".join(
+            t.plain for row in rows for c in ("branch", "status") if c in row for t in row[c][:1]
+        )
+        console.print(Text(_legend(shown.split()), style="dim"))
 
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
+
+def _sections(branches: Sequence[BranchInfo], columns: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each repository's run of *branches*; one section for one
+    repository, or when the ``repo`` column names the repository on every line."""
+    if "repo" in columns:
+        return [(0, len(branches))]
+    starts = [
+        i for i, b in enumerate(branches) if i == 0 or b.repo_path != branches[i - 1].repo_path
+    ]
+    return list(zip(starts, [*starts[1:], len(branches)], strict=True)) or [(0, 0)]
+
+
+def _table(
+    columns: Sequence[str], widths: Mapping[str, int], rows: Sequence[Sequence[Text]], header: bool
+) -> Table:
+    """A table of *rows* in *columns* of fixed *widths*, so that tables line up."""
+    from rich.table import Table
+
+    table = Table(box=None, show_header=header, header_style="bold", pad_edge=False, expand=False)
     for c in columns:
         right = _LAYOUT.get(c, _Column()).right
         table.add_column(
@@ -275,13 +321,8 @@ def render_branch_table(
             justify="right" if right else "left",
         )
     for row in rows:
-        table.add_row(*(_pick(row[c], widths[c], c) for c in columns))
-    console.print(table)
-    if legend and branches:
-        shown = " ".join(
-            t.plain for row in rows for c in ("branch", "status") if c in row for t in row[c][:1]
-        )
-        console.print(Text(_legend(shown.split()), style="dim"))
+        table.add_row(*row)
+    return table
 
 
 def _legend(words: Sequence[str]) -> str:

@@ -37,6 +37,7 @@ DEFAULT_SORT = "branch"
 #: ``-c/--columns`` names, and the columns shown by default, in order.
 COLUMNS: tuple[str, ...] = (
     "branch",
+    "repo",
     "head",
     "upstream",
     "status",
@@ -158,6 +159,18 @@ def sort_branches(branches: Sequence[BranchInfo], key: str, reverse: bool) -> li
     return ordered
 
 
+def by_repo(branches: Sequence[BranchInfo]) -> list[BranchInfo]:
+    """*branches* repository by repository, the repositories in the order of their path
+    as shown; each one's branches keep their order."""
+    return sorted(branches, key=lambda b: repo_key(b))
+
+
+def repo_key(b: BranchInfo) -> tuple[str, str]:
+    """What orders the repositories: the path as shown, then the absolute path."""
+    path = b.repo_path or ""
+    return ((b.repo_display or path).casefold(), path)
+
+
 def _worktree_counts(b: BranchInfo) -> dict[str, Any]:
     """``dirty``, ``modified``, ``untracked`` and ``deleted`` of a branch's work tree:
     false and 0 for a branch that is not checked out, null when its work tree was not
@@ -181,6 +194,7 @@ def branch_json(b: BranchInfo) -> dict[str, Any]:
 
     return {
         "type": "branch",
+        "repo": b.repo_path,
         "name": b.name,
         "head": b.head,
         "upstream": b.upstream,

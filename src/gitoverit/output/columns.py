@@ -213,6 +213,13 @@ COLUMNS: dict[str, Column] = {
             help="commits behind upstream",
         ),
         Column(
+            "branches_ahead",
+            "branches↑",
+            _num(lambda r: r.status.branches_ahead if r.status else None),
+            justify="right",
+            help="local branches other than HEAD's ahead of their upstream or without one",
+        ),
+        Column(
             "full_url",
             "url",
             _status_value(lambda st: redact_url(st.remote_url) if st.remote_url else None, "dim"),

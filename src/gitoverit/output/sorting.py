@@ -22,6 +22,7 @@ SORT_KEYS = (
     "author",
     "ahead",
     "behind",
+    "branches_ahead",
     "none",
 )
 
@@ -79,6 +80,10 @@ _KEYS: dict[str, Callable[[RepoRecord], Any]] = {
     "mtime": lambda r: (_n(r.status.mtime if r.status else None), r.ref.display_path.lower()),
     "ahead": lambda r: (_n(r.status.ahead if r.status else None), r.ref.display_path.lower()),
     "behind": lambda r: (_n(r.status.behind if r.status else None), r.ref.display_path.lower()),
+    "branches_ahead": lambda r: (
+        _n(r.status.branches_ahead if r.status else None),
+        r.ref.display_path.lower(),
+    ),
 }
 
 

@@ -42,7 +42,7 @@ RECORD_TYPES: dict[str, StaticType] = {
         ("ahead", "behind", "staged", "modified", "deleted", "untracked", "conflicted"), _COUNT
     ),
     **dict.fromkeys(("unstaged_modified", "unstaged_deleted", "stashes", "submodules"), _COUNT),
-    **dict.fromkeys(("lines_added", "lines_removed"), _COUNT),
+    **dict.fromkeys(("lines_added", "lines_removed", "branches_ahead"), _COUNT),
     **dict.fromkeys(("detached", "upstream_gone"), static_type("bool")),
     **dict.fromkeys(("dirty", "fetched", "pulled", "pushed"), _FLAG),
     **dict.fromkeys(("mtime", "latest_mtime"), static_type("float", "None")),
