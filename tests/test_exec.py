@@ -536,3 +536,20 @@ def test_an_ssh_command_the_users_config_sets_for_some_repositories_is_kept(
         "work": "ssh -o BatchMode=yes -i ~/.ssh/work",
         "other": "ssh -o BatchMode=yes -o ConnectTimeout=30",
     }
+
+
+def test_a_group_selects_the_repos_exec_runs_in(
+    repos: RepoFactory, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    work = repos.root / "work"
+    repos.repo("work/api")
+    repos.repo("work/web")
+    repos.repo("personal/blog")
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "gitoverit" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[groups]\nwork = ["{work}"]\n')
+    code, out, _err = run(capfdbinary, "@work", "-o", "json", "--", "true")
+    assert code == 0
+    assert sorted(Path(r["path"]).name for r in json.loads(out)) == ["api", "web"]
+    code, _out, err = run(capfdbinary, "@wrok", "--", "true")
+    assert code == 2 and b"unknown group '@wrok'" in err
