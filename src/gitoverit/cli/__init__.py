@@ -22,6 +22,7 @@ from gitoverit.cli._commands import (
     freeze_command,
     scan_command,
     sync_command,
+    watch_command,
 )
 from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
@@ -35,6 +36,7 @@ __all__ = [
     "run_click",
     "scan_command",
     "sync_command",
+    "watch_command",
 ]
 
 
@@ -43,6 +45,7 @@ SUBCOMMANDS: dict[str, click.Command] = {
     "freeze": freeze_command,
     "config": config_command,
     "completion": completion_command,
+    "watch": watch_command,
 }
 
 

@@ -47,6 +47,7 @@ Examples:
 Other commands (each has --help):
   gitoverit sync [PATTERN]...     clone what a manifest lists, fast-forward the rest
   gitoverit freeze [DIRS]...      write a manifest of the repos found
+  gitoverit watch [DIRS]...       the table, kept current as files change
   gitoverit config                the effective configuration and where it comes from
   gitoverit completion SHELL      shell completion script (bash, zsh, fish)
   gitob [REPO]                    the branches of one repository
