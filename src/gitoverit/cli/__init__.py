@@ -24,6 +24,7 @@ from gitoverit.cli._commands import (
     group_command,
     scan_command,
     sync_command,
+    watch_command,
 )
 from gitoverit.cli._exec import exec_command
 from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -41,6 +42,7 @@ __all__ = [
     "run_click",
     "scan_command",
     "sync_command",
+    "watch_command",
 ]
 
 
@@ -52,6 +54,7 @@ SUBCOMMANDS: dict[str, click.Command] = {
     "config": config_command,
     "group": group_command,
     "completion": completion_command,
+    "watch": watch_command,
 }
 
 

@@ -92,6 +92,7 @@ Other commands (each has --help):
   gitoverit exec [DIRS]... -- CMD  run a command in every repo, -j at a time
   gitoverit sync [PATTERN]...     clone what a manifest lists, fast-forward the rest
   gitoverit freeze [DIRS]...      write a manifest of the repos found
+  gitoverit watch [DIRS]...       the table, kept current as files change
   gitoverit config                the effective configuration and where it comes from
   gitoverit group list|add|rm     named groups of folders: gito @work, gitob @work
   gitoverit completion SHELL      shell completion script (bash, zsh, fish)

@@ -130,6 +130,22 @@ def render_table(
             _print_wrapped(side, item_line.split("  "))
 
 
+def table_lines(
+    records: Sequence[RepoRecord],
+    columns: Sequence[str],
+    width: int,
+    *,
+    priorities: Mapping[str, int] | None = None,
+    now: float | None = None,
+) -> list[Text]:
+    """The header and one line per record (already sorted), fitted to *width* cells by
+    the rules of :func:`render_table`, as styled text: for a display that draws them
+    itself (``gitoverit watch``)."""
+    cols = [COLUMNS[c] for c in columns]
+    layout = _Layout(records, cols, time.time() if now is None else now, priorities or {})
+    return _lines(layout, layout.fit(width))
+
+
 def _legend(records: Sequence[RepoRecord]) -> list[str]:
     """The legend's lines: the status marks, and what a ``?`` means when one is shown."""
     statuses = [r.status for r in records if r.status is not None]
