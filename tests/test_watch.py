@@ -360,3 +360,21 @@ def test_the_command_line_loads_neither_textual_nor_watchfiles() -> None:
     code = "import sys, gitoverit.cli; print('textual' in sys.modules, 'watchfiles' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_watch_takes_a_group_for_its_folders(repos: RepoFactory) -> None:
+    """``@NAME`` is a folder argument of watch as of every command that lists repos."""
+    import subprocess
+    import sys
+
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "gitoverit" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[groups]\nwork = ["{repos.root}"]\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "gitoverit", "watch", "@nope", "-o", "ndjson"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2 and "unknown group '@nope'" in proc.stderr

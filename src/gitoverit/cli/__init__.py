@@ -24,9 +24,9 @@ from gitoverit.cli._commands import (
     group_command,
     scan_command,
     sync_command,
-    watch_command,
 )
 from gitoverit.cli._exec import exec_command
+from gitoverit.cli._watch import watch_command
 from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = [
