@@ -278,6 +278,8 @@ def _pull_fixture(repos: RepoFactory, log: Path) -> tuple[dict[str, Repo], dict[
     make("behind")
     make("behind-untracked").write("scratch-note.txt", "mine\n")
     make("dirty").write("file.txt", "local edit\n")
+    # A deleted tracked file is a change too; git itself would fast-forward over it.
+    (make("deleted").path / "file.txt").unlink()
     make("diverged").commit("local.txt")
     make("detached").git("checkout", "-q", "--detach")
     make("no-upstream").git("branch", "-q", "--unset-upstream")
@@ -323,6 +325,7 @@ def test_pull_fast_forwards_only_what_is_safe_and_leaves_the_rest_byte_identical
 
     left_alone = {
         "dirty": "uncommitted changes",
+        "deleted": "uncommitted changes",
         "diverged": "diverged",
         "detached": "detached HEAD",
         "no-upstream": "no upstream",
@@ -515,6 +518,24 @@ def test_net_jobs_from_the_environment(
     _slow_repos(repos, log, 5, "0.4")
     monkeypatch.setenv("GITOVERIT_NET_JOBS", "2")
     code, out, _ = run_cli(capsys, "-f", "-o", "json", str(repos.root))
+    assert code == 0 and len(json_records(out)) == 5
+    assert max_overlap(log) == 2
+
+
+def test_the_network_pool_stays_below_the_open_file_limit(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    import resource
+
+    log = tmp_path / "uploadpack.log"
+    _slow_repos(repos, log, 5, "0.4")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # 64 descriptors kept for the process itself, then 8 per network operation: room for 2.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64 + 2 * 8, hard))
+    try:
+        code, out, _ = run_cli(capsys, "-f", "--net-jobs", "16", "-o", "json", str(repos.root))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert code == 0 and len(json_records(out)) == 5
     assert max_overlap(log) == 2
 
