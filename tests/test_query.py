@@ -32,7 +32,6 @@ from gitoverit.query import (
     MAX_SIZE,
     METHOD_NAMES,
     RECORD_NAMES,
-    Expr,
     ExprError,
     compile_expr,
     record_env,
@@ -499,7 +498,11 @@ def test_rx_refuses_nested_repetition_at_compile_time(pattern: str) -> None:
 
 @pytest.mark.parametrize("pattern", ["(ab)+", "(a|b)*c", "[(a+)]+", r"\(a+\)+", "a+b*", "(a+)?"])
 def test_rx_accepts_patterns_without_nested_repetition(pattern: str) -> None:
-    assert isinstance(compile_expr(f"rx(name, {pattern!r})"), Expr)
+    for subject in ("ab", "abab", "c", "(a)", "aab", "xyz", ""):
+        env = {"name": subject}
+        assert compile_expr(f"rx(name, {pattern!r})").evaluate(env) is bool(
+            re.search(pattern, subject)
+        ), (pattern, subject)
 
 
 def test_rx_pattern_length_is_limited() -> None:
@@ -828,20 +831,23 @@ def test_help_text_documents_every_function_method_and_name() -> None:
 
 
 def test_every_documented_function_is_callable() -> None:
-    assert {
-        "rx",
-        "len",
-        "int",
-        "float",
-        "str",
-        "abs",
-        "min",
-        "max",
-        "coalesce",
-        "now",
-        "days",
-        "hours",
-    } == FUNCTION_NAMES
+    calls = {
+        "rx": ("rx(branch, '^ma')", True),
+        "len": ("len(branch)", 4),
+        "int": ("int('42') + 1", 43),
+        "float": ("float('2.5') * 2", 5.0),
+        "str": ("str(3) + 'x'", "3x"),
+        "abs": ("abs(-3)", 3),
+        "min": ("min(3, 1, 2)", 1),
+        "max": ("max([3, 1, 2])", 3),
+        "coalesce": ("coalesce(None, 'y')", "y"),
+        "now": ("now() > 1700000000", True),
+        "days": ("days(2)", 2 * 86400),
+        "hours": ("hours(3)", 3 * 3600),
+    }
+    assert set(calls) == FUNCTION_NAMES
+    for text, expected in calls.values():
+        assert ev(text) == expected, text
 
 
 # --------------------------------------------------------------------------- properties
