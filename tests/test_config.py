@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import RepoFactory
 from gitoverit.config import (
     KEYS,
     ConfigError,
@@ -367,3 +369,24 @@ def test_trust_repo_config_must_be_a_boolean(tmp_path: Path, raw: str) -> None:
     path.write_text(f"trust_repo_config = {raw}\n")
     with pytest.raises(ConfigError, match=r"c\.toml:1: trust_repo_config must be true or false"):
         load_settings(env={}, path=path)
+
+
+def test_exclude_flags_replace_the_config_files_list_in_a_scan(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitoverit.cli import main
+
+    for name in ("a-kept", "b-by-file", "c-by-flag"):
+        repos.repo(name)
+    write_config('exclude = ["b-*"]\n')
+    args = ("-o", "json", "--no-progress", "-s", "name")
+
+    def names(*extra: str) -> list[str]:
+        code = main([*args, *extra, str(repos.root)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [Path(r["path"]).name for r in json.loads(out)]
+
+    assert names() == ["a-kept", "c-by-flag"]
+    # Each layer replaces the one below: the flag's list is the whole list.
+    assert names("--exclude", "c-*") == ["a-kept", "b-by-file"]

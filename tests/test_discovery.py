@@ -162,6 +162,21 @@ def test_nested_repo_not_ignored_is_found(repos: RepoFactory) -> None:
     assert set(refs) == {str(outer.path), str(inner.path), str(deepest.path)}
 
 
+def test_nested_repo_is_found_when_git_cannot_tell_whether_it_is_ignored(
+    repos: RepoFactory,
+) -> None:
+    outer = repos.repo("outer")
+    outer.commit(".gitignore", "vendor/\n")
+    inner = repos.repo("outer/vendor/inner")
+    # A corrupt index makes every `git check-ignore` in "outer" fail.
+    (outer.git_dir / "index").write_bytes(b"DIRC garbage")
+    rec = Recorder()
+    assert set(found(repos.root, listener=rec)) == {str(outer.path), str(inner.path)}
+    ((path, message),) = rec.warnings
+    assert path == str(inner.path)
+    assert message.startswith("could not check ignore rules: ") and "index" in message
+
+
 def test_nested_ignored_repo_is_skipped_unless_include_ignored(repos: RepoFactory) -> None:
     outer = repos.repo("outer")
     outer.commit(".gitignore", "vendor/\n")
