@@ -18,9 +18,9 @@ _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def run_on_terminal(
     *args: str, cwd: Path, columns: int, env: dict[str, str] | None = None, raw: bool = False
 ) -> tuple[int, list[str]]:
-    """``python -m gitoverit ARGS`` with stdout on a terminal *columns* wide: its exit
-    code and the lines it wrote there, without carriage returns, and without colour codes
-    unless *raw*."""
+    """``python -m gitoverit ARGS`` with stdout and stderr on a terminal *columns* wide:
+    its exit code and the lines it wrote there, without carriage returns, and without
+    colour codes unless *raw*."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     full_env = {**os.environ, **(env or {})}
@@ -32,7 +32,7 @@ def run_on_terminal(
         env=full_env,
         stdin=subprocess.DEVNULL,
         stdout=slave,
-        stderr=subprocess.DEVNULL,
+        stderr=slave,
     )
     os.close(slave)
     chunks: list[bytes] = []

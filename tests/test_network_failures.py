@@ -153,3 +153,18 @@ def test_a_refused_connection_is_reported_as_network(
     assert code == 1
     assert rec["error"]["reason"] == "network"
     assert rec["fetch_errors"][0]["reason"] == "network"
+
+
+def test_errors_flag_reports_a_failed_remote_of_a_repo_that_did_not_fail(
+    repos: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _remote, clone = repos.remote_and_clone("app")
+    clone.git("remote", "add", "dead", str(tmp_path / "no-such-remote.git"))
+    code = main(["--no-progress", "-f", "--errors", "-o", "json", str(repos.root)])
+    _out, err = capsys.readouterr()
+    assert code == 0
+    lines = err.splitlines()
+    head = next(i for i, line in enumerate(lines) if ": remote dead: git_error: " in line)
+    assert lines[head].endswith("Could not read from remote repository.")
+    # Then git's own stderr, indented.
+    assert lines[head + 1].startswith("    ") and "no-such-remote" in lines[head + 1]

@@ -75,10 +75,15 @@ class RepoRef:
 
 @dataclass(frozen=True, slots=True)
 class RepoError:
-    """A per-repo failure: a reason code and a human-readable message."""
+    """A per-repo failure: a reason code and a human-readable message.
+
+    ``detail`` is everything the failed command wrote to stderr (escaped, credentials
+    redacted), which ``--errors`` prints; it is not part of the JSON record.
+    """
 
     reason: Reason
     message: str
+    detail: str = ""
 
     def to_json(self) -> dict[str, str]:
         return {"reason": self.reason.value, "message": self.message}

@@ -59,6 +59,15 @@ def redact_url(url: str) -> str:
     return _URL_CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", url)
 
 
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+
+
+def redact_urls(text: str) -> str:
+    """*text* with the credentials of every ``scheme://`` URL in it removed, as
+    :func:`redact_url` does (git's messages quote the URLs they fail on)."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
 def simplify_url(url: str | None) -> str:
     """A short display form of a remote URL: ``owner/repo`` for GitHub, ``gl:owner/repo``
     for GitLab, ``bb:owner/repo`` for Bitbucket, ``host:path`` otherwise."""

@@ -137,7 +137,7 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
         "--errors",
         "show_errors",
         is_flag=True,
-        help="Print each failed repo's error details on stderr.",
+        help="Print each failed repo's error and git's whole stderr for it on stderr.",
     ),
 )
 

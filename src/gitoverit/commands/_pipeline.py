@@ -39,6 +39,8 @@ class _Collector:
         self.plan = plan
         self.shown: list[RepoRecord] = []
         self.errors: list[RepoRecord] = []
+        #: Records that kept their status while some of their remotes failed to fetch.
+        self.remote_failures: list[RepoRecord] = []
         self.reported: set[str] = set()
         self.total = self.dirty = 0
         #: Repositories whose work tree was not read: neither clean nor dirty.
@@ -78,6 +80,8 @@ class _Collector:
                 self.stopped += 1
         elif rec.error is not None:
             self.errors.append(rec)
+        if rec.fetch_errors:
+            self.remote_failures.append(rec)
         elif rec.status is not None and rec.status.dirty is None:
             self.unchecked += 1
         elif rec.dirty:
@@ -180,11 +184,15 @@ def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
         )
     if plan.show_errors:
         for rec in collector.errors:
-            assert rec.error is not None
-            warn(
-                f"{safe_text(rec.ref.display_path)}: {rec.error.reason.value}: "
-                f"{safe_text(rec.error.message)}"
-            )
+            for line in _error_lines(rec):
+                warn(line)
+        for rec in collector.remote_failures:
+            for name, error in rec.fetch_errors:
+                warn(
+                    f"{safe_text(rec.ref.display_path)}: remote {safe_text(name)}: "
+                    f"{error.reason.value}: {safe_text(error.message)}"
+                )
+                warn_detail(error.detail)
     warn(collector.summary(interrupted))
 
 
@@ -198,6 +206,21 @@ def _interrupted_record(scan: Scan, ref: RepoRef) -> RepoRecord:
         return scan.failed_record(ref, RepoError(Reason.INTERRUPTED, "interrupted"))
     error = RepoError(Reason.INTERRUPTED, "interrupted before it started")
     return scan.failed_record(ref, error, note=NOT_STARTED)
+
+
+def warn_detail(detail: str) -> None:
+    """Each line of a failed command's stderr, indented."""
+    for line in detail.splitlines():
+        warn(f"    {safe_text(line)}")
+
+
+def _error_lines(rec: RepoRecord) -> list[str]:
+    """What ``--errors`` prints for a failed repo: ``path: reason: message``, then
+    everything the failed command wrote to stderr, indented."""
+    assert rec.error is not None
+    error = rec.error
+    head = f"{safe_text(rec.ref.display_path)}: {error.reason.value}: {safe_text(error.message)}"
+    return [head, *(f"    {safe_text(line)}" for line in error.detail.splitlines())]
 
 
 def run_pipeline(

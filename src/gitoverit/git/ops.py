@@ -274,7 +274,9 @@ def push(
 ) -> None:
     """Push *branch* to its own upstream branch. Never forces."""
     remote, remote_ref = upstream_of(ref, branch)
-    args = ["push", "--porcelain"]
+    # Not ``--porcelain``: that moves the "! [remote rejected] ... (reason)" lines to
+    # stdout, away from the hook messages on stderr that explain them.
+    args = ["push"]
     if on_progress is not None:
         args.append("--progress")
     args += [remote, f"refs/heads/{branch}:{remote_ref}"]

@@ -74,15 +74,16 @@ def render_table(
     legend: bool = True,
     notes: Sequence[str] = (),
     terminal: bool | None = None,
+    aside: IO[str] | None = None,
 ) -> None:
     """Write *records* (already sorted) as a table to *out*, one line per record.
 
     The table fits *width* (default: the terminal's; unlimited when *out* is not a
     terminal and ``COLUMNS`` is unset). Columns first lose detail in
     ``SHRINK_ORDER``; only then are free-text columns cut with an ellipsis. No line ends
-    in blanks. On a *terminal* (default: when *out* is one) the legend and the *notes*
-    follow the table, wrapped to its width; elsewhere the output is the header and one
-    line per record, nothing else.
+    in blanks: *out* gets the header and one line per record, nothing else. When *out* is
+    a *terminal* (by default: when it is one), the legend and the *notes* follow on
+    *aside* (default: stderr), wrapped to the table's width.
     """
     cols = [COLUMNS[c] for c in (columns if columns is not None else DEFAULT_COLUMNS)]
     if terminal is None:
@@ -104,8 +105,13 @@ def render_table(
     after = list(notes)
     if legend and records and any(c.name == "status" for c in cols):
         after[:0] = _legend(records)
-    for item_line in after:
-        _print_wrapped(console, item_line.split("  "))
+    if after:
+        import sys
+
+        out.flush()
+        side = _console(aside or sys.stderr, console.width, color)
+        for item_line in after:
+            _print_wrapped(side, item_line.split("  "))
 
 
 def _legend(records: Sequence[RepoRecord]) -> list[str]:
