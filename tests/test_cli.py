@@ -410,7 +410,9 @@ def test_errors_prints_each_failure_on_stderr_and_only_when_asked(
 
     code, _out, err = run_cli(capsys, "--errors", *args)
     assert code == 1
-    *details, summary = err.splitlines()
-    assert len(details) == 1 and details[0].startswith(f"{bad.path}: corrupt: "), err
-    assert "not a git repository" in details[0]
+    first, *stderr_lines, summary = err.splitlines()
+    assert first.startswith(f"{bad.path}: corrupt: "), err
+    # Then git's own stderr, indented under the failure it explains.
+    assert stderr_lines and all(line.startswith("    ") for line in stderr_lines), err
+    assert "not a git repository" in stderr_lines[-1]
     assert summary == "2 repos, 0 dirty, 1 error"
