@@ -51,7 +51,9 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "gitoverit.text": ("_escape_char", "safe_text", "redact_url"),
     # Which folders are repositories: ignore rules and submodules.
     "gitoverit.discovery": ("_is_ignored", "_is_submodule_git_dir", "_exclude_matcher"),
-    # The status parser and the metadata-only reader.
+    # Config precedence: flags over GITOVERIT_* over the config file.
+    "gitoverit.config": ("load_settings", "apply_flags"),
+    # The status parser.
     "gitoverit.git.porcelain": (
         "parse_porcelain_v2",
         "_Headers.read",
