@@ -48,7 +48,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "gitoverit.cli": ("run_click", "branches_main"),
     "gitoverit.commands._pipeline": ("run_pipeline", "_report"),
     # Escaping of untrusted text and redaction of credentials in URLs.
-    "gitoverit.text": ("_escape_char", "safe_text", "redact_url"),
+    "gitoverit.text": ("_escape_char", "safe_text", "redact_url", "redact_urls"),
     # Which folders are repositories: ignore rules and submodules.
     "gitoverit.discovery": ("_is_ignored", "_is_submodule_git_dir", "_exclude_matcher"),
     # Config precedence: flags over GITOVERIT_* over the config file.
