@@ -8,6 +8,7 @@ GIT_CONFIG_NOSYSTEM=1. It is autouse, so every test runs isolated.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -29,6 +30,13 @@ _DROP = (
     "NO_COLOR",
     "FORCE_COLOR",
 )
+
+
+# Processes the tests start must take Ctrl-C as they would from a terminal, even when this
+# test run was itself started with SIGINT ignored (as `make mutate` starts its workers):
+# an ignored signal stays ignored in every child, a handler does not.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
