@@ -412,7 +412,31 @@ def status_section(
         env,
         ok_codes=frozenset({0, 1}),
     )
-    variants += [serial, py_serial, e2e, j1]
+    # The default table into a pipe, as wide as it needs: what the table adds over JSON.
+    table = Variant(
+        "gitoverit-table",
+        "gitoverit (table)",
+        [gito, "--no-progress", str(corpus.repos_dir)],
+        {k: v for k, v in env.items() if k != "COLUMNS"},
+        ok_codes=frozenset({0, 1}),
+    )
+    # The table without the status column reads no line totals; with -c +ident it also
+    # reads each repo's committer identity: what those two extras cost.
+    no_lines = Variant(
+        "gitoverit-table-nolines",
+        "gitoverit (table, -c -status)",
+        [gito, "--no-progress", "-c", "-status", str(corpus.repos_dir)],
+        table.env,
+        ok_codes=frozenset({0, 1}),
+    )
+    with_ident = Variant(
+        "gitoverit-table-ident",
+        "gitoverit (table, -c +ident)",
+        [gito, "--no-progress", "-c", "+ident", str(corpus.repos_dir)],
+        table.env,
+        ok_codes=frozenset({0, 1}),
+    )
+    variants += [serial, py_serial, e2e, table, no_lines, with_ident, j1]
 
     checks: dict[str, Any] = {}
 
@@ -427,6 +451,12 @@ def status_section(
             sample, tail = run_once(v.argv, v.env, v.stdin, stdout=out)
             if sample.returncode not in v.ok_codes:
                 v.error = _failure(sample, tail)
+                return
+            if v.key.startswith("gitoverit-table"):
+                rows = len(out.read_text("utf-8").splitlines()) - 1
+                expected = len(corpus.worktrees)
+                if rows != expected:
+                    v.error = f"table has {rows} rows, expected {expected}"
                 return
             checks[v.key] = check = _validate_records(out, corpus.worktrees)
             if "problem" in check:
@@ -454,6 +484,14 @@ def status_section(
             print(f"  {key}: {check['records']} records as expected ({check['errors']} errors)")
     r_e2e = ratio(e2e, floor)
     r_j1 = ratio(j1, serial)
+    for label, a, b in (
+        ("gitoverit table / gitoverit -o json", table, e2e),
+        ("table / table -c -status", table, no_lines),
+        ("table -c +ident / table", with_ident, table),
+    ):
+        r = ratio(a, b)
+        if r is not None:
+            print(f"  {label:<40} {r:>8.2f}")
     print(target_line("gitoverit / floor (xargs -P2)", r_e2e, TARGET_E2E))
     print(target_line("gitoverit -j 1 / serial shell loop", r_j1, TARGET_SERIAL))
     r_py = ratio(py_serial, serial)

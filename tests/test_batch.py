@@ -167,7 +167,13 @@ def test_ctrl_c_during_a_status_scan_exits_130_with_every_repo_once(
     )
     assert proc.stdout is not None
     # Interrupt once the scan is under way (a result is out), however slow start-up was.
-    first = proc.stdout.readline()
+    # Read the raw pipe: communicate() below reads it raw too, so a buffered readline
+    # could keep lines from it.
+    first = b""
+    while b"\n" not in first:
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        assert chunk, "the scan ended before it was interrupted"
+        first += chunk
     proc.send_signal(signal.SIGINT)
     start = time.monotonic()
     rest, err = proc.communicate(timeout=10)

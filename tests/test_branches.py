@@ -25,7 +25,8 @@ from gitoverit.commands.branches import where_help
 from gitoverit.errors import GitNotARepoError
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo, list_branches, parse_branches
 from gitoverit.model import FORMAT_VERSION
-from gitoverit.output.branches import render_branch_table, sort_branches
+from gitoverit.output.branch_table import render_branch_table
+from gitoverit.output.branches import DEFAULT_COLUMNS, sort_branches
 
 BASE = 1_700_000_000
 WEIRD_SUBJECT = "[bold]x[/bold] \x1b[31mred\ttab ~ é"
@@ -123,7 +124,8 @@ def test_list_branches_reads_every_state(scenario: Scenario) -> None:
     assert (main_b.ahead, main_b.behind) == (2, 1)
     assert main_b.date == float(BASE + 300)
     assert main_b.subject == "local two"
-    assert main_b.author == "Test User"
+    assert main_b.author == "Test User <test@example.com>"
+    assert (main_b.author_name, main_b.author_email) == ("Test User", "test@example.com")
     assert os.path.realpath(main_b.worktree or "") == os.path.realpath(clone)
 
     gone = got["gone"]
@@ -133,7 +135,7 @@ def test_list_branches_reads_every_state(scenario: Scenario) -> None:
         None,
         None,
     )
-    assert (gone.author, gone.current, gone.worktree) == ("Ann", False, None)
+    assert (gone.author_name, gone.current, gone.worktree) == ("Ann", False, None)
 
     local = got["feat/local"]
     assert (local.upstream, local.upstream_gone, local.ahead, local.behind) == (
@@ -187,12 +189,20 @@ def test_one_for_each_ref_call(
 ) -> None:
     trace = tmp_path / "trace.log"
     monkeypatch.setenv("GIT_TRACE", str(trace))
-    code = main(["-o", "json", str(scenario.clone.path)])
+    code = main(["-p", "name", str(scenario.clone.path)])
     assert code == 0
     lines = trace.read_text().splitlines()
     builtins = [ln for ln in lines if "built-in: git" in ln]
     assert len([ln for ln in builtins if "for-each-ref" in ln]) == 1
     assert len(builtins) == 2, "rev-parse to find the work tree, then one for-each-ref"
+    trace.unlink()
+    code = main(["-o", "json", str(scenario.clone.path)])
+    assert code == 0
+    builtins = [ln for ln in trace.read_text().splitlines() if "built-in: git" in ln]
+    assert len([ln for ln in builtins if "for-each-ref" in ln]) == 1
+    statuses = [ln for ln in builtins if " status " in ln]
+    assert len(statuses) == 2, "one status for each work tree with a branch checked out"
+    assert len(builtins) == 4
 
 
 # A record as git writes it for FORMAT, built by hand: fields, then the terminator.
@@ -223,15 +233,21 @@ def test_parse_keeps_fields_apart_whatever_the_subject(
         track,
         b"1700000000",
         author.encode(),
+        b"<a@example.com>",
+        b"origin",
+        b"refs/heads/topic",
         b"",
         b" ",
         subject.encode(),
     ]
-    after = [b"next", b"b" * 40, b"", b"", b"", b"", b"/wt", b"*", b"s"]
+    after = [b"next", b"b" * 40, b"", b"", b"", b"", b"", b"", b"", b"/wt", b"*", b"s"]
     first, second = parse_branches(_record(fields) + _record(after))
     assert first.name == "topic"
     assert first.subject == subject, "NUL, newlines, anything: the subject stays whole"
-    assert first.author == (author or None)
+    assert first.author_name == (author or None)
+    assert first.author_email == "a@example.com"
+    assert first.author == (f"{author} <a@example.com>" if author else "<a@example.com>")
+    assert (first.upstream_remote, first.upstream_ref) == ("origin", "refs/heads/topic")
     assert (first.ahead, first.behind) == ((ahead, behind) if track else (0, 0))
     assert first.date == 1_700_000_000.0
     assert first.current is False and first.worktree is None
@@ -245,7 +261,7 @@ def test_parse_keeps_fields_apart_whatever_the_subject(
 
 def test_parse_track_variants() -> None:
     def one(track: bytes, upstream: bytes = b"origin/x") -> BranchInfo:
-        fields = [b"x", b"c" * 40, upstream, track, b"1", b"A", b"", b" ", b"s"]
+        fields = [b"x", b"c" * 40, upstream, track, b"1", b"A", b"", b"", b"", b"", b" ", b"s"]
         [b] = parse_branches(_record(fields))
         return b
 
@@ -281,10 +297,19 @@ def test_json_fields_are_exact(capsys: pytest.CaptureFixture[str], scenario: Sce
         "ahead": None,
         "behind": None,
         "date": float(BASE + 100),
-        "author": "Zed",
+        "author": "Zed <test@example.com>",
+        "author_name": "Zed",
+        "author_email": "test@example.com",
         "subject": WEIRD_SUBJECT,
         "worktree": None,
         "current": False,
+        "repo_path": str(scenario.clone.path),
+        "has_upstream": False,
+        "status": "",
+        "dirty": False,
+        "modified": 0,
+        "untracked": 0,
+        "deleted": 0,
         "format_version": FORMAT_VERSION,
     }
     gone, main_b = data[1], data[2]
@@ -315,13 +340,13 @@ def test_default_repo_is_current_folder(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], ["feat/local", "gone", "main", "wt"]),  # date, newest last
-        (["-r"], ["wt", "main", "gone", "feat/local"]),
+        ([], ["feat/local", "gone", "main", "wt"]),  # branch (name)
+        (["--reverse"], ["wt", "main", "gone", "feat/local"]),
         (["-s", "date"], ["feat/local", "gone", "main", "wt"]),
         (["-s", "name"], ["feat/local", "gone", "main", "wt"]),
-        (["-s", "name", "-r"], ["wt", "main", "gone", "feat/local"]),
+        (["-s", "name", "--reverse"], ["wt", "main", "gone", "feat/local"]),
         (["-s", "ahead"], ["feat/local", "gone", "wt", "main"]),  # None first, by name
-        (["-s", "behind", "-r"], ["main", "wt", "gone", "feat/local"]),
+        (["-s", "behind", "--reverse"], ["main", "wt", "gone", "feat/local"]),
         (["-s", "upstream"], ["gone", "main", "feat/local", "wt"]),  # None last
         (["-s", "author"], ["gone", "main", "wt", "feat/local"]),
         (["-s", "none"], ["feat/local", "gone", "main", "wt"]),  # git's ref order
@@ -361,7 +386,7 @@ def test_unknown_sort_key_exits_2(capsys: pytest.CaptureFixture[str], scenario: 
         ("current", ["main"]),
         ("worktree is not None", ["main", "wt"]),
         (f"date >= {BASE + 250}", ["main", "wt"]),
-        ('author == "Zed" or behind', ["feat/local", "main"]),
+        ('author_name == "Zed" or behind', ["feat/local", "main"]),
         ('"[bold]" in subject', ["feat/local"]),
         ('type == "branch" and format_version == 1', ["feat/local", "gone", "main", "wt"]),
     ],
@@ -389,12 +414,12 @@ def test_print_nul_separated(
     assert out == b"feat/local\x00wt\x00"
 
 
-def test_print_lines_none_is_empty_line(
+def test_print_lines_none_is_left_out(
     capsys: pytest.CaptureFixture[str], scenario: Scenario
 ) -> None:
     code, out, _ = run_gitob(capsys, "-s", "name", "-p", "upstream", str(scenario.clone.path))
     assert code == 0
-    assert out == "\norigin/gone\norigin/main\n\n"
+    assert out == "origin/gone\norigin/main\n"
     code, out, _ = run_gitob(
         capsys, "-s", "name", "-p", 'name + " " + str(ahead)', str(scenario.clone.path)
     )
@@ -404,10 +429,10 @@ def test_print_lines_none_is_empty_line(
 def test_print_escapes_lines_but_nul_mode_is_exact(
     capsysbinary: pytest.CaptureFixture[bytes], scenario: Scenario
 ) -> None:
-    main(["-w", "author == 'Zed'", "-p", "subject", str(scenario.clone.path)])
+    main(["-w", "author_name == 'Zed'", "-p", "subject", str(scenario.clone.path)])
     out, _ = capsysbinary.readouterr()
     assert out == b"[bold]x[/bold] \\x1b[31mred\\x09tab ~ \xc3\xa9\n"
-    main(["-w", "author == 'Zed'", "-p", "subject", "-0", str(scenario.clone.path)])
+    main(["-w", "author_name == 'Zed'", "-p", "subject", "-0", str(scenario.clone.path)])
     out, _ = capsysbinary.readouterr()
     assert out == WEIRD_SUBJECT.encode() + b"\x00"
 
@@ -434,6 +459,7 @@ def test_bad_expression_exits_2_with_caret_before_git_runs(
         (["-w", "stashes > 0"], "stashes"),  # a repo field, not a branch field
         (["-p", "name.__class__"], "_"),
         (["-p", "open('x')"], "open"),
+        (["-p", "name - 1"], "unsupported operand types for -: string and int"),
     ],
 )
 def test_refused_expressions_exit_2(
@@ -447,7 +473,7 @@ def test_refused_expressions_exit_2(
 def test_runtime_expression_error_exits_2(
     capsys: pytest.CaptureFixture[str], scenario: Scenario
 ) -> None:
-    code, out, err = run_gitob(capsys, "-p", "name - 1", str(scenario.clone.path))
+    code, out, err = run_gitob(capsys, "-p", "int(name)", str(scenario.clone.path))
     assert (code, out) == (2, "")
     assert "--print" in err and "branch " in err
 
@@ -471,16 +497,16 @@ def test_table_escapes_untrusted_text(
     assert code == 0
     assert "\x1b" not in out and "\t" not in out, "no control character, no colour in a pipe"
     lines = out.splitlines()
-    assert lines[0].split() == ["branch", "upstream", "age", "author", "subject", "worktree"]
+    assert lines[0].split() == ["branch", "upstream", "status", "author", "subject", "date"]
     body = lines[1:5]
     assert [ln.split()[0] for ln in body] == ["feat/local", "gone", "*", "wt"]
     local, gone, main_row, wt = body
     assert "[bold]x[/bold]" in local, "markup shown literally"
     assert "\\x1b[31mred\\x09tab" in local
-    assert "origin/gone ⊘" in gone
-    assert main_row.startswith("* main") and "origin/main ↑2 ↓1" in main_row
-    assert "app-wt" in wt
-    assert "⊘ upstream gone" in lines[5], "legend"
+    assert re.search(r"origin/gone +⊘ ", gone)
+    assert main_row.startswith("* main") and re.search(r"origin/main +2↑ 1↓ ", main_row)
+    assert wt.startswith("  wt (WT) ")
+    assert "⊘ upstream gone" in "\n".join(lines[5:]), "legend"
     assert max(cell_len(ln) for ln in lines) <= 250
 
 
@@ -528,7 +554,8 @@ def test_table_fits_width_one_line_per_branch(scenario: Scenario, width: int) ->
         sort_branches(list_branches(scenario.clone.path), "name", False), out, width=width
     )
     lines = out.getvalue().splitlines()
-    assert len(lines) == 1 + 4 + 1, "header, one line per branch, legend"
+    assert len(lines) >= 1 + 4 + 1, "header, one line per branch, legend"
+    assert [ln.split()[0][:2] for ln in lines[1:5]] == ["fe", "go", "*", "wt"]
     assert all(cell_len(ln) <= width for ln in lines)
     if width >= 80:
         assert lines[3].startswith("* main"), "names are kept whole when there is room"
@@ -543,7 +570,10 @@ def test_table_subject_is_cut_before_other_columns(scenario: Scenario) -> None:
     assert "Zed" in local and "origin" not in local
     assert re.search(r"\[bold\]x[^…]*…", local), "the subject ends in an ellipsis"
     wt = out.getvalue().splitlines()[4]
-    assert wt.startswith("  wt ") and "Test User" in wt, "author kept whole"
+    assert wt.startswith("  wt ") and "Test User" in wt, "author's name kept whole"
+    out = io.StringIO()
+    render_branch_table(branches, out, width=80, columns=[*DEFAULT_COLUMNS, "worktree"])
+    wt = out.getvalue().splitlines()[4]
     assert wt.rstrip().endswith("app-wt"), "a cut worktree path keeps its end"
 
 

@@ -122,14 +122,14 @@ def test_piped_table_is_data_only_without_colour_legend_or_trailing_blanks(
     code, out, _ = run_cli(capsys, "--no-progress")
     assert not ANSI.search(out)
     lines = out.splitlines()
-    assert lines[0].split()[:3] == ["repo", "branch", "status"]
+    assert lines[0].split()[:3] == ["dir", "status", "branch"]
     assert len(lines) == 1 + len(shapes), "the header and one line per repo, nothing else"
     assert all(line == line.rstrip() for line in lines), "no line ends in blanks"
     body = "\n".join(lines[1:])
     for name in ("clean", "modified", "conflicted", "with-submodule/sub", "linked-modules-wt"):
         assert re.search(rf"^{re.escape(name)}\s", body, re.M), name
-    assert re.search(r"^modified\s+main\s+2m\b", body, re.M)
-    assert re.search(r"^behind\s+main\s+3↓", body, re.M)
+    assert re.search(r"^modified\s+2m \(\+2/-2\)\s+main\b", body, re.M)
+    assert re.search(r"^behind\s+3↓\s+main", body, re.M)
     assert re.search(r"^corrupt\s.*✗ corrupt", body, re.M)
     assert "caf\\xe9-\\xff" in body, "undecodable bytes are shown escaped"
     assert code == 1
@@ -193,7 +193,7 @@ def test_metadata_only_leaves_worktree_fields_null(
     [
         ["--no-such-flag"],
         ["-o", "xml"],
-        ["-j", "0"],
+        ["-j", "-1"],
         ["-s", "colour"],
         ["/definitely/not/a/folder"],
         ["--max-depth", "-1"],

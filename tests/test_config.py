@@ -213,9 +213,9 @@ def test_highest_layer_that_sets_a_key_wins(tmp_path: Path, layers: dict[str, se
 
 def test_apply_flags_checks_values_and_names() -> None:
     settings, sources = Settings(), {k: SettingSource(k, None, "default") for k in KEYS}
-    with pytest.raises(ConfigError, match=r"^--net-jobs: net_jobs must be a positive integer"):
+    with pytest.raises(ConfigError, match=r"^--net-jobs: must be a positive integer"):
         apply_flags(settings, sources, net_jobs=0)
-    with pytest.raises(ConfigError, match=r"^--sort: sort must be one of"):
+    with pytest.raises(ConfigError, match=r"^--sort: must be one of"):
         apply_flags(settings, sources, sort="size")
     with pytest.raises(TypeError, match="nonsense"):
         apply_flags(settings, sources, nonsense=1)
@@ -246,20 +246,21 @@ def test_unterminated_toml_points_at_the_end(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ('# c\n\njobs = "x"\n', 3, "jobs must be a positive integer no larger than 1024, got 'x'"),
-        ("jobs = 0\n", 1, "jobs must be a positive integer"),
-        ("net_jobs = 1025\n", 1, "net_jobs must be a positive integer"),
+        ('# c\n\njobs = "x"\n', 3, "jobs: must be a positive integer no larger than 1024, got 'x'"),
+        ("jobs = 0\n", 1, "jobs: must be a positive integer"),
+        ("net_jobs = 1025\n", 1, "net_jobs: must be a positive integer"),
         ("jobs = true\n", 1, "got True"),
         ("jobs = 2.5\n", 1, "got 2.5"),
-        ("timeout = -1\n", 1, "timeout must be a positive number of seconds"),
-        ("timeout = nan\n", 1, "timeout must be a positive number of seconds"),
-        ("timeout = inf\n", 1, "timeout must be a positive number of seconds"),
-        ('timeout = "5"\n', 1, "timeout must be a positive number"),
+        ("timeout = -1\n", 1, "timeout: must be a positive number of seconds"),
+        ("timeout = nan\n", 1, "timeout: must be a positive number of seconds"),
+        ("timeout = inf\n", 1, "timeout: must be a positive number of seconds"),
+        ('timeout = "5"\n', 1, "timeout: must be a positive number"),
         ('jobs = 1\nsort = "mtim"\n', 2, "did you mean 'mtime'?"),
-        ("columns = 3\n", 1, "columns must be a string, got 3"),
-        ('roots = "~/code"\n', 1, "roots must be a list of non-empty strings"),
-        ('exclude = ["a", 3]\n', 1, "exclude must be a list of non-empty strings"),
-        ('exclude = [""]\n', 1, "exclude must be a list of non-empty strings"),
+        ("columns = 3\n", 1, "columns: must be a string, got 3"),
+        ('columns = "-,bogus"\n', 1, "columns: unknown column 'bogus'; valid columns: dir,"),
+        ('roots = "~/code"\n', 1, "roots: must be a list of non-empty strings"),
+        ('exclude = ["a", 3]\n', 1, "exclude: must be a list of non-empty strings"),
+        ('exclude = [""]\n', 1, "exclude: must be a list of non-empty strings"),
     ],
 )
 def test_bad_value_names_file_line_and_expectation(
@@ -299,11 +300,11 @@ def test_key_inside_a_table_is_not_mistaken_for_a_top_level_key(tmp_path: Path) 
 
 
 def test_bad_environment_variable_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"^GITOVERIT_JOBS: jobs must be a positive integer"):
+    with pytest.raises(ConfigError, match=r"^GITOVERIT_JOBS: must be a positive integer"):
         load_settings(env={"GITOVERIT_JOBS": "many"}, path=tmp_path / "none.toml")
-    with pytest.raises(ConfigError, match=r"^GITOVERIT_TIMEOUT: timeout must be"):
+    with pytest.raises(ConfigError, match=r"^GITOVERIT_TIMEOUT: must be"):
         load_settings(env={"GITOVERIT_TIMEOUT": "0"}, path=tmp_path / "none.toml")
-    with pytest.raises(ConfigError, match=r"^GITOVERIT_SORT: sort must be one of"):
+    with pytest.raises(ConfigError, match=r"^GITOVERIT_SORT: must be one of"):
         load_settings(env={"GITOVERIT_SORT": "size"}, path=tmp_path / "none.toml")
 
 
@@ -356,7 +357,7 @@ def test_describe_lists_every_key_value_and_source(tmp_path: Path) -> None:
 
 
 def test_describe_reports_a_missing_file_and_escapes_control_characters(git_env: Path) -> None:
-    settings, sources = apply_flags(Settings(), {}, columns="a\x1b[31mb")
+    settings, sources = apply_flags(Settings(), {}, exclude=["a\x1b[31mb"])
     text = describe(settings, sources)
     assert text.startswith(f"config file: {config_path()} (not found)\n")
     assert "\x1b" not in text
@@ -367,7 +368,7 @@ def test_describe_reports_a_missing_file_and_escapes_control_characters(git_env:
 def test_trust_repo_config_must_be_a_boolean(tmp_path: Path, raw: str) -> None:
     path = tmp_path / "c.toml"
     path.write_text(f"trust_repo_config = {raw}\n")
-    with pytest.raises(ConfigError, match=r"c\.toml:1: trust_repo_config must be true or false"):
+    with pytest.raises(ConfigError, match=r"c\.toml:1: trust_repo_config: must be true or false"):
         load_settings(env={}, path=path)
 
 

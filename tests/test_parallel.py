@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
+import fcntl
+import json
 import os
+import pty
+import re
 import signal
+import struct
 import subprocess
 import sys
+import tempfile
+import termios
 import textwrap
 import threading
 import time
@@ -23,7 +29,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gitoverit.parallel._core as core
-import gitoverit.parallel._light as light
 from gitoverit.errors import CommandCancelledError, CommandError, CommandTimeoutError
 from gitoverit.git.command import run
 from gitoverit.parallel import (
@@ -31,7 +36,9 @@ from gitoverit.parallel import (
     TaskSkipped,
     TaskTimeout,
     batch_map,
+    cpu_count,
     current_scope,
+    fd_budget,
     optimal_workers,
     run_parallel,
 )
@@ -254,20 +261,13 @@ def test_error_outcome_carries_the_original_exception(case: Case) -> None:
     n_items=st.one_of(st.none(), st.integers(min_value=0, max_value=10_000)),
     io_bound=st.booleans(),
 )
-def test_optimal_workers_bounds(n_items: int | None, io_bound: bool) -> None:
-    w = optimal_workers(n_items, io_bound=io_bound)
-    assert w >= 1
+def test_optimal_workers_follows_the_guide(n_items: int | None, io_bound: bool) -> None:
+    # The guide's table: min(100, n) for I/O-bound work, min(cpu_count, n) for CPU-bound,
+    # never 0, and never past what the open-file limit allows.
+    wanted = 100 if io_bound else cpu_count()
     if n_items is not None:
-        assert w <= max(1, n_items)
-    cores = light._cpu_count()
-    if io_bound:
-        assert w <= 32
-        wanted = 4 if n_items is None else min(4, max(1, n_items))
-        assert w >= min(wanted, light._fd_budget())
-    else:
-        assert w <= min(8, 2 * cores)
-    if n_items is None or n_items >= 32:
-        assert optimal_workers(n_items, io_bound=True) >= optimal_workers(n_items, io_bound=False)
+        wanted = min(wanted, n_items)
+    assert optimal_workers(n_items, io_bound=io_bound) == max(1, min(wanted, fd_budget()))
 
 
 # --------------------------------------------------------------------------- one per backend
@@ -757,28 +757,6 @@ def test_desc_writes_nothing_when_stderr_is_not_a_terminal(
     assert captured.out == ""
 
 
-class _FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_desc_shows_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = _FakeTerminal()
-    monkeypatch.setattr(sys, "stderr", fake)
-    monkeypatch.setenv("TERM", "xterm")
-
-    def task(x: int) -> int:
-        if x == 3:
-            raise Boom("three")
-        return x
-
-    outcomes = list(run_parallel(task, range(8), max_workers=2, desc="Scanning"))
-    assert len(outcomes) == 8
-    shown = fake.getvalue()
-    assert "Scanning" in shown
-    assert "errors" in shown
-
-
 def test_a_stalled_producer_does_not_hold_back_finished_outcomes() -> None:
     stalled = threading.Event()
     release = threading.Event()
@@ -795,3 +773,279 @@ def test_a_stalled_producer_does_not_hold_back_finished_outcomes() -> None:
     assert first.result == 10
     release.set()
     assert [o.result for o in outcomes] == [20]
+
+
+# --------------------------------------------------------------------------- the guide's idioms
+
+
+def test_an_outcome_unpacks_to_item_result_and_error() -> None:
+    done = Outcome("a", 1, None, 0.25)
+    item, result, error = done
+    assert (item, result, error) == ("a", 1, None)
+    assert done.duration == 0.25 and done.ok and not done.skipped and not done.timed_out
+    boom = Boom("b")
+    failed = Outcome("b", error=boom, duration=0.5)
+    assert tuple(failed) == ("b", None, boom)
+    assert failed.duration == 0.5 and not failed.ok
+    _, _, reason = skipped = Outcome("c", error=TaskSkipped())
+    assert isinstance(reason, TaskSkipped) and skipped.skipped
+    _, _, reason = expired = Outcome("d", error=TaskTimeout(2.0))
+    assert reason is expired.error and expired.timed_out
+    with pytest.raises(ValueError, match="too many values"):
+        _first, _second = done
+    with pytest.raises(AttributeError):
+        done.duration = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("backend", ["thread", "async", "process"])
+def test_the_guides_loop_gets_item_result_and_error(backend: Any) -> None:
+    succeeded: dict[int, int] = {}
+    failed: dict[int, BaseException] = {}
+    results = run_parallel(square_or_fail, range(6), max_workers=2, backend=backend)
+    for item, result, error in results:
+        if error:
+            failed[item] = error
+        else:
+            succeeded[item] = result[0]
+    assert succeeded == {0: 0, 1: 1, 2: 4, 4: 16, 5: 25}
+    assert list(failed) == [3] and isinstance(failed[3], ValueError)
+
+
+def test_the_thread_default_is_the_guides_io_bound_count() -> None:
+    # Every one of the first `wanted` tasks waits for all the others: only that many
+    # threads at once get them through.
+    wanted = optimal_workers(150, io_bound=True)
+    assert wanted == min(100, fd_budget())
+    barrier = threading.Barrier(wanted, timeout=20)
+    probe = Probe()
+
+    def task(x: int) -> int:
+        probe.enter(x)
+        try:
+            return barrier.wait() if x < wanted else x
+        finally:
+            probe.leave()
+
+    outcomes = list(run_parallel(task, range(150)))
+    assert all(o.ok for o in outcomes), {type(o.error) for o in outcomes if not o.ok}
+    assert probe.peak == wanted
+
+
+def pid_after_a_while(_: int) -> int:
+    """Process-backend task: long enough that every idle worker process gets one."""
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def test_the_process_default_is_one_worker_per_cpu() -> None:
+    outcomes = list(run_parallel(pid_after_a_while, range(24), backend="process"))
+    assert all(o.ok for o in outcomes)
+    assert 1 <= len({o.result for o in outcomes}) <= cpu_count()
+
+
+_LIMITS_SCRIPT = """
+import json, os, resource, sys
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+from gitoverit.actions import net_jobs
+from gitoverit.parallel import cpu_count, optimal_workers
+from gitoverit.scan import default_jobs
+print(json.dumps({
+    "cpus": cpu_count(),
+    "io": optimal_workers(1000, io_bound=True),
+    "cpu": optimal_workers(1000, io_bound=False),
+    "unknown": optimal_workers(None),
+    "local": default_jobs(),
+    "net": net_jobs(),
+}))
+"""
+
+
+def _counts_under(limit: int, cwd: Path) -> dict[str, int]:
+    """The worker counts a process on one CPU picks with at most *limit* open files."""
+    proc = _run_script(_LIMITS_SCRIPT.replace("sys.argv[1]", str(limit)), cwd, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    counts: dict[str, int] = json.loads(proc.stdout)
+    return counts
+
+
+def test_worker_counts_with_plenty_of_files_and_one_cpu(tmp_path: Path) -> None:
+    counts = _counts_under(4096, tmp_path)
+    if hasattr(os, "sched_setaffinity"):
+        assert counts["cpus"] == 1
+    cpus = counts["cpus"]
+    assert counts["io"] == counts["unknown"] == 100
+    assert counts["cpu"] == cpus
+    # The git layer keeps its own numbers: 2 local gits per CPU (at most 8), 16 fetches.
+    assert counts["local"] == min(8, 2 * cpus)
+    assert counts["net"] == 16
+
+
+@pytest.mark.parametrize("limit", [100, 200, 400])
+def test_worker_counts_stay_below_the_open_file_limit(tmp_path: Path, limit: int) -> None:
+    counts = _counts_under(limit, tmp_path)
+    for name in ("io", "cpu", "unknown", "local", "net"):
+        # Room for 8 descriptors per worker and 64 for everything else.
+        assert counts[name] >= 1 and 64 + 8 * counts[name] <= limit, (name, counts)
+    assert counts["io"] == (limit - 64) // 8
+
+
+# --------------------------------------------------------------------------- desc on a terminal
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+_PROGRESS_SCRIPT = """
+import time
+from gitoverit.parallel import run_parallel
+
+def task(x):
+    time.sleep(0.01)
+    if x == 3:
+        raise ValueError(x)
+    return x
+
+for item, result, error in run_parallel(task, range(40), max_workers=4, desc="Checking [links]"):
+    print("row", item, "failed" if error else "ok", flush=True)
+"""
+
+
+@dataclass
+class Streams:
+    """What a script wrote: to its stdout and stderr pipes, and to its terminal."""
+
+    out: str
+    err: str
+    terminal: str
+
+
+def _run_with_terminal(code: str, cwd: Path, on_terminal: set[str], **env: str) -> Streams:
+    """``python -c CODE`` with the streams named in *on_terminal* (``stdout``, ``stderr``)
+    on one pseudo-terminal 100 columns wide and the others on pipes."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    full_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    full_env.update({"TERM": "xterm-256color", **env})
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=slave if "stdout" in on_terminal else out,
+            stderr=slave if "stderr" in on_terminal else err,
+        )
+        os.close(slave)
+        chunks: list[bytes] = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # every end of the terminal is closed: the child has exited
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        assert proc.wait(timeout=60) == 0
+        out.seek(0)
+        err.seek(0)
+        return Streams(
+            out.read().decode(),
+            err.read().decode(),
+            _ESCAPE.sub("", b"".join(chunks).decode("utf-8", "replace")),
+        )
+
+
+def test_desc_shows_a_progress_bar_with_an_error_count_on_a_terminal(tmp_path: Path) -> None:
+    shown = _run_with_terminal(_PROGRESS_SCRIPT, tmp_path, {"stderr"})
+    assert "Checking [links]" in shown.terminal  # the label as given, not read as markup
+    assert " 0/40 0 errors " in shown.terminal
+    assert re.search(r" 40/40 1 error \d", shown.terminal), shown.terminal
+    # The caller's own output stays on its stdout, a pipe here: none of it on the terminal.
+    assert "row" not in shown.terminal
+    rows = shown.out.splitlines()
+    assert len(rows) == 40
+    assert [r for r in rows if r.endswith("failed")] == ["row 3 failed"]
+
+
+def test_desc_prints_the_callers_lines_above_the_bar_on_a_shared_terminal(
+    tmp_path: Path,
+) -> None:
+    shown = _run_with_terminal(_PROGRESS_SCRIPT, tmp_path, {"stdout", "stderr"})
+    assert "40/40" in shown.terminal
+    rows = re.findall(r"(.?)(row \d+ (?:ok|failed))", shown.terminal)
+    assert len(rows) == 40
+    # Each row starts a line of its own; none is appended to a drawn bar.
+    assert all(before in ("", "\r", "\n") for before, _ in rows), rows
+
+
+def test_desc_writes_nothing_when_stderr_is_a_pipe(tmp_path: Path) -> None:
+    # Even when the rest is a terminal and Rich is told to treat anything as one.
+    shown = _run_with_terminal(
+        _PROGRESS_SCRIPT, tmp_path, {"stdout"}, FORCE_COLOR="1", TTY_COMPATIBLE="1"
+    )
+    assert shown.err == ""
+    assert len(re.findall(r"row \d+", shown.terminal)) == 40
+    assert "Checking" not in shown.terminal
+
+
+# --------------------------------------------------------------------------- a distributed engine
+
+
+def note_call(job: tuple[str, int]) -> str:
+    """dask task: append the item to a file, fail on 3, and name the worker that ran it."""
+    from distributed import get_worker
+
+    path, x = job
+    with open(path, "a") as fh:
+        fh.write(f"{x}\n")
+    if x == 3:
+        raise ValueError("three is unlucky")
+    return str(get_worker().address)
+
+
+def test_runs_on_a_dask_distributed_executor(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+    from distributed.core import Status
+
+    calls = tmp_path / "calls"
+    jobs: list[Any] = [(str(calls), x) for x in (0, 1, 2, 3, 1, 1)]
+    unpicklable = (str(calls), threading.Lock())
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=False,
+            dashboard_address=None,
+            local_directory=str(tmp_path / "dask"),
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        addresses = {worker.address for worker in cluster.workers.values()}
+        seen = list(
+            run_parallel(
+                note_call, [*jobs, unpicklable], backend=client.get_executor(), ordered=True
+            )
+        )
+        assert [o.item for o in seen] == [*jobs, unpicklable]
+        for (_, x), (item, result, error) in zip(jobs, seen, strict=False):
+            if x == 3:
+                assert isinstance(error, ValueError) and str(error) == "three is unlucky"
+            else:
+                assert error is None and result in addresses, (item, error)
+        assert seen[-1].error is not None, "an item that cannot be sent fails on its own"
+        assert all(o.duration >= 0 for o in seen)
+        # Equal items are separate calls, each run once: dask would otherwise merge them.
+        assert sorted(calls.read_text().split()) == ["0", "1", "1", "1", "2", "3"]
+    assert cluster.status == Status.closed
+    assert client.status == "closed"
+
+
+def test_an_item_the_executor_refuses_fails_on_its_own() -> None:
+    pool = ThreadPoolExecutor(2)
+    pool.shutdown()
+    outcomes = list(run_parallel(abs, [-1, -2], backend=pool, ordered=True))
+    assert [o.item for o in outcomes] == [-1, -2]
+    assert all(isinstance(o.error, RuntimeError) for o in outcomes)

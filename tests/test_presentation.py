@@ -146,7 +146,7 @@ def test_where_filters_rows_in_table_json_and_ndjson(
 
         code, out, _ = run_cli(capsys, "--no-progress", "-w", expr)
         assert code == 0
-        assert header(out)[:3] == ["repo", "branch", "status"]
+        assert header(out)[:3] == ["dir", "status", "branch"]
         assert sorted(table_names(out)) == sorted(expected), expr
 
 
@@ -345,11 +345,14 @@ def test_column_specs(
     monkeypatch.setenv("COLUMNS", "200")
     cases = {
         "-,name,branch": ["name", "branch"],
-        "-remote": ["repo", "branch", "status", "modified"],
-        "head": ["repo", "branch", "status", "remote", "modified", "head"],
-        "branch": ["repo", "status", "remote", "modified", "branch"],
+        "-url": ["dir", "status", "branch", "remote", "modified"],
+        "head": ["dir", "status", "branch", "remote", "url", "modified", "head"],
+        "branch": ["dir", "status", "remote", "url", "modified", "branch"],
         "-,url,path,-url": ["path"],
-        "+ahead,+behind": ["repo", "branch", "status", "remote", "modified", "↑", "↓"],
+        "+ahead,+behind": ["dir", "status", "branch", "remote", "url", "modified", "↑", "↓"],
+        # The names this project gave some columns before still work.
+        "-,repo,age,upstream": ["dir", "modified", "remote"],
+        "-repo,-age": ["status", "branch", "remote", "url"],
     }
     for spec, want in cases.items():
         code, out, _ = run_cli(capsys, "--no-progress", "-c", spec)
@@ -384,11 +387,11 @@ def test_config_columns_then_flag_on_top(
     repos.repo("r")
     monkeypatch.chdir(repos.root)
     monkeypatch.setenv("COLUMNS", "200")
-    write_config('columns = "-remote"\n')
+    write_config('columns = "-url"\n')
     _, out, _ = run_cli(capsys, "--no-progress")
-    assert header(out) == ["repo", "branch", "status", "modified"]
+    assert header(out) == ["dir", "status", "branch", "remote", "modified"]
     _, out, _ = run_cli(capsys, "--no-progress", "-c", "head,-status")
-    assert header(out) == ["repo", "branch", "modified", "head"]
+    assert header(out) == ["dir", "branch", "remote", "modified", "head"]
     monkeypatch.setenv("GITOVERIT_COLUMNS", "-,name")
     _, out, _ = run_cli(capsys, "--no-progress", "-c", "branch")
     assert header(out) == ["name", "branch"], "the variable replaces the file's spec"
@@ -464,7 +467,7 @@ def test_table_narrows_status_then_url_then_date_before_cutting_paths(
         row = render_at(capsys, monkeypatch, width)[1]
         assert cell_len(row) <= width
         state = {
-            "status_full": "1s" in row and "!merge" in row,
+            "status_full": "1$" in row and "!merge" in row,
             "status_counts": "1c" in row,
             "url_full": "some-owner/some-long-repository-name" in row,
             "url_owner": "some-owner/…" in row,
@@ -516,7 +519,7 @@ def test_remote_urls_are_simplified(
 ) -> None:
     monkeypatch.chdir(wide.root)
     monkeypatch.setenv("COLUMNS", "200")
-    _, out, _ = run_cli(capsys, "--no-progress", "-s", "name", "-c", "-,name,remote")
+    _, out, _ = run_cli(capsys, "--no-progress", "-s", "name", "-c", "-,name,url")
     rows = [line.split() for line in out.splitlines()[1:]]
     assert rows == [
         [LONG, "some-owner/some-long-repository-name"],
@@ -570,7 +573,7 @@ def test_untrusted_text_is_escaped_and_redacted_in_every_format(
     monkeypatch.chdir(hostile.root)
     monkeypatch.setenv("COLUMNS", "300")
     outputs: dict[str, str] = {}
-    _, outputs["table"], _ = run_cli(capsys, "--no-progress", "-c", "+url,+upstream")
+    _, outputs["table"], _ = run_cli(capsys, "--no-progress", "-c", "+full_url,+upstream")
     _, outputs["json"], _ = run_cli(capsys, "--no-progress", "-o", "json")
     _, outputs["ndjson"], _ = run_cli(capsys, "--no-progress", "-o", "ndjson")
     for expr in ("path", "name", "branch", "remote_url", "url", "display_path", "status"):
@@ -594,7 +597,8 @@ def test_untrusted_text_is_escaped_and_redacted_in_every_format(
     assert "\\u001b" in outputs["json"] and "\\u001b" in outputs["ndjson"]
 
     assert ESC_NAME.replace("\x1b", "\\x1b").replace("\x07", "\\x07") in outputs["-p name"]
-    assert sorted(outputs["-p url"].split()) == ["example.com:x", "o/r"]
+    # Without a remote, url is "-", as the earlier gitoverit had it.
+    assert sorted(outputs["-p url"].split()) == ["-", "-", "example.com:x", "o/r"]
     assert sorted(outputs["-p remote_url"].split()) == [
         "https://***@example.com/x.git",
         "https://***@github.com/o/r.git",

@@ -128,7 +128,16 @@ def within(seconds: float) -> Iterator[None]:
 
 def test_record_names_are_the_json_fields_plus_conveniences() -> None:
     assert set(RECORD_FIELDS) <= RECORD_NAMES
-    assert RECORD_NAMES - set(RECORD_FIELDS) == {"dir", "name", "status", "url", "reason"}
+    assert RECORD_NAMES - set(RECORD_FIELDS) == {
+        "dir",
+        "parent",
+        "name",
+        "status",
+        "remote",
+        "url",
+        "latest_mtime",
+        "reason",
+    }
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=["work", "detached", "merging", "failed"])
@@ -141,10 +150,13 @@ def test_record_env_provides_exactly_the_record_names(record: RepoRecord) -> Non
 
 def test_record_env_derived_names() -> None:
     env = record_env(WORK)
-    assert env["dir"] == "/home/u/code"
+    assert env["dir"] == "code/pyfoo", "the path as shown, as the earlier gitoverit had it"
+    assert env["parent"] == "/home/u/code"
     assert env["name"] == "pyfoo"
-    assert env["status"] == "2m 1u 3↑ 1s"
+    assert env["status"] == "2m 1u 3↑ 1$"
     assert env["url"] == "me/pyfoo"
+    assert env["remote"] == "origin/main"
+    assert env["latest_mtime"] == env["mtime"]
     assert env["reason"] is None
     assert env["error"] is None
 
@@ -152,7 +164,7 @@ def test_record_env_derived_names() -> None:
 def test_record_env_clean_error_and_no_remote() -> None:
     clean = record_env(DETACHED)
     assert clean["status"] == "clean"
-    assert clean["url"] is None
+    assert clean["url"] == "-" and clean["remote"] == "-"
     assert clean["dirty"] is False
     failed = record_env(FAILED)
     assert failed["status"] == "error"
@@ -167,7 +179,7 @@ def test_record_env_clean_error_and_no_remote() -> None:
 def test_record_env_dir_of_a_top_level_folder() -> None:
     record = RepoRecord(RepoRef("/repo", "/repo/.git", "repo"), RepoStatus())
     env = record_env(record)
-    assert (env["dir"], env["name"]) == ("/", "repo")
+    assert (env["dir"], env["parent"], env["name"]) == ("repo", "/", "repo")
 
 
 # --------------------------------------------------------------------------- the brief's examples
@@ -369,7 +381,9 @@ def test_error_record(text: str, expected: Any) -> None:
         ("None in [None]", True),
         # helpers
         ("rx(branch, '.')", False),
-        ("rx(url, '.')", False),
+        ("rx(remote_url, '.')", False),
+        ("rxi(branch, '.')", False),
+        ("branch.rx('.')", None),
         ("len(branch)", None),
         ("int(ahead)", None),
         ("float(ahead)", None),
@@ -835,6 +849,7 @@ def test_help_text_documents_every_function_method_and_name() -> None:
 def test_every_documented_function_is_callable() -> None:
     calls = {
         "rx": ("rx(branch, '^ma')", True),
+        "rxi": ("rxi(branch, '^MA')", True),
         "len": ("len(branch)", 4),
         "int": ("int('42') + 1", 43),
         "float": ("float('2.5') * 2", 5.0),

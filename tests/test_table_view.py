@@ -66,10 +66,11 @@ def test_a_change_is_counted_once(repos: RepoFactory, capsys: pytest.CaptureFixt
     r.git("add", "-N", "c.txt")
 
     cells = status_cells(capsys, repos.root)
-    assert cells["staged-two"] == "2+", "two staged files are two changes, not four"
-    assert cells["mixed"] == "1+ 1m 1d 1u"
-    assert cells["worktree-only"] == "1+ 1m 1u"
-    assert cells["intent-to-add"] == "1m"
+    # Two staged files are two changes, not four; (+A/-D) are the lines since HEAD.
+    assert cells["staged-two"] == "2+ (+2/-2)"
+    assert cells["mixed"] == "1+ 1m 1d 1u (+1/-2)"
+    assert cells["worktree-only"] == "1+ 1m 1u (+1/-2)"
+    assert cells["intent-to-add"] == "1m (+1/-0)"
 
     recs = records(capsys, str(repos.root))
     # The JSON fields keep their documented meanings; the work-tree part is its own field.
@@ -128,9 +129,9 @@ def test_no_status_cell_is_ever_empty(
         clean, conflicted, staged, stash = cells
         assert clean == "✓" and conflicted.startswith(("1c", "c")), (width, out)
         assert staged in ("1+", "+"), (width, out)
-        assert stash in ("1s", "s"), (width, out)
+        assert stash in ("1$", "$"), (width, out)
         seen.add(stash)
-    assert seen == {"1s", "s"}, "both detail levels were seen"
+    assert seen == {"1$", "$"}, "both detail levels were seen"
 
 
 def test_every_status_segment_has_its_colour(busy: RepoFactory) -> None:
@@ -140,11 +141,17 @@ def test_every_status_segment_has_its_colour(busy: RepoFactory) -> None:
     assert code == 0
     row = next(line for line in lines if "conflicted-ahead" in line)
     plain = re.sub(r"\x1b\[[0-9;]*m", "", row)
-    assert plain.split()[1:] == ["1c", "1↑", "1↓", "!merge"], plain
-    for seg, colour in (("1c", "1;31m"), ("1↑", "36m"), ("1↓", "34m"), ("!merge", "1;31m")):
+    assert plain.split()[1:] == ["1c", "(+4/-0)", "1↑", "1↓", "!merge"], plain
+    for seg, colour in (
+        ("1c", "1;31m"),
+        ("(+4/-0)", "36m"),
+        ("1↑", "32m"),
+        ("1↓", "34m"),
+        ("!merge", "1;31m"),
+    ):
         assert re.search(rf"\x1b\[{re.escape(colour)}{re.escape(seg)}\x1b\[0m", row), (seg, row)
     stash = next(line for line in lines if "stash-only" in line)
-    assert re.search(r"\x1b\[[0-9;]+m1s\x1b\[0m", stash), stash
+    assert re.search(r"\x1b\[[0-9;]+m1\$\x1b\[0m", stash), stash
     staged = next(line for line in lines if "staged" in line and "stash" not in line)
     assert re.search(r"\x1b\[32m1\+\x1b\[0m", staged), staged
     clean = next(line for line in lines if re.search(r"\bclean\b", line))

@@ -45,9 +45,9 @@ DEFAULT_NET_JOBS = 16
 def net_jobs(requested: int | None = None) -> int:
     """Network concurrency: *requested* (default ``DEFAULT_NET_JOBS``), never more than
     the open-file limit allows, since each operation holds pipes and sockets."""
-    from gitoverit.parallel._light import _fd_budget
+    from gitoverit.parallel import fd_budget
 
-    return max(1, min(requested or DEFAULT_NET_JOBS, _fd_budget()))
+    return max(1, min(requested or DEFAULT_NET_JOBS, fd_budget()))
 
 
 #: The note of a repository with nothing to fetch from.

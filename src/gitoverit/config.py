@@ -24,10 +24,11 @@ The config file (every key is optional)::
     trust_repo_config = false         # let repositories' own filter commands run in a scan
 
 ``~`` at the start of a root is expanded; a relative root stays relative to the current
-folder. ``columns`` is only checked to be a string here: the output layer knows the column
-names and checks the spec. An unknown key, a table, a value of the wrong type or out of
-range, and a TOML syntax error are all a :class:`ConfigError` whose message starts with
-``<file>:<line>:``.
+folder. An unknown key, a table, a value of the wrong type, out of range or unknown (a
+column spec is checked by the output layer's parser), and a TOML syntax error are all a
+:class:`ConfigError` whose message starts with ``<file>:<line>:`` (the line when found),
+then for a value its key: ``config.toml:3: columns: unknown column 'bogus'; ...``. A bad
+variable or flag is named instead: ``GITOVERIT_JOBS: must be a positive integer ...``.
 
 Environment variables (an empty or blank variable counts as unset):
 
@@ -101,8 +102,8 @@ class SettingSource:
 class ConfigError(Exception):
     """A config file or ``GITOVERIT_*`` variable that cannot be used.
 
-    The message names the file and line (``/home/u/.config/gitoverit/config.toml:3: ...``)
-    or the variable (``GITOVERIT_JOBS: ...``) and says what is expected.
+    The message names the file, line and key (``/home/u/.config/gitoverit/config.toml:3:
+    jobs: ...``) or the variable (``GITOVERIT_JOBS: ...``) and says what is expected.
     """
 
 
@@ -172,36 +173,47 @@ def _show_value(value: object) -> str:
     return safe_text(repr(value))
 
 
-def _check_jobs(key: str, value: object) -> int:
+def _check_jobs(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_JOBS:
         raise _Invalid(
-            f"{key} must be a positive integer no larger than {MAX_JOBS}, got {_show_value(value)}"
+            f"must be a positive integer no larger than {MAX_JOBS}, got {_show_value(value)}"
         )
     return value
 
 
-def _check_timeout(key: str, value: object) -> float:
+def _check_timeout(value: object) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
         or value <= 0
     ):
-        raise _Invalid(f"{key} must be a positive number of seconds, got {_show_value(value)}")
+        raise _Invalid(f"must be a positive number of seconds, got {_show_value(value)}")
     return float(value)
 
 
-def _check_str(key: str, value: object) -> str:
+def _check_str(value: object) -> str:
     if not isinstance(value, str):
-        raise _Invalid(f"{key} must be a string, got {_show_value(value)}")
+        raise _Invalid(f"must be a string, got {_show_value(value)}")
     return value
 
 
-def _check_sort(key: str, value: object) -> str:
-    text = _check_str(key, value)
+def _check_columns(value: object) -> str:
+    from gitoverit.output.columns import ColumnSpecError, parse_columns
+
+    text = _check_str(value)
+    try:
+        parse_columns(text)
+    except ColumnSpecError as exc:
+        raise _Invalid(str(exc)) from None
+    return text
+
+
+def _check_sort(value: object) -> str:
+    text = _check_str(value)
     if text not in SORT_KEYS:
         raise _Invalid(
-            f"{key} must be one of {', '.join(SORT_KEYS)}, got {_show_value(value)}"
+            f"must be one of {', '.join(SORT_KEYS)}, got {_show_value(value)}"
             + _did_you_mean(text, SORT_KEYS)
         )
     return text
@@ -211,25 +223,26 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
-def _check_bool(key: str, value: object) -> bool:
+def _check_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise _Invalid(f"{key} must be true or false, got {_show_value(value)}")
+    raise _Invalid(f"must be true or false, got {_show_value(value)}")
 
 
-def _check_str_list(key: str, value: object) -> tuple[str, ...]:
+def _check_str_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _Invalid(f"{key} must be a list of non-empty strings, got {_show_value(value)}")
+        raise _Invalid(f"must be a list of non-empty strings, got {_show_value(value)}")
     return tuple(value)
 
 
-_CHECKS: dict[str, Callable[[str, object], object]] = {
+#: The check of each setting: its value, or :class:`_Invalid` saying what is expected.
+_CHECKS: dict[str, Callable[[object], object]] = {
     "jobs": _check_jobs,
     "net_jobs": _check_jobs,
     "timeout": _check_timeout,
-    "columns": _check_str,
+    "columns": _check_columns,
     "sort": _check_sort,
     "roots": _check_str_list,
     "exclude": _check_str_list,
@@ -341,9 +354,9 @@ def _file_values(path: Path, env: Mapping[str, str]) -> dict[str, tuple[object, 
                 f" valid keys: {', '.join(KEYS)}"
             )
         try:
-            value = _CHECKS[key](key, raw)
+            value = _CHECKS[key](raw)
         except _Invalid as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+            raise ConfigError(f"{where}: {key}: {exc}") from None
         values[key] = (_finish(key, value, env), f"config file {where}")
     return values
 
@@ -384,7 +397,7 @@ def load_settings(
         if raw is None or not raw.strip():
             continue
         try:
-            value = _CHECKS[key](key, _parse_env(key, raw))
+            value = _CHECKS[key](_parse_env(key, raw))
         except _Invalid as exc:
             raise ConfigError(f"{name}: {exc}") from None
         values[key] = (_finish(key, value, env), f"env {name}")
@@ -424,13 +437,24 @@ def apply_flags(
         elif key == "timeout" and isinstance(raw, int) and not isinstance(raw, bool):
             raw = float(raw)
         try:
-            value = _CHECKS[key](key, raw)
+            value = _CHECKS[key](raw)
         except _Invalid as exc:
             raise ConfigError(f"{flag_name(key)}: {exc}") from None
         value = _finish(key, value, os.environ)
         changes[key] = value
         new_sources[key] = SettingSource(key, value, f"flag {flag_name(key)}")
     return replace(settings, **changes), new_sources
+
+
+def origin(source: SettingSource) -> str:
+    """Where the value of *source* came from, as an error message about it starts:
+    ``<file>:<line>: <key>``, ``GITOVERIT_<KEY>``, ``--<flag>``, or the key for a default."""
+    kind, _, where = source.source.partition(" ")
+    if kind == "config":
+        return f"{where.removeprefix('file ')}: {source.key}"
+    if kind in ("env", "flag"):
+        return where
+    return source.key
 
 
 def _format_value(value: object) -> str:

@@ -117,6 +117,12 @@ class RepoStatus:
     submodules: int | None = None
     remote_url: str | None = None
     mtime: float | None = None
+    #: Lines added and removed in tracked files since HEAD; ``None`` unless asked for.
+    lines_added: int | None = None
+    lines_removed: int | None = None
+    #: The committer identity a commit here would get, ``Name <email>``; ``None`` unless
+    #: asked for, or when git has none.
+    ident: str | None = None
     #: ``filter.NAME`` for each of the repository's own filter drivers that did not run
     #: and may have made a file count as modified that is not (see
     #: :mod:`gitoverit.git.repo_filters`): the work-tree counts are uncertain.
@@ -197,10 +203,13 @@ class RepoRecord:
             "unstaged_deleted": st.unstaged_deleted,
             "untracked": st.untracked,
             "conflicted": st.conflicted,
+            "lines_added": st.lines_added,
+            "lines_removed": st.lines_removed,
             "stashes": st.stashes,
             "operation": st.operation.value if st.operation else None,
             "submodules": st.submodules,
             "remote_url": st.remote_url,
+            "ident": st.ident,
             "dirty": st.dirty if self.status is not None else None,
             "mtime": st.mtime,
             "untrusted_config": list(st.untrusted_config) if self.status is not None else None,

@@ -31,7 +31,6 @@ from gitoverit.model import (
     RepoRef,
     ScanWarning,
 )
-from gitoverit.parallel._light import optimal_workers
 from gitoverit.select import Selection, find
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
@@ -40,8 +39,10 @@ DISCOVERY_AHEAD = 4096
 
 
 def default_jobs() -> int:
-    """Workers for local work: about 2x the cores, capped at 8 (see ``optimal_workers``)."""
-    return optimal_workers(None, io_bound=False)
+    """Workers for local work: about 2x the cores, capped at 8 (see ``git.cpus.local_jobs``)."""
+    from gitoverit.git.cpus import local_jobs
+
+    return local_jobs()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class ScanOptions:
     fail_fast: bool = False
     #: Let the repositories' own filter commands run (``--trust-repo-config``).
     trust_repo_config: bool = False
+    #: What to add to each record beyond its status (:data:`gitoverit.git.extras.EXTRAS`).
+    extras: frozenset[str] = frozenset()
 
 
 RepoTask = Callable[[RepoRef], RepoRecord]
@@ -209,6 +212,50 @@ class Scan:
 
     def events(self) -> Iterator[Event]:
         """Yield events as they happen; exactly one ``RepoDone`` per discovered repo."""
+        if self.options.extras:
+            yield from self._with_extras(self._events_of_work())
+        else:
+            yield from self._events_of_work()
+
+    def _with_extras(self, events: Iterator[Event]) -> Iterator[Event]:
+        """*events* with each record's extras filled in: what needs git in the repository
+        runs on a small pool while the scan goes on."""
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+        from gitoverit.git.extras import extras_in_process, with_extras
+
+        o = self.options
+        pool = ThreadPoolExecutor(max(1, self.workers // 2), thread_name_prefix="gitoverit-extras")
+        pending: set[Future[RepoRecord]] = set()
+        try:
+            for event in events:
+                if isinstance(event, RepoDone):
+                    record, more = extras_in_process(event.record, o.extras, timeout=o.timeout)
+                    if more:
+                        pending.add(
+                            pool.submit(
+                                with_extras,
+                                record,
+                                o.extras,
+                                timeout=o.timeout,
+                                trust=o.trust_repo_config,
+                            )
+                        )
+                    else:
+                        yield RepoDone(record)
+                else:
+                    yield event
+                for future in [f for f in pending if f.done()]:
+                    pending.discard(future)
+                    yield RepoDone(future.result())
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield RepoDone(future.result())
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _events_of_work(self) -> Iterator[Event]:
         if self._engine:
             yield from self._engine_events()
             return

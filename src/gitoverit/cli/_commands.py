@@ -18,6 +18,8 @@ from gitoverit.cli._shared import (
     usage_errors,
 )
 from gitoverit.exit_codes import EXIT_OK
+from gitoverit.output.branches import COLUMNS as BRANCH_COLUMNS
+from gitoverit.output.branches import DEFAULT_COLUMNS as DEFAULT_BRANCH_COLUMNS
 from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
 
 
@@ -233,17 +235,45 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     default=".",
     type=click.Path(exists=True, file_okay=False, dir_okay=True),
 )
+@click.option(
+    "-f", "--fetch", is_flag=True, help="Fetch every remote first (--prune), as gitoverit -f does."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="Time limit for each remote's fetch; git's process group is killed when it "
+    "expires [default: 120].",
+)
 @format_option
+@click.option("-j", "--json", "json_flag", is_flag=True, help="JSON output (same as -o json).")
+@click.option(
+    "-g", "--glob", metavar="PATTERN", help="Only branches whose name matches the glob PATTERN."
+)
+@click.option(
+    "-r",
+    "--regex",
+    metavar="PATTERN",
+    help="Only branches whose name matches the regular expression PATTERN (re.search).",
+)
 @click.option(
     "-s",
     "--sort",
     "sort_key",
     type=click.Choice(list(BRANCH_SORT_KEYS)),
-    default="date",
+    default="branch",
     show_default=True,
-    help="Sort order (date: most recent commit last; none: git's order).",
+    help="Sort order (branch: by name; date: most recent commit last; none: git's order).",
 )
-@click.option("-r", "--reverse", is_flag=True, help="Reverse the sort order.")
+@click.option("--reverse", is_flag=True, help="Reverse the sort order.")
+@click.option(
+    "-c",
+    "--columns",
+    metavar="SPEC",
+    help="Table columns: '-' clears, '-col' removes, 'col' adds or moves to the end; comma "
+    f"separated. Columns: {', '.join(BRANCH_COLUMNS)} "
+    f"[default: {','.join(DEFAULT_BRANCH_COLUMNS)}].",
+)
 @click.option(
     "-w",
     "--where",
@@ -255,11 +285,13 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     "--print",
     "print_expr",
     metavar="EXPR",
-    help="Print the value of EXPR for each branch, one a line (None prints an empty line), "
-    "instead of a table. Control characters are escaped, except with -0 into a pipe.",
+    help="Print the value of EXPR for each branch, one a line, instead of a table; branches "
+    "where it is None are left out. Control characters are escaped, except with -0 into a pipe.",
 )
 @click.option(
     "-0",
+    "--print0",
+    "--null",
     "nul",
     is_flag=True,
     help="With --print: end each value with NUL instead of a newline, for xargs -0.",
@@ -272,28 +304,27 @@ def _branches_where_help(ctx: click.Context, _param: click.Parameter, value: boo
     callback=_branches_where_help,
     help="Describe the --where / --print expression language and exit.",
 )
+@click.version_option(
+    __version__, "-V", "--version", prog_name="gitob", message="%(prog)s %(version)s"
+)
 def branches_command(
-    repo: str,
-    fmt: str,
-    sort_key: str,
-    reverse: bool,
-    where: str | None,
-    print_expr: str | None,
-    nul: bool,
+    repo: str, fmt: str, json_flag: bool, sort_key: str, print_expr: str | None, **flags: Any
 ) -> int:
-    """List the local branches of REPO (default: the current folder): upstream,
-    ahead/behind, whether the upstream is gone, the last commit's age, author and subject,
-    and the worktree that has each branch checked out."""
+    """List the local branches of REPO (default: the current folder): upstream, status
+    (the worktree's, for a branch checked out in one; = when in sync with the upstream),
+    the last commit's author, subject and date, and the worktree that has each branch
+    checked out."""
     from gitoverit.commands import branches
+    from gitoverit.errors import UsageError
 
+    if json_flag and fmt not in ("table", "json"):
+        raise UsageError(f"-j/--json and -o {fmt} do not go together")
     return branches.run(
         branches.BranchesCommand(
             repo=repo,
-            fmt=fmt,
+            fmt="json" if json_flag else fmt,
             sort_key=sort_key,
-            reverse=reverse,
-            where=where,
             print_expr=print_expr,
-            nul=nul,
+            **flags,
         )
     )

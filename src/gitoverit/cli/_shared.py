@@ -11,6 +11,26 @@ import click
 
 from gitoverit.output.sorting import SORT_KEYS
 
+
+def complete_columns(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Column names for the token being typed in ``-c``: after its commas, with its
+    ``-`` or ``+``."""
+    from click.shell_completion import CompletionItem
+
+    from gitoverit.output.columns import ALIASES, COLUMNS
+
+    head, _, token = incomplete.rpartition(",")
+    sign = token[:1] if token[:1] in "+-" else ""
+    prefix = f"{head}," if head else ""
+    return [
+        CompletionItem(f"{prefix}{sign}{name}", help=COLUMNS[ALIASES.get(name, name)].help)
+        for name in (*COLUMNS, *ALIASES)
+        if name.startswith(token[len(sign) :])
+    ]
+
+
 SCAN_EXAMPLES = """
 \b
 Examples:
@@ -83,6 +103,7 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
     ),
     click.option(
         "-0",
+        "--print0",
         "--null",
         "null_sep",
         is_flag=True,
@@ -92,6 +113,7 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
         "-c",
         "--columns",
         metavar="SPEC",
+        shell_complete=complete_columns,
         help="Table columns: '-' clears, '-col' removes, 'col' adds or moves to "
         "the end; comma separated (e.g. '-remote,head').",
     ),
@@ -106,8 +128,9 @@ OUTPUT_OPTIONS: tuple[Callable[[Any], Any], ...] = (
     click.option(
         "-j",
         "--jobs",
-        type=click.IntRange(1, 1024),
-        help="Concurrent local git processes [default: 2x cores, max 8; env GITOVERIT_JOBS].",
+        type=click.IntRange(0, 1024),
+        help="Concurrent local git processes; 0 or 1 runs them one at a time "
+        "[default: 2x cores, max 8; env GITOVERIT_JOBS].",
     ),
     click.option(
         "--net-jobs",
@@ -184,9 +207,10 @@ GITOB_EXAMPLES = """
 \b
 Examples:
   gitob                              branches of the repo in the current folder
-  gitob ~/code/app -s name -r        by name, Z to A
+  gitob ~/app -s date --reverse      newest commit first
+  gitob -f -g 'feature/*'            fetch, then the feature branches
   gitob -w 'ahead > 0'               branches with commits to push
   gitob -w upstream_gone -p name -0 | xargs -0 -r git branch -d
-  gitob -w 'rx(name, "^feat/")' -o json
+  gitob -r '^feat/' -j               JSON, branches whose name starts with feat/
   gitob -w 'date < now() - days(90)' -p name     branches untouched for 90 days
 """

@@ -51,6 +51,27 @@ class OutputPlan:
     show_errors: bool
     no_progress: bool
 
+    def extras(self) -> frozenset[str]:
+        """The extras (:data:`gitoverit.git.extras.EXTRAS`) this output shows or reads:
+        every one for JSON; for a table, those of its columns and sort key; and those an
+        expression names."""
+        if self.fmt in ("json", "ndjson") and self.print_expr is None:
+            return frozenset({"lines", "ident"})
+        wanted: set[str] = set()
+        if self.print_expr is None and "status" in self.columns:
+            wanted.add("lines")
+        if self.print_expr is None and "ident" in self.columns:
+            wanted.add("ident")
+        if self.sort_key in ("ident", "author"):
+            wanted.add("ident")
+        for expr in (self.where, self.print_expr):
+            names = expr.names if expr is not None else frozenset()
+            if names & {"lines_added", "lines_removed"}:
+                wanted.add("lines")
+            if "ident" in names:
+                wanted.add("ident")
+        return frozenset(wanted)
+
 
 def resolve(
     out: OutputOptions,
@@ -59,21 +80,25 @@ def resolve(
     roots: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     trust_repo_config: bool = False,
+    scans_roots: bool = False,
+    metadata_only: bool = False,
 ) -> tuple[Any, OutputPlan]:
     """Merge flags over ``GITOVERIT_*`` over the config file, and compile expressions.
 
     Returns the settings and the output plan. Raises :class:`UsageError` (exit 2) for
-    anything wrong, before any work starts.
+    anything wrong, before any work starts; with *scans_roots*, also for a root from the
+    config file or ``GITOVERIT_ROOTS`` that is not a folder.
     """
-    from gitoverit.config import ConfigError, apply_flags, load_settings
+    from gitoverit.config import ConfigError, apply_flags, load_settings, origin
     from gitoverit.output.columns import ColumnSpecError, parse_columns
 
     try:
         settings, sources = load_settings()
-        settings, _ = apply_flags(
+        settings, sources = apply_flags(
             settings,
             sources,
-            jobs=out.jobs,
+            # -j 0 is serial, as -j 1 (the earlier interface spelled it so).
+            jobs=1 if out.jobs == 0 else out.jobs,
             net_jobs=out.net_jobs,
             timeout=out.timeout,
             sort=out.sort_key,
@@ -84,11 +109,19 @@ def resolve(
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
+    if scans_roots:
+        for root in settings.roots:
+            if not os.path.isdir(root):
+                raise UsageError(f"{origin(sources['roots'])}: not a folder: {root}")
+    from gitoverit.output.columns import DEFAULT_COLUMNS, METADATA_ONLY_COLUMNS
+
+    # Without the work tree there is no modification time: its column and its sort go.
+    base = METADATA_ONLY_COLUMNS if metadata_only else DEFAULT_COLUMNS
+    columns = parse_columns(settings.columns, base)  # checked as the config was read
     try:
-        columns = parse_columns(settings.columns)
         columns = parse_columns(out.columns, columns)
     except ColumnSpecError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(f"-c/--columns: {exc}") from exc
     if not columns and out.fmt == "table" and not out.print_expr:
         raise UsageError("-c/--columns leaves no column to show, e.g. -c -,repo,status")
     where = _all_of([_compile("--where", text) for text in out.where])
@@ -99,14 +132,14 @@ def resolve(
         )
     print_expr = _compile("--print", out.print_expr[0]) if out.print_expr else None
     if out.null_sep and print_expr is None:
-        raise UsageError("-0/--null only applies to --print")
+        raise UsageError("-0/--print0 only applies to --print")
     if print_expr is not None and out.fmt != "table":
         raise UsageError(
             f"-p/--print writes its own lines; it cannot be combined with -o {out.fmt}"
         )
     plan = OutputPlan(
         fmt=out.fmt or "table",
-        sort_key=settings.sort or "mtime",
+        sort_key=settings.sort or ("dir" if metadata_only else "mtime"),
         reverse=out.reverse,
         columns=columns,
         where=where,
@@ -140,10 +173,10 @@ def _all_of(exprs: list[Any]) -> Any:
 
 
 def _compile(flag: str, text: str) -> Any:
-    from gitoverit.query import ExprError, compile_expr
+    from gitoverit.query import RECORD_TYPES, ExprError, compile_expr
 
     try:
-        return compile_expr(text)
+        return compile_expr(text, types=RECORD_TYPES)
     except ExprError as exc:
         raise UsageError(f"bad {flag} expression\n{exc.render()}") from exc
 

@@ -1,20 +1,22 @@
 """``gitob [REPO]``: every local branch of one repository, as a table or as JSON.
 
 The data comes from :func:`gitoverit.git.branches.list_branches` (one ``git
-for-each-ref`` call). The ``--where`` / ``--print`` expressions use
-:mod:`gitoverit.query`, with the branch JSON field names as the names; they are checked
-before git runs.
+for-each-ref`` call), after a fetch of every remote with ``-f``, and, when the output
+needs it, the status of each work tree that has a branch checked out
+(:func:`~gitoverit.git.branches.with_worktree_status`). The ``--where`` / ``--print``
+expressions use :mod:`gitoverit.query`, with the branch JSON field names (and gitob
+0.x's names) as the names; they are checked before git runs.
 
 Exit codes: 0 on success (also when no branch is listed), 1 when the repository cannot
-be read, 2 for a usage error (a folder outside any git work tree, a bad expression), 130
-when interrupted.
+be read or ``-f`` could not fetch the upstream's remote, 2 for a usage error (a folder
+outside any git work tree, a bad expression, pattern, column or sort key), 130 when
+interrupted.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -23,8 +25,11 @@ from gitoverit.commands._output import warn
 from gitoverit.errors import UsageError
 from gitoverit.exit_codes import EXIT_FAILED, EXIT_OK
 from gitoverit.git.branches import BRANCH_FIELDS, BranchInfo
+from gitoverit.git.command import NETWORK_TIMEOUT
 
 if TYPE_CHECKING:
+    import re
+
     from gitoverit.query import Expr, ExprError
 
 
@@ -34,68 +39,71 @@ class BranchesCommand:
 
     repo: str = "."
     fmt: str = "table"
-    sort_key: str = "date"
+    sort_key: str = "branch"
     reverse: bool = False
     where: str | None = None
     print_expr: str | None = None
     nul: bool = False
+    fetch: bool = False
+    glob: str | None = None
+    regex: str | None = None
+    columns: str | None = None
+    timeout: float | None = None
 
 
-#: Names a ``--where`` / ``--print`` expression can use: the JSON fields of a branch.
-BRANCH_NAMES: frozenset[str] = frozenset(BRANCH_FIELDS)
+#: gitob 0.x's expression names that this version calls otherwise: old name -> field.
+ALIASES: dict[str, str] = {
+    "branch": "name",
+    "gone": "upstream_gone",
+    "worktree_path": "worktree",
+    "repo": "repo_path",
+    "path": "repo_path",
+}
 
-_NAMES_HELP = """\
-Expressions for gitob --where (keep a branch when the expression is true) and --print
-(print its value for each branch). The syntax is a small, safe subset of Python.
+#: Names a ``--where`` / ``--print`` expression can use: the JSON fields of a branch,
+#: and gitob 0.x's names for some of them.
+BRANCH_NAMES: frozenset[str] = frozenset(BRANCH_FIELDS) | frozenset(ALIASES)
 
-Names (one per branch field, as in the JSON output):
-  name head                 the branch, and the commit it points at (full sha)
-  upstream upstream_gone    short upstream name ("origin/main") or None; whether it is gone
-  ahead behind              commits ahead of / behind the upstream; None without one
-  date                      last commit's committer date, seconds since the epoch
-  author subject            last commit's author name and subject line
-  worktree current          path of the worktree that has the branch checked out, or None;
-                            whether it is checked out in the repo shown
-  type format_version       always "branch", and the JSON format version
-  Every name: {names}
-
-"""
-
-_BRANCH_EXAMPLES = """\
-Examples:
-  -w 'ahead > 0 and behind == 0'     ready to push
-  -w 'upstream is None'              never pushed
-  -w upstream_gone                   the upstream branch was deleted
-  -w 'rx(name, "^feat")'
-  -w 'date < now() - days(30) and not current'
-  -w 'worktree is not None'
-  -p name -0                         one name per branch, NUL-separated, for xargs -0
-  -p 'name + " " + coalesce(upstream, "-")'
-
-"""
+#: The kinds of value each branch name can hold, to find a type mismatch before git runs.
+BRANCH_KINDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("type", "name", "head", "status"), ("string",)),
+    **dict.fromkeys(("upstream", "author", "author_name", "author_email"), ("string", "None")),
+    **dict.fromkeys(("subject", "worktree", "repo_path"), ("string", "None")),
+    **dict.fromkeys(("upstream_gone", "current", "has_upstream"), ("bool",)),
+    **dict.fromkeys(("ahead", "behind"), ("int", "None")),
+    **dict.fromkeys(("modified", "untracked", "deleted"), ("int", "None")),
+    "dirty": ("bool", "None"),
+    "date": ("float", "None"),
+    "format_version": ("int",),
+}
+BRANCH_KINDS.update({old: BRANCH_KINDS[new] for old, new in ALIASES.items()})
 
 
 def where_help() -> str:
     """The ``--help-where`` text: the query language reference, with branch names."""
-    from gitoverit.query import HELP_TEXT
+    from gitoverit.commands._branches_help import where_help as text
 
-    names = textwrap.fill(" ".join(sorted(BRANCH_NAMES)), width=88, subsequent_indent="    ")
-    head = _NAMES_HELP.replace("{names}", names)
-    start = HELP_TEXT.find("Operators:")
-    examples = HELP_TEXT.find("Examples:", start)
-    rest = HELP_TEXT.find("Not allowed:", examples)
-    if min(start, examples, rest) < 0:
-        return head + HELP_TEXT
-    return head + HELP_TEXT[start:examples] + _BRANCH_EXAMPLES + HELP_TEXT[rest:]
+    return text(BRANCH_NAMES)
+
+
+def branch_env(b: BranchInfo) -> dict[str, Any]:
+    """The names an expression sees for branch *b*: its JSON fields and their aliases."""
+    from gitoverit.output.branches import branch_json
+
+    env = branch_json(b)
+    for old, new in ALIASES.items():
+        env[old] = env[new]
+    return env
 
 
 def _compile(text: str | None, option: str) -> Expr | None:
-    from gitoverit.query import ExprError, compile_expr
+    from gitoverit.query import ExprError, compile_expr, static_type
 
     if text is None:
         return None
+    types = {name: static_type(*kinds) for name, kinds in BRANCH_KINDS.items()}
     try:
-        return compile_expr(text, BRANCH_NAMES)
+        return compile_expr(text, BRANCH_NAMES, types)
     except ExprError as err:
         raise UsageError(_expr_message(option, err)) from None
 
@@ -119,7 +127,10 @@ def _select(
     kept: list[BranchInfo] = []
     values: list[Any] = []
     for b in branches:
-        env = b.to_json()
+        if where is None and printer is None:
+            kept.append(b)
+            continue
+        env = branch_env(b)
         try:
             if where is not None and not truthy(where.evaluate(env)):
                 continue
@@ -134,47 +145,144 @@ def _select(
     return kept, values
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a run does, checked before git runs."""
+
+    columns: tuple[str, ...]
+    where: Expr | None
+    printer: Expr | None
+    pattern: re.Pattern[str] | None
+    needs_status: bool
+
+
+def _plan(command: BranchesCommand) -> _Plan:
+    """Check every flag; raise :class:`UsageError` for the first that is wrong."""
+    import re
+
+    from gitoverit.output.branches import SORT_KEYS, STATUS_NAMES, parse_columns
+
+    if command.sort_key not in SORT_KEYS:
+        valid = ", ".join(SORT_KEYS)
+        raise UsageError(f"unknown sort key {command.sort_key!r}; valid: {valid}")
+    if command.nul and command.print_expr is None:
+        raise UsageError("-0 only applies to --print")
+    try:
+        columns = parse_columns(command.columns)
+    except ValueError as err:
+        raise UsageError(f"-c/--columns: {err}") from None
+    table = command.fmt == "table" and command.print_expr is None
+    if table and not columns:
+        raise UsageError("-c/--columns leaves no column to show, e.g. -c -,branch,status")
+    try:
+        pattern = re.compile(command.regex) if command.regex is not None else None
+    except re.error as err:
+        raise UsageError(f"-r/--regex: {err}") from None
+    where = _compile(command.where, "--where")
+    printer = _compile(command.print_expr, "--print")
+    read = set().union(*(e.names for e in (where, printer) if e is not None))
+    needs_status = (
+        (command.fmt != "table" and printer is None)
+        or (table and "status" in columns)
+        or command.sort_key == "status"
+        or bool(read & STATUS_NAMES)
+    )
+    return _Plan(columns, where, printer, pattern, needs_status)
+
+
+def _fetch(top: str, timeout: float | None) -> bool:
+    """Fetch every remote of the repository at *top*, with ``--prune``; warn about each
+    that failed. False when the upstream's remote (or, without one, every remote) did."""
+    from gitoverit.git.branches import worktree_ref
+    from gitoverit.git.ops import fetch
+    from gitoverit.text import safe_text
+
+    ref = worktree_ref(top)
+    if ref is None:
+        warn(f"gitob: cannot fetch: no git dir found for {safe_text(top)}")
+        return False
+    report = fetch(ref, timeout=NETWORK_TIMEOUT if timeout is None else timeout)
+    for remote, err in report.failed:
+        warn(f"gitob: fetch {safe_text(remote)}: {err.reason.value}: {safe_text(str(err))}")
+    return report.decisive is None
+
+
+def _pick(branches: list[BranchInfo], command: BranchesCommand, plan: _Plan) -> list[BranchInfo]:
+    """The branches whose name matches ``--glob`` and ``--regex``."""
+    import fnmatch
+
+    if command.glob is not None:
+        branches = [b for b in branches if fnmatch.fnmatchcase(b.name, command.glob)]
+    if plan.pattern is not None:
+        pattern = plan.pattern
+        branches = [b for b in branches if pattern.search(b.name)]
+    return branches
+
+
+def _remote_urls(top: str, branches: Sequence[BranchInfo]) -> dict[str, str]:
+    """The fetch URL of each remote an upstream lives on, read from the config file."""
+    from gitoverit.git.branches import worktree_ref
+    from gitoverit.git.gitdir import read_remote_url
+
+    ref = worktree_ref(top)
+    urls: dict[str, str] = {}
+    for name in {b.upstream_remote for b in branches if b.upstream_remote}:
+        url = read_remote_url(ref.git_dir, name) if ref is not None else None
+        if url:
+            urls[name] = url
+    return urls
+
+
 def run(command: BranchesCommand, out: IO[str] | None = None) -> int:
     """List the branches of the repository and write them to *out* (default stdout).
 
-    Returns the exit code. Expressions and the sort key are checked before git runs;
-    problems the user can fix raise :class:`UsageError`.
+    Returns the exit code. Flags and expressions are checked before git runs; problems
+    the user can fix raise :class:`UsageError`.
     """
     from gitoverit.errors import CommandError
-    from gitoverit.git.branches import list_branches
-    from gitoverit.output.branches import (
-        SORT_KEYS,
-        render_branch_table,
-        sort_branches,
-        write_branch_json,
-        write_printed,
-    )
+    from gitoverit.git.branches import list_branches, with_worktree_status
     from gitoverit.select import enclosing_repo
     from gitoverit.text import safe_text
 
-    repo, fmt, sort_key = command.repo, command.fmt, command.sort_key
-    print_expr, nul = command.print_expr, command.nul
-    if sort_key not in SORT_KEYS:
-        raise UsageError(f"unknown sort key {sort_key!r}; valid: {', '.join(SORT_KEYS)}")
-    if nul and print_expr is None:
-        raise UsageError("-0 only applies to --print")
-    where_expr = _compile(command.where, "--where")
-    printer = _compile(print_expr, "--print")
+    plan = _plan(command)
     stream = sys.stdout if out is None else out
+    fetched = True
     try:
-        top = enclosing_repo(repo)
-        branches = list_branches(top)
+        top = enclosing_repo(command.repo)
+        if command.fetch:
+            fetched = _fetch(top, command.timeout)
+        branches = _pick(list_branches(top), command, plan)
+        if plan.needs_status:
+            branches = with_worktree_status(branches)
     except CommandError as err:
-        shown = safe_text(os.path.abspath(repo))
+        shown = safe_text(os.path.abspath(command.repo))
         warn(f"gitob: cannot read {shown}: {err.reason.value}: {safe_text(str(err))}")
         return EXIT_FAILED
-    kept, values = _select(sort_branches(branches, sort_key, command.reverse), where_expr, printer)
-    if printer is not None:
-        write_printed(values, stream, nul=nul, exact=nul and not stream.isatty())
-    elif fmt in ("json", "ndjson"):
-        write_branch_json(kept, stream, ndjson=fmt == "ndjson")
+    _write(branches, command, plan, stream, top)
+    return EXIT_OK if fetched else EXIT_FAILED
+
+
+def _write(
+    branches: list[BranchInfo], command: BranchesCommand, plan: _Plan, stream: IO[str], top: str
+) -> None:
+    """Sort, filter and write *branches* as the command asks."""
+    from gitoverit.output.branch_table import render_branch_table
+    from gitoverit.output.branches import sort_branches, write_branch_json, write_printed
+
+    ordered = sort_branches(branches, command.sort_key, command.reverse)
+    kept, values = _select(ordered, plan.where, plan.printer)
+    if plan.printer is not None:
+        exact = command.nul and not stream.isatty()
+        write_printed(values, stream, nul=command.nul, exact=exact)
+    elif command.fmt in ("json", "ndjson"):
+        write_branch_json(kept, stream, ndjson=command.fmt == "ndjson")
     elif kept:
-        render_branch_table(kept, stream)
+        links = stream.isatty()
+        urls = _remote_urls(top, kept) if links and "upstream" in plan.columns else {}
+        render_branch_table(kept, stream, columns=plan.columns, links=links, remote_urls=urls)
+    elif branches:
+        warn("no branch matches --where")
+    elif command.glob is not None or plan.pattern is not None:
+        warn("no branch name matches --glob / --regex")
     else:
-        warn("no branch matches --where" if branches else "no branches (no commits yet)")
-    return EXIT_OK
+        warn("no branches (no commits yet)")

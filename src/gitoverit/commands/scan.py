@@ -45,6 +45,8 @@ def run(command: ScanCommand) -> int:
         roots=c.dirs,
         exclude=c.exclude,
         trust_repo_config=c.trust_repo_config,
+        scans_roots=True,
+        metadata_only=c.metadata_only,
     )
     trust = bool(settings.trust_repo_config)
     if c.metadata_only:
@@ -62,6 +64,7 @@ def run(command: ScanCommand) -> int:
         metadata_only=c.metadata_only,
         fail_fast=out.exit_on_error,
         trust_repo_config=trust,
+        extras=plan.extras(),
     )
     actions = ActionOptions(
         fetch=c.fetch or c.pull_safe or c.push_safe,
@@ -77,7 +80,20 @@ def run(command: ScanCommand) -> int:
 
 #: The record names ``--metadata-only`` leaves null: it never reads the work tree.
 WORK_TREE_NAMES = frozenset(
-    {"staged", "modified", "deleted", "untracked", "conflicted", "dirty", "mtime"}
+    {
+        "staged",
+        "modified",
+        "deleted",
+        "unstaged_modified",
+        "unstaged_deleted",
+        "untracked",
+        "conflicted",
+        "dirty",
+        "mtime",
+        "latest_mtime",
+        "lines_added",
+        "lines_removed",
+    }
 )
 
 
@@ -101,7 +117,7 @@ def _check_metadata_only(c: ScanCommand) -> None:
 
 def _check_metadata_plan(plan: OutputPlan) -> None:
     """Refuse expressions that read what a scan without the work tree leaves null. (The
-    default sort, by modification time, then sorts by path: every time is null.)"""
+    default sort is then by path, and the default columns leave out the time.)"""
     for flag, expr in (("--where", plan.where), ("--print", plan.print_expr)):
         unread = sorted(expr.names & WORK_TREE_NAMES) if expr is not None else []
         if unread:

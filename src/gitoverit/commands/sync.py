@@ -30,6 +30,7 @@ def run(command: SyncCommand) -> int:
     from gitoverit.actions import ActionOptions
     from gitoverit.git.command import NETWORK_TIMEOUT
     from gitoverit.manifest import (
+        MANIFEST_ENV,
         ManifestError,
         default_manifest_path,
         filter_entries,
@@ -43,7 +44,13 @@ def run(command: SyncCommand) -> int:
     settings, plan = resolve(out, trust_repo_config=command.trust_repo_config)
     path = command.manifest or str(default_manifest_path())
     if not os.path.exists(path):
-        raise UsageError(f"manifest not found: {path}")
+        if command.manifest:
+            named = " (-m/--manifest)"
+        elif os.environ.get(MANIFEST_ENV, "").strip():
+            named = f" (named by {MANIFEST_ENV})"
+        else:
+            named = f"; name one with -m FILE or {MANIFEST_ENV}"
+        raise UsageError(f"manifest not found: {path}{named}")
     try:
         loaded, warnings = load_manifest_with_warnings(pathlib.Path(path))
     except ManifestError as exc:
@@ -57,7 +64,9 @@ def run(command: SyncCommand) -> int:
         ref.path: SyncTarget(ref, e.url, e.branch, tuple(e.remotes))
         for ref, e in zip(manifest_refs(entries), entries, strict=True)
     }
-    options = ScanOptions(jobs=settings.jobs or default_jobs(), fail_fast=out.exit_on_error)
+    options = ScanOptions(
+        jobs=settings.jobs or default_jobs(), fail_fast=out.exit_on_error, extras=plan.extras()
+    )
     actions = ActionOptions(
         fetch=True,
         pull=True,

@@ -147,17 +147,28 @@ def load_manifest_with_warnings(path: Path) -> tuple[list[ManifestEntry], list[s
             try:
                 read_yaml(r, text)
             except ManifestError as yaml_exc:
-                toml_err = toml_error(path, toml_exc)
-                raise ManifestError(
-                    f"neither TOML (line {toml_err.line}: {toml_err.message}) nor vcspull"
-                    f" YAML ({yaml_exc.message})",
-                    file=path,
-                    line=yaml_exc.line,
-                ) from yaml_exc
+                raise _neither(path, toml_error(path, toml_exc, text), yaml_exc) from yaml_exc
         else:
             r = reader(True, False)
             read_toml(r, text)
     return r.finish(), r.warnings
+
+
+def _neither(path: Path, toml_err: ManifestError, yaml_err: ManifestError) -> ManifestError:
+    """The error for a file that is read neither as TOML nor as YAML: each reader's problem,
+    at its line when known. The file's line is YAML's, since a file of another name is
+    more often vcspull's."""
+
+    def problem(err: ManifestError, kind: str) -> str:
+        message = err.message.removeprefix(f"invalid {kind}: ")
+        return f"line {err.line}: {message}" if err.line is not None else message
+
+    return ManifestError(
+        f"neither TOML ({problem(toml_err, 'TOML')}) nor vcspull YAML"
+        f" ({problem(yaml_err, 'YAML')})",
+        file=path,
+        line=yaml_err.line,
+    )
 
 
 def load_manifest(path: Path) -> list[ManifestEntry]:

@@ -24,6 +24,7 @@ from gitoverit.manifest.reader import Reader
 # --- where things are in the file --------------------------------------------------------
 
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
 _TOML_KEY = re.compile(
     r"""^\s*((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_-]+)"""
     r"""(?:\s*\.\s*(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_-]+))*)\s*="""
@@ -79,8 +80,10 @@ class _TomlLines:
                     self.keys.setdefault(section + parts, number)
 
     def item(self, name: str, index: int) -> int | None:
+        """The line of table *index* of array *name*: its ``[[name]]`` header, or for an
+        inline array (``name = [...]``) the line of the key."""
         numbers = self.arrays.get((name,), [])
-        return numbers[index] if index < len(numbers) else None
+        return numbers[index] if index < len(numbers) else self.keys.get((name,))
 
     def table(self, parts: tuple[str, ...]) -> int | None:
         if parts in self.tables:
@@ -100,7 +103,7 @@ def read_toml(reader: Reader, text: str) -> None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise toml_error(reader.file, exc) from exc
+        raise toml_error(reader.file, exc, text) from exc
     lines = _TomlLines(text)
     groups: dict[str, Any] = {}
     for key, value in data.items():
@@ -117,8 +120,9 @@ def read_toml(reader: Reader, text: str) -> None:
     reader.groups(groups, lambda parts: lines.key(parts) if len(parts) > 1 else lines.table(parts))
 
 
-def toml_error(file: Path, exc: tomllib.TOMLDecodeError) -> ManifestError:
-    """*exc* as a :class:`ManifestError` at the line tomllib names."""
+def toml_error(file: Path, exc: tomllib.TOMLDecodeError, text: str) -> ManifestError:
+    """*exc*, raised for *text*, as a :class:`ManifestError` at the line tomllib names (the
+    last line when the text ended too soon)."""
     message = str(exc)
     m = _TOML_POS.search(message)
     if m:
@@ -126,6 +130,10 @@ def toml_error(file: Path, exc: tomllib.TOMLDecodeError) -> ManifestError:
         return ManifestError(
             f"invalid TOML: {detail} (column {m.group(2)})", file=file, line=int(m.group(1))
         )
+    if _TOML_END.search(message):
+        detail = _TOML_END.sub("", message)
+        last = max(1, len(text.splitlines()))
+        return ManifestError(f"invalid TOML: {detail} (at end of file)", file=file, line=last)
     return ManifestError(f"invalid TOML: {message}", file=file)
 
 
@@ -149,8 +157,12 @@ def _repo_list(reader: Reader, items: object, lines: _TomlLines) -> None:
         elif isinstance(raw_path, str) and raw_path:
             label = f"repo {raw_path!r}"
         reader.check_keys(item, {"path", "url", "name", "branch", "remotes"}, label, line)
-        if not isinstance(raw_path, str) or not raw_path or "\x00" in raw_path:
+        if raw_path is None:
             raise reader.error(f"{label}: missing path (a non-empty string)", line)
+        if not isinstance(raw_path, str) or not raw_path or "\x00" in raw_path:
+            raise reader.error(
+                f"{label}: path must be a non-empty string, got {show(raw_path)}", line
+            )
         path = reader.resolve(raw_path)
         if name is None:
             name = os.path.basename(path) or path

@@ -80,7 +80,29 @@ def read_json(reader: Reader, text: str) -> None:
         raise ManifestError(
             f"invalid JSON: {exc.msg} (column {exc.colno})", file=reader.file, line=exc.lineno
         ) from exc
-    _read_vcspull(reader, data, {})
+    except ManifestError:
+        _json_lines(reader.file, text)  # raises the same error, at its line if it finds it
+        raise
+    _read_vcspull(reader, data, _json_lines(reader.file, text))
+
+
+def _json_lines(file: Path, text: str) -> dict[tuple[str, ...], int]:
+    """The line of each folder and repo key in JSON *text*, found by reading it as the
+    YAML that JSON nearly always also is (none when it is not). Raises
+    :class:`ManifestError`, at its line, for a folder or repo key given twice."""
+    lines: dict[tuple[str, ...], int] = {}
+    # A tab is only ever a blank in valid JSON (in a string it is written \t), but YAML
+    # refuses some; lines stay where they are.
+    loader = yaml.SafeLoader(text.replace("\t", " "))
+    try:
+        node = loader.get_single_node()
+        if isinstance(node, yaml.MappingNode):
+            _yaml_lines(file, node, (), lines, depth=2)
+    except yaml.YAMLError:
+        return {}
+    finally:
+        loader.dispose()
+    return lines
 
 
 def _read_vcspull(reader: Reader, data: Any, lines: dict[tuple[str, ...], int]) -> None:

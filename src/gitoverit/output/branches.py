@@ -1,25 +1,117 @@
-"""The branch view's output (``gitob``): its sort orders, its table fitted to the
-terminal, ``--print`` values and JSON.
+"""The branch view's output (``gitob``) other than the table: its sort orders, its
+columns, each branch's status text, ``--print`` values and JSON.
 
-The data is :class:`~gitoverit.git.branches.BranchInfo`, one per local branch.
+The data is :class:`~gitoverit.git.branches.BranchInfo`, one per local branch. The table
+is :mod:`gitoverit.output.branch_table`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from gitoverit.git.branches import BranchInfo
 
-#: ``-s/--sort`` keys. ``date`` puts the most recently committed branch last; ``none``
-#: keeps git's order (by name, bytewise).
-SORT_KEYS: tuple[str, ...] = ("date", "name", "ahead", "behind", "upstream", "author", "none")
+#: ``-s/--sort`` keys. ``branch`` (the default; ``name`` is the same) sorts by name,
+#: ``date`` puts the most recently committed branch last, ``none`` keeps git's order
+#: (by name, bytewise).
+SORT_KEYS: tuple[str, ...] = (
+    "branch",
+    "name",
+    "date",
+    "author",
+    "ahead",
+    "behind",
+    "status",
+    "upstream",
+    "current",
+    "head",
+    "subject",
+    "worktree",
+    "gone",
+    "none",
+)
+DEFAULT_SORT = "branch"
 
-LEGEND = "* checked out here  ↑ ahead  ↓ behind  ⊘ upstream gone"
+#: ``-c/--columns`` names, and the columns shown by default, in order.
+COLUMNS: tuple[str, ...] = (
+    "branch",
+    "head",
+    "upstream",
+    "status",
+    "ahead",
+    "behind",
+    "gone",
+    "current",
+    "worktree",
+    "date",
+    "age",
+    "author",
+    "subject",
+)
+DEFAULT_COLUMNS: tuple[str, ...] = ("branch", "upstream", "status", "author", "subject", "date")
+
+#: What needs the status of the work trees that have a branch checked out: these
+#: columns, sort keys and expression names.
+STATUS_COLUMNS = frozenset({"status"})
+STATUS_NAMES = frozenset({"status", "dirty", "modified", "untracked", "deleted"})
+
+
+def parse_columns(spec: str | None, base: Sequence[str] = DEFAULT_COLUMNS) -> tuple[str, ...]:
+    """Apply a column *spec* to *base*: tokens separated by commas or spaces, ``-`` clears
+    every column, ``-col`` removes one, ``col`` (or ``+col``) adds one or moves it to the
+    end. Raises ``ValueError`` naming an unknown column and the valid ones."""
+    cols = list(base)
+    for token in (spec or "").replace(",", " ").split():
+        if token == "-":
+            cols.clear()
+            continue
+        name = token.lstrip("+-")
+        if name not in COLUMNS:
+            raise ValueError(f"unknown column {name!r}; valid columns: {', '.join(COLUMNS)}")
+        if name in cols:
+            cols.remove(name)
+        if not token.startswith("-"):
+            cols.append(name)
+    return tuple(cols)
+
+
+def status_segments(b: BranchInfo) -> list[tuple[str, str]]:
+    """A branch's status as (text, style) pairs: its work tree's status, as the scan
+    table shows a repository's, when it is checked out; else how it stands against its
+    upstream (``2↑ 1↓``, ``⊘`` when the upstream is gone)."""
+    from gitoverit.model import RepoRecord, RepoRef
+    from gitoverit.output.cells import status_segments as repo_segments
+
+    if b.worktree_error is not None or b.worktree_status is not None:
+        path = b.worktree or ""
+        record = RepoRecord(
+            RepoRef(path, "", path), status=b.worktree_status, error=b.worktree_error
+        )
+        return repo_segments(record)
+    segs: list[tuple[str, str]] = []
+    if b.ahead:
+        segs.append((f"{b.ahead}↑", "cyan"))
+    if b.behind:
+        segs.append((f"{b.behind}↓", "blue"))
+    if b.upstream_gone:
+        segs.append(("⊘", "red"))
+    return segs
+
+
+def status_text(b: BranchInfo) -> str:
+    """The status as one string: the segments, or ``clean`` for a checked-out branch
+    whose work tree has nothing to report, ``=`` for one that is in sync with its
+    upstream, ``error`` when the work tree could not be read, else empty."""
+    if b.worktree_error is not None:
+        return "error"
+    text = " ".join(seg for seg, _style in status_segments(b))
+    if text:
+        return text
+    if b.worktree_status is not None:
+        return "clean"
+    return "=" if b.in_sync else ""
 
 
 def _str_key(value: str | None) -> tuple[int, str]:
@@ -31,12 +123,19 @@ def _num_key(value: float | None) -> tuple[int, float]:
 
 
 _SORTS: dict[str, Callable[[BranchInfo], Any]] = {
-    "date": lambda b: (_num_key(b.date), b.name),
-    "name": lambda b: (b.name.casefold(), b.name),
-    "ahead": lambda b: (_num_key(b.ahead), b.name),
-    "behind": lambda b: (_num_key(b.behind), b.name),
-    "upstream": lambda b: (_str_key(b.upstream), b.name),
-    "author": lambda b: (_str_key(b.author), b.name),
+    "branch": lambda b: 0,
+    "name": lambda b: 0,
+    "date": lambda b: _num_key(b.date),
+    "author": lambda b: _str_key(b.author),
+    "ahead": lambda b: _num_key(b.ahead),
+    "behind": lambda b: _num_key(b.behind),
+    "status": lambda b: _str_key(status_text(b)),
+    "upstream": lambda b: _str_key(b.upstream),
+    "current": lambda b: not b.current,
+    "head": lambda b: b.head,
+    "subject": lambda b: _str_key(b.subject),
+    "worktree": lambda b: _str_key(b.worktree),
+    "gone": lambda b: b.upstream_gone,
 }
 
 
@@ -44,12 +143,14 @@ def sort_branches(branches: Sequence[BranchInfo], key: str, reverse: bool) -> li
     """*branches* ordered by *key* (one of :data:`SORT_KEYS`), ties broken by name.
 
     Numbers sort ascending with ``None`` first; text sorts case-insensitively with
-    ``None`` last. ``none`` keeps the given order. *reverse* reverses the result.
+    ``None`` last; ``current`` puts the current branch first, ``gone`` the branches whose
+    upstream is gone last. ``none`` keeps the given order. *reverse* reverses the result.
     """
     if key == "none":
         ordered = list(branches)
     elif key in _SORTS:
-        ordered = sorted(branches, key=_SORTS[key])
+        first = _SORTS[key]
+        ordered = sorted(branches, key=lambda b: (first(b), b.name.casefold(), b.name))
     else:
         raise ValueError(f"unknown sort key {key!r}; valid: {', '.join(SORT_KEYS)}")
     if reverse:
@@ -57,195 +158,60 @@ def sort_branches(branches: Sequence[BranchInfo], key: str, reverse: bool) -> li
     return ordered
 
 
-def _display_path(path: str) -> str:
-    home = os.path.expanduser("~")
-    if home not in ("", "~", os.sep) and (path == home or path.startswith(home + os.sep)):
-        return "~" + path[len(home) :]
-    return path
+def _worktree_counts(b: BranchInfo) -> dict[str, Any]:
+    """``dirty``, ``modified``, ``untracked`` and ``deleted`` of a branch's work tree:
+    false and 0 for a branch that is not checked out, null when its work tree was not
+    read."""
+    st = b.worktree_status
+    if st is not None:
+        return {
+            "dirty": st.dirty,
+            "modified": st.modified,
+            "untracked": st.untracked,
+            "deleted": st.deleted,
+        }
+    if b.worktree is None:
+        return {"dirty": False, "modified": 0, "untracked": 0, "deleted": 0}
+    return dict.fromkeys(("dirty", "modified", "untracked", "deleted"))
 
 
-def _upstream_cell(b: BranchInfo) -> Text:
-    from rich.text import Text
+def branch_json(b: BranchInfo) -> dict[str, Any]:
+    """The branch as a JSON object: :data:`~gitoverit.git.branches.BRANCH_FIELDS`."""
+    from gitoverit.model import FORMAT_VERSION
 
-    from gitoverit.text import safe_text
-
-    cell = Text(no_wrap=True, overflow="ellipsis")
-    if b.upstream is not None:
-        cell.append(safe_text(b.upstream), style="dim" if b.upstream_gone else "")
-    marks: list[tuple[str, str]] = []
-    if b.upstream_gone:
-        marks.append(("⊘", "red"))
-    if b.ahead:
-        marks.append((f"↑{b.ahead}", "cyan"))
-    if b.behind:
-        marks.append((f"↓{b.behind}", "blue"))
-    for text, style in marks:
-        if len(cell):
-            cell.append(" ")
-        cell.append(text, style=style)
-    return cell
-
-
-#: Table columns: header, and the widest the column grows (``None``: no limit).
-_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("branch", None),
-    ("upstream", 32),
-    ("age", None),
-    ("author", 20),
-    ("subject", None),
-    ("worktree", 40),
-)
-# When the table is too wide, columns give up width in these steps, each down to its
-# floor (or its natural width, if that is smaller): the subject first, to a width that
-# still reads well, then the worktree and author, then the subject to its minimum, then
-# the rest.
-_SQUEEZE: tuple[tuple[str, int], ...] = (
-    ("subject", 24),
-    ("worktree", 16),
-    ("author", 10),
-    ("subject", 12),
-    ("worktree", 8),
-    ("author", 6),
-    ("upstream", 8),
-    ("branch", 8),
-)
-
-
-def fit_widths(natural: dict[str, int], total: int) -> dict[str, int]:
-    """Column widths for a table *total* cells wide (separators excluded).
-
-    Each column gets its natural width, capped; when the sum is too wide, columns give
-    up width in the steps of ``_SQUEEZE``, the subject first. Whatever still does not
-    fit is left for Rich to cut.
-    """
-    widths = {}
-    for name, cap in _COLUMNS:
-        widths[name] = natural[name] if cap is None else min(natural[name], cap)
-    excess = sum(widths.values()) - total
-    for name, floor in _SQUEEZE:
-        if excess <= 0:
-            break
-        take = max(0, min(excess, widths[name] - floor))
-        widths[name] -= take
-        excess -= take
-    return widths
-
-
-def _tail(text: str, width: int) -> str:
-    """*text* cut to *width* cells from the left, with a leading ellipsis: paths keep
-    their most telling part, the end."""
-    from rich.cells import cell_len
-
-    if cell_len(text) <= width:
-        return text
-    kept: list[str] = []
-    used = 1
-    for ch in reversed(text):
-        w = cell_len(ch)
-        if used + w > width:
-            break
-        kept.append(ch)
-        used += w
-    return "…" + "".join(reversed(kept))
-
-
-def _rows(branches: Sequence[BranchInfo], when: float) -> tuple[list[dict[str, Text]], list[str]]:
-    """The table cells of each branch but the worktree, and each worktree's shown path."""
-    from rich.text import Text
-
-    from gitoverit.output.cells import age
-    from gitoverit.text import safe_text
-
-    def cell(text: str | None, style: str = "") -> Text:
-        return Text(safe_text(text or ""), style=style, no_wrap=True, overflow="ellipsis")
-
-    rows: list[dict[str, Text]] = []
-    paths: list[str] = []
-    for b in branches:
-        name = Text(no_wrap=True, overflow="ellipsis")
-        name.append("* " if b.current else "  ", style="bold green")
-        name.append(safe_text(b.name), style="bold" if b.current else "")
-        rows.append(
-            {
-                "branch": name,
-                "upstream": _upstream_cell(b),
-                "age": cell(age(b.date, when), "dim"),
-                "author": cell(b.author),
-                "subject": cell(b.subject),
-            }
-        )
-        paths.append(safe_text(_display_path(b.worktree)) if b.worktree else "")
-    return rows, paths
-
-
-def render_branch_table(
-    branches: Sequence[BranchInfo],
-    out: IO[str],
-    *,
-    width: int | None = None,
-    color: bool | None = None,
-    legend: bool = True,
-    now: float | None = None,
-) -> None:
-    """Write *branches* (already sorted) to *out* as a table, one line per branch.
-
-    Every untrusted string goes through :func:`~gitoverit.text.safe_text` and
-    reaches Rich as ``Text``, so neither control sequences nor markup get through. The
-    table fits *width* (default: the terminal's): the subject is cut first (see
-    :func:`fit_widths`); worktree paths are cut from the left, to keep their end. Colour
-    follows Rich: none when ``NO_COLOR`` is set or *out* is not a terminal, unless
-    *color* says otherwise.
-    """
-    import time
-
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(
-        file=out,
-        width=width,
-        highlight=False,
-        soft_wrap=False,
-        no_color=None if color is None else not color,
-        force_terminal=color if color else None,
-    )
-    when = time.time() if now is None else now
-
-    rows, paths = _rows(branches, when)
-    natural = {header: len(header) for header, _cap in _COLUMNS}
-    for row, path in zip(rows, paths, strict=True):
-        for header, text in row.items():
-            natural[header] = max(natural[header], text.cell_len)
-        natural["worktree"] = max(natural["worktree"], Text(path).cell_len)
-    widths = fit_widths(natural, console.width - 2 * (len(_COLUMNS) - 1))
-
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
-    for header, _cap in _COLUMNS:
-        table.add_column(
-            header,
-            width=widths[header],
-            no_wrap=True,
-            overflow="ellipsis",
-            justify="right" if header == "age" else "left",
-        )
-    for row, path in zip(rows, paths, strict=True):
-        row["worktree"] = Text(_tail(path, widths["worktree"]), style="dim", no_wrap=True)
-        table.add_row(*(row[header] for header, _cap in _COLUMNS))
-    console.print(table)
-    if legend and branches:
-        console.print(Text(LEGEND, style="dim"), overflow="ellipsis", no_wrap=True)
+    return {
+        "type": "branch",
+        "name": b.name,
+        "head": b.head,
+        "upstream": b.upstream,
+        "upstream_gone": b.upstream_gone,
+        "ahead": b.ahead,
+        "behind": b.behind,
+        "date": b.date,
+        "author": b.author,
+        "author_name": b.author_name,
+        "author_email": b.author_email,
+        "subject": b.subject,
+        "worktree": b.worktree,
+        "current": b.current,
+        "repo_path": b.repo_path,
+        "has_upstream": b.has_upstream,
+        "status": status_text(b),
+        **_worktree_counts(b),
+        "format_version": FORMAT_VERSION,
+    }
 
 
 def _printable(value: Any) -> str:
-    """The text ``--print`` writes for one value: ``None`` is an empty string."""
-    if value is None:
-        return ""
+    """The text ``--print`` writes for one value; a whole float (a date) as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 
 def write_printed(values: Sequence[Any], out: IO[str], *, nul: bool, exact: bool) -> None:
     """Write one ``--print`` value per branch: NUL-terminated with *nul*, else one a line.
+    A ``None`` value is left out, as ``gitoverit --print`` leaves it out.
 
     With *exact* (``-0`` into a pipe or file) values are written unchanged, so that names
     and paths reach ``xargs -0`` byte for byte; otherwise control characters (including
@@ -257,6 +223,8 @@ def write_printed(values: Sequence[Any], out: IO[str], *, nul: bool, exact: bool
     end = "\0" if nul else "\n"
     buffer = getattr(out, "buffer", None)
     for value in values:
+        if value is None:
+            continue
         text = _printable(value)
         if not exact:
             text = safe_text(text)
@@ -274,9 +242,9 @@ def write_branch_json(branches: Sequence[BranchInfo], out: IO[str], *, ndjson: b
 
     if ndjson:
         for b in branches:
-            out.write(dumps(b.to_json()) + "\n")
+            out.write(dumps(branch_json(b)) + "\n")
     elif branches:
-        out.write("[\n  " + ",\n  ".join(dumps(b.to_json()) for b in branches) + "\n]\n")
+        out.write("[\n  " + ",\n  ".join(dumps(branch_json(b)) for b in branches) + "\n]\n")
     else:
         out.write("[]\n")
     out.flush()

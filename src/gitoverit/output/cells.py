@@ -31,10 +31,14 @@ LEGEND_ITEMS: tuple[str, ...] = (
     "m modified, not staged",
     "d deleted, not staged",
     "u untracked",
+    "(+/-) lines added/removed",
     "↑ ahead",
     "↓ behind",
-    "s stashes",
+    "$ stashes",
+    "s submodules",
     "⊘ upstream gone",
+    "P pulled",
+    "U pushed",
     "! operation in progress",
     "✗ error",
 )
@@ -50,41 +54,66 @@ UNTRUSTED_LEGEND = (
 )
 
 
-def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
-    """Compact status as (text, style) pairs, e.g. ``1+ 2m 1u 3↑ 1↓ 1s !merge``.
+class Part(NamedTuple):
+    """One segment of the status cell: its text, its colour, and what it tells."""
+
+    text: str
+    style: str
+    #: ``count`` (changes and commits: never dropped), ``lines`` (dropped first when the
+    #: table is narrow), ``extra`` (stashes, submodules, P and U: dropped next, unless
+    #: nothing else is left) or ``operation`` (its name is dropped next; ``!`` stays).
+    kind: str = "count"
+
+
+def status_parts(r: RepoRecord) -> list[Part]:
+    """Compact status, e.g. ``1+ 2m 1u (+12/-3) 3↑ 1↓ 1$ 2s P !merge``.
 
     Each change is counted once: ``+`` counts the paths staged in the index, ``m`` and
     ``d`` the paths whose work-tree file differs from the index (changes not staged), as
-    ``git status`` lists them under its two headings.
+    ``git status`` lists them under its two headings. ``(+A/-D)`` are the lines added and
+    removed since HEAD, when they were read; ``$`` counts stashes and ``s`` submodules;
+    ``P`` and ``U`` mark a repository pulled or pushed in this run.
     """
     if r.error is not None:
-        return [(f"✗ {r.error.reason.value}", "bold red")]
+        return [Part(f"✗ {r.error.reason.value}", "bold red")]
     st = r.status
     if st is None:
         return []
-    segs: list[tuple[str, str]] = []
+    parts: list[Part] = []
     # Counts that git may have got wrong without a filter the repository defines.
     doubt = "?" if st.untrusted_config else ""
 
-    def add(n: int | None, suffix: str, style: str) -> None:
+    def add(n: int | None, suffix: str, style: str, kind: str = "count") -> None:
         if n:
-            segs.append((f"{n}{suffix}", style))
+            parts.append(Part(f"{n}{suffix}", style, kind))
 
     add(st.conflicted, "c" + doubt, "bold red")
     add(st.staged, "+" + doubt, "green")
     add(st.unstaged_modified, "m" + doubt, "yellow")
-    add(st.unstaged_deleted, "d" + doubt, "yellow")
+    add(st.unstaged_deleted, "d" + doubt, "red")
     add(st.untracked, "u" + doubt, "magenta")
-    add(st.ahead, "↑", "cyan")
+    if st.lines_added or st.lines_removed:
+        parts.append(Part(f"(+{st.lines_added or 0}/-{st.lines_removed or 0})", "cyan", "lines"))
+    add(st.ahead, "↑", "green")
     add(st.behind, "↓", "blue")
-    add(st.stashes, "s", "bright_magenta")
+    add(st.stashes, "$", "bright_magenta", "extra")
+    add(st.submodules, "s", "bright_blue", "extra")
     if st.upstream_gone:
-        segs.append(("⊘", "red"))
+        parts.append(Part("⊘", "red"))
+    if r.pulled:
+        parts.append(Part("P", "cyan", "extra"))
+    if r.pushed:
+        parts.append(Part("U", "green", "extra"))
     if st.operation is not None:
-        segs.append((f"!{st.operation.value}", "bold red"))
+        parts.append(Part(f"!{st.operation.value}", "bold red", "operation"))
     if st.dirty is None:
-        segs.append(("?", "dim"))
-    return segs
+        parts.append(Part("?", "dim"))
+    return parts
+
+
+def status_segments(r: RepoRecord) -> list[tuple[str, str]]:
+    """:func:`status_parts` as (text, style) pairs."""
+    return [(p.text, p.style) for p in status_parts(r)]
 
 
 def age(mtime: float | None, now: float | None = None) -> str:

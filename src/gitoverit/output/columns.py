@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gitoverit.model import RepoRecord
-from gitoverit.output.cells import Cell, age, status_segments
+from gitoverit.model import RepoRecord, RepoStatus
+from gitoverit.output.cells import Cell, age, status_parts
 from gitoverit.text import redact_url, safe_text, simplify_url
 
 
@@ -33,26 +32,26 @@ class Column:
 
 
 def _status_cell(r: RepoRecord, level: int, now: float) -> Cell:
-    segs = status_segments(r)
+    parts = status_parts(r)
     if r.error is not None:
         # The reason is short and says what is wrong: it is never dropped.
-        return Cell(*segs[0])
+        return Cell(parts[0].text, parts[0].style)
     if r.status is None:
         return Cell("")
-    if not segs:
+    if not parts:
         return Cell("✓", "green")
     if level >= 1:
-        # Drop stashes and the operation's name, keeping the counts that need action;
-        # stashes stay when they are all there is to show.
-        kept = [(t if not t.startswith("!") else "!", s) for t, s in segs if not _STASH.match(t)]
-        segs = kept or segs
+        # The line totals go first.
+        parts = [p for p in parts if p.kind != "lines"]
     if level >= 2:
+        # Then stashes, submodules, P and U, and the operation's name, keeping the counts
+        # that need action; they stay when they are all there is to show.
+        kept = [p for p in parts if p.kind != "extra"]
+        parts = [p._replace(text="!") if p.kind == "operation" else p for p in kept or parts]
+    if level >= 3:
         # One marker per kind, no counts.
-        segs = [(t.lstrip("0123456789"), s) for t, s in segs]
-    return joined(segs)
-
-
-_STASH = re.compile(r"\d+s$")
+        parts = [p._replace(text=p.text.lstrip("0123456789")) for p in parts]
+    return joined([(p.text, p.style) for p in parts])
 
 
 def joined(segs: Sequence[tuple[str, str]]) -> Cell:
@@ -121,27 +120,84 @@ def _text(
     return render
 
 
+def _branch_remote_cell(r: RepoRecord, level: int, now: float) -> Cell:
+    """``main:origin/main``, then ``main:origin``, then ``main:…``."""
+    branch = _branch_cell(r, 0, now)
+    upstream = safe_text(r.status.upstream or "") if r.status else ""
+    if not branch.text and not upstream:
+        return Cell("")
+    if level >= 1 and "/" in upstream:
+        upstream = upstream.split("/", 1)[0] if level == 1 else "…"
+    text = f"{branch.text}:{upstream}"
+    spans = ((0, len(branch.text), branch.style),) if branch.style else ()
+    return Cell(text, "", (*spans, (len(branch.text), len(branch.text) + 1, "dim")))
+
+
+def _outcome_cell(r: RepoRecord, level: int, now: float) -> Cell:
+    """What came of the run's action: ``updated``, ``skipped: uncommitted changes``..."""
+    outcome = r.final_outcome
+    note = safe_text(r.note) if r.note else ""
+    style = {"failed": "red", "skipped": "yellow", "interrupted": "red"}.get(outcome, "")
+    return Cell(f"{outcome}: {note}" if note else outcome, style)
+
+
+def _status_value(
+    get: Callable[[RepoStatus], str | None], style: str = ""
+) -> Callable[[RepoRecord, int, float], Cell]:
+    return _text(lambda r: get(r.status) if r.status else None, style)
+
+
 COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
         Column(
-            "repo",
-            "repo",
+            "dir",
+            "dir",
             _text(lambda r: r.ref.display_path),
             cuttable=True,
-            help="path as shown (relative to the current folder, or ~)",
+            help="the repo's path as shown (relative to the current folder, or ~)",
+        ),
+        Column("status", "status", _status_cell, levels=4, help="compact status segments"),
+        Column("branch", "branch", _branch_cell, cuttable=True, help="branch or (sha)"),
+        Column(
+            "remote",
+            "remote",
+            _status_value(lambda st: st.upstream),
+            cuttable=True,
+            help="the tracking ref, e.g. origin/main",
+        ),
+        Column("url", "url", _url_cell, levels=3, help="remote URL, simplified"),
+        Column(
+            "mtime",
+            "modified",
+            _age_cell,
+            levels=2,
+            justify="right",
+            help="time of the latest change in the work tree",
+        ),
+        Column(
+            "branch_remote",
+            "branch:remote",
+            _branch_remote_cell,
+            levels=3,
+            help="branch and tracking ref, e.g. main:origin/main",
+        ),
+        Column(
+            "ident",
+            "ident",
+            _status_value(lambda st: st.ident),
+            cuttable=True,
+            help="committer identity a commit here would get",
         ),
         Column("name", "name", _text(lambda r: r.ref.name), cuttable=True, help="folder name"),
         Column(
-            "dir",
-            "dir",
+            "parent",
+            "parent",
             _text(lambda r: os.path.dirname(r.ref.display_path)),
             cuttable=True,
             help="parent folder",
         ),
         Column("path", "path", _text(lambda r: r.ref.path), cuttable=True, help="absolute path"),
-        Column("branch", "branch", _branch_cell, cuttable=True, help="branch or (sha)"),
-        Column("status", "status", _status_cell, levels=3, help="compact status segments"),
         Column(
             "ahead",
             "↑",
@@ -157,37 +213,16 @@ COLUMNS: dict[str, Column] = {
             help="commits behind upstream",
         ),
         Column(
-            "upstream",
-            "upstream",
-            _text(lambda r: r.status.upstream if r.status else None),
-            cuttable=True,
-            help="upstream branch",
-        ),
-        Column("remote", "remote", _url_cell, levels=3, help="remote URL, simplified"),
-        Column(
+            "full_url",
             "url",
-            "url",
-            _text(
-                lambda r: (
-                    redact_url(r.status.remote_url) if r.status and r.status.remote_url else None
-                ),
-                "dim",
-            ),
+            _status_value(lambda st: redact_url(st.remote_url) if st.remote_url else None, "dim"),
             cuttable=True,
             help="remote URL in full (credentials redacted)",
         ),
         Column(
-            "age",
-            "modified",
-            _age_cell,
-            levels=2,
-            justify="right",
-            help="time of the latest change",
-        ),
-        Column(
             "head",
             "head",
-            _text(lambda r: (r.status.head or "")[:10] if r.status else None, "dim"),
+            _status_value(lambda st: (st.head or "")[:10], "dim"),
             help="HEAD commit (short)",
         ),
         Column(
@@ -196,6 +231,13 @@ COLUMNS: dict[str, Column] = {
             _num(lambda r: r.status.stashes if r.status else None),
             justify="right",
             help="stash entries",
+        ),
+        Column(
+            "outcome",
+            "outcome",
+            _outcome_cell,
+            cuttable=True,
+            help="what came of -P, -U or sync: updated, skipped: uncommitted changes, ...",
         ),
         Column(
             "error",
@@ -207,15 +249,25 @@ COLUMNS: dict[str, Column] = {
     )
 }
 
-DEFAULT_COLUMNS: tuple[str, ...] = ("repo", "branch", "status", "remote", "age")
+#: Other names of columns: ``repo`` and ``age`` are ``dir`` and ``mtime``; ``upstream``
+#: is ``remote``.
+ALIASES: dict[str, str] = {"repo": "dir", "age": "mtime", "upstream": "remote"}
+
+DEFAULT_COLUMNS: tuple[str, ...] = ("dir", "status", "branch", "remote", "url", "mtime")
+
+#: The default columns of a scan that does not read the work tree (``--metadata-only``).
+METADATA_ONLY_COLUMNS: tuple[str, ...] = ("dir", "status", "branch", "remote", "url")
 
 #: Which column gives up detail next when the table is too wide.
 SHRINK_ORDER: tuple[tuple[str, int], ...] = (
     ("status", 1),
-    ("remote", 1),
-    ("age", 1),
     ("status", 2),
-    ("remote", 2),
+    ("url", 1),
+    ("mtime", 1),
+    ("branch_remote", 1),
+    ("status", 3),
+    ("url", 2),
+    ("branch_remote", 2),
 )
 
 
@@ -238,8 +290,9 @@ def parse_columns(spec: str | None, base: Sequence[str] = DEFAULT_COLUMNS) -> tu
             continue
         remove = token.startswith("-")
         name = token.lstrip("+-")
+        name = ALIASES.get(name, name)
         if name not in COLUMNS:
-            valid = ", ".join(COLUMNS)
+            valid = ", ".join([*COLUMNS, *ALIASES])
             raise ColumnSpecError(f"unknown column {name!r}; valid columns: {valid}")
         if name in cols:
             cols.remove(name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +13,13 @@ SORT_KEYS = (
     "path",
     "name",
     "status",
+    "branch_remote",
     "branch",
     "remote",
     "url",
     "mtime",
+    "ident",
+    "author",
     "ahead",
     "behind",
     "none",
@@ -55,11 +57,22 @@ def _status_rank(r: RepoRecord) -> tuple[int, ...]:
     return (6,)
 
 
+def _by_ident(r: RepoRecord) -> tuple[tuple[int, str], str]:
+    return (_s(r.status.ident if r.status else None), r.ref.display_path.lower())
+
+
 _KEYS: dict[str, Callable[[RepoRecord], Any]] = {
-    "dir": lambda r: (os.path.dirname(r.ref.path).lower(), r.ref.name.lower()),
-    "path": lambda r: r.ref.display_path.lower(),
+    "dir": lambda r: r.ref.display_path.casefold(),
+    "path": lambda r: r.ref.path.casefold(),
     "name": lambda r: (r.ref.name.lower(), r.ref.display_path.lower()),
     "status": lambda r: (_status_rank(r), r.ref.display_path.lower()),
+    "branch_remote": lambda r: (
+        _s(r.status.branch if r.status else None),
+        _s(r.status.upstream if r.status else None),
+        r.ref.display_path.lower(),
+    ),
+    "ident": _by_ident,
+    "author": _by_ident,
     "branch": lambda r: (_s(r.status.branch if r.status else None), r.ref.display_path.lower()),
     "remote": lambda r: (_s(r.status.upstream if r.status else None), r.ref.display_path.lower()),
     "url": lambda r: (_s(r.status.remote_url if r.status else None), r.ref.display_path.lower()),

@@ -23,7 +23,7 @@ MIN_CUT = 8
 
 #: Path columns lose their start, not their end: the repo's own name is what tells rows
 #: apart, and it comes last.
-_CUT_LEFT = frozenset({"repo", "path", "dir"})
+_CUT_LEFT = frozenset({"dir", "path", "parent"})
 
 
 def _cut_left(text: str, width: int) -> str:
@@ -237,7 +237,7 @@ def _lines(layout: _Layout, widths: Sequence[int]) -> list[Text]:
                 line.append(gap)
             cell = col_cells[row]
             style = cell.style
-            if c.name in ("repo", "name", "path") and r.dirty:
+            if c.name in ("dir", "name", "path") and r.dirty:
                 style = "bold"
             text, spans = _padded(cell, w, c.justify, cut_left=c.name in _CUT_LEFT)
             start = len(line)

@@ -2,17 +2,18 @@
 
 This module knows nothing about git. The main entry point is :func:`run_parallel`, which
 yields one :class:`Outcome` per item; :func:`batch_map` returns just the successful results
-and :func:`optimal_workers` picks a worker count.
+and :func:`optimal_workers` picks a worker count (:func:`cpu_count` and :func:`fd_budget`
+are what it weighs).
 
 Example::
 
     from gitoverit.parallel import run_parallel
 
-    for outcome in run_parallel(fetch_one, urls, max_workers=16, timeout=30):
-        if outcome.ok:
-            print(outcome.item, outcome.result)
+    for item, result, error in run_parallel(fetch_one, urls, max_workers=50, timeout=30):
+        if error is not None:
+            print(item, "failed:", error)
         else:
-            print(outcome.item, "failed:", outcome.error)
+            print(item, result)
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gitoverit.parallel._cancel import CancelScope, current_scope
-from gitoverit.parallel._light import TaskSkipped, TaskTimeout, optimal_workers
+from gitoverit.parallel._light import (
+    TaskSkipped,
+    TaskTimeout,
+    cpu_count,
+    fd_budget,
+    optimal_workers,
+)
 
 if TYPE_CHECKING:
     from gitoverit.parallel._core import Backend, batch_map, run_parallel
@@ -56,7 +63,9 @@ __all__ = [
     "TaskSkipped",
     "TaskTimeout",
     "batch_map",
+    "cpu_count",
     "current_scope",
+    "fd_budget",
     "optimal_workers",
     "run_parallel",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sized
 from concurrent.futures import Executor
 from typing import Any, Literal, TypeVar, overload
 
@@ -16,6 +16,7 @@ from gitoverit.parallel._async import run_async
 from gitoverit.parallel._executor import run_executor
 from gitoverit.parallel._light import optimal_workers
 from gitoverit.parallel._outcome import Outcomes
+from gitoverit.parallel._progress import is_terminal, with_progress
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,11 +76,19 @@ def run_parallel(
     the executor backends it is iterated on a helper thread, so a producer that stalls
     (discovery walking a huge tree) never holds back outcomes that are ready.
 
+    An outcome unpacks to ``(item, result, error)``: ``for item, result, error in
+    run_parallel(...)``.
+
     Backends: ``"thread"`` (default), ``"process"`` (*func* and items must pickle), ``"async"``,
-    or any :class:`concurrent.futures.Executor` (a dask or Ray executor spreads work over a
-    cluster; it is not shut down here). An ``async def`` *func* always runs on a private
-    asyncio loop, limited by a semaphore of *max_workers*, whatever *backend* says; the
-    caller must not already be running a loop on this thread.
+    or any :class:`concurrent.futures.Executor`, which is not shut down here. A distributed
+    one spreads the work over machines, for example dask's ``Client.get_executor()``: *func*,
+    items and results must pickle, its workers need this package, and every item runs
+    once even when items repeat. An ``async def`` *func* always runs on a private asyncio
+    loop, limited by a semaphore of *max_workers*, whatever *backend* says; the caller must
+    not already be running a loop on this thread.
+
+    ``max_workers`` defaults to :func:`optimal_workers` of ``len(items)`` (when *items* has
+    a length): CPU-bound (one per CPU) for ``"process"``, I/O-bound (up to 100) otherwise.
 
     ``fail_fast``: after the first error (a timeout counts) no new task starts; running
     tasks finish and are yielded; every remaining item is yielded with a
@@ -108,34 +117,36 @@ def run_parallel(
     interpreter open at exit. Wrap the iterator in ``contextlib.closing`` when you may stop
     consuming it early.
 
-    ``desc``: when set and stderr is a terminal, a Rich progress bar counts outcomes and
-    errors on stderr; otherwise nothing is written.
+    ``desc``: when set and stderr is a terminal, a Rich progress bar labelled *desc* counts
+    the outcomes (out of ``len(items)`` when known) and the errors among them, on stderr,
+    and is erased at the end; when stderr is not a terminal nothing at all is written.
     """
+    _check_arguments(max_workers, backend, timeout)
+    total = len(items) if isinstance(items, Sized) else None
+    # Processes are CPU workers: one per CPU. Threads, coroutines and a caller's executor
+    # mostly wait, so they get the I/O-bound default.
+    workers = max_workers or optimal_workers(total, io_bound=backend != "process")
+    gen: Outcomes[T, Any]
+    if backend == "async" or inspect.iscoroutinefunction(func):
+        gen = run_async(func, items, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE)
+    else:
+        assert not isinstance(backend, str) or backend in ("thread", "process")
+        gen = run_executor(
+            func, items, backend, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE
+        )
+    if desc is not None and is_terminal(sys.stderr):
+        gen = with_progress(gen, desc, total)
+    return gen
+
+
+def _check_arguments(max_workers: int | None, backend: Backend, timeout: float | None) -> None:
+    """Refuse arguments that no run could use, before anything starts."""
     if max_workers is not None and max_workers < 1:
         raise ValueError("max_workers must be at least 1")
     if timeout is not None and timeout <= 0:
         raise ValueError("timeout must be positive")
     if not (isinstance(backend, Executor) or backend in ("thread", "process", "async")):
         raise ValueError(f"unknown backend {backend!r}")
-    workers = max_workers or optimal_workers(None, io_bound=True)
-    is_async = backend == "async" or inspect.iscoroutinefunction(func)
-    gen: Outcomes[T, Any]
-    if is_async:
-        gen = run_async(func, items, workers, fail_fast, timeout, ordered, INTERRUPT_GRACE)
-    else:
-        gen = run_executor(
-            func,
-            items,
-            backend,  # type: ignore[arg-type]
-            workers,
-            fail_fast,
-            timeout,
-            ordered,
-            INTERRUPT_GRACE,
-        )
-    if desc is not None and sys.stderr.isatty():
-        gen = _with_progress(gen, desc)
-    return gen
 
 
 def batch_map(func: Callable[[T], R], items: Iterable[T], **kw: Any) -> list[R]:
@@ -146,33 +157,3 @@ def batch_map(func: Callable[[T], R], items: Iterable[T], **kw: Any) -> list[R]:
     """
     kw.setdefault("ordered", True)
     return [o.result for o in run_parallel(func, items, **kw) if o.ok]  # type: ignore[misc]
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def _with_progress(gen: Outcomes[T, R], desc: str) -> Outcomes[T, R]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[errors]} errors"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    errors = 0
-    try:
-        with progress:
-            task_id = progress.add_task(desc, total=None, errors=0)
-            for outcome in gen:
-                if not outcome.ok:
-                    errors += 1
-                progress.update(task_id, advance=1, errors=errors)
-                yield outcome
-    finally:
-        # Closing this wrapper early must close the run too, so that it cancels its tasks.
-        gen.close()

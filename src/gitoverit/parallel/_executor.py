@@ -8,6 +8,7 @@ expires and cancels tasks between the outcomes it yields.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -79,8 +80,13 @@ def _invoke_in_scope(
     return result, None, time.monotonic() - start
 
 
-def _invoke_plain(func: Callable[[T], R], item: T) -> tuple[R | None, BaseException | None, float]:
+def _invoke_plain(
+    func: Callable[[T], R], item: T, key: object
+) -> tuple[R | None, BaseException | None, float]:
     # Module-level and scope-free so that it pickles for process and remote executors.
+    # *key* is unused here but unique to each submission: an engine that names a task by a
+    # hash of its arguments (dask does, and runs equal calls once) must still run each item.
+    del key
     start = time.monotonic()
     try:
         return func(item), None, time.monotonic() - start
@@ -207,6 +213,8 @@ class _Scheduler(Generic[T, R]):
         # concurrent.futures.wait(), which installs and removes a waiter on every pending
         # future per call.
         self.inbox: queue.SimpleQueue[_Message] = queue.SimpleQueue()
+        #: Tells this run's submissions from another run's with the same items.
+        self.run = os.urandom(8).hex()
         self.index = 0
         self.exhausted = False
         self.expired_any = False
@@ -224,7 +232,9 @@ class _Scheduler(Generic[T, R]):
                 if self.stop.stopped:
                     ready.append((self.index, Outcome(payload, error=TaskSkipped())))
                 else:
-                    self._submit(payload)
+                    refused = self._submit(payload)
+                    if refused is not None:
+                        ready.append((self.index, refused))
                 self.index += 1
             elif kind == _DONE:
                 done_task = self.pending.pop(payload, None)
@@ -236,15 +246,23 @@ class _Scheduler(Generic[T, R]):
                 raise payload
         return ready
 
-    def _submit(self, item: T) -> None:
+    def _submit(self, item: T) -> Outcome[T, R] | None:
+        """Hand *item* to the executor; if it refuses (an item a remote engine cannot
+        serialize, an executor already shut down), that item's failed outcome."""
         task = _Task(self.index, item, submitted=time.monotonic())
         fut: Future[Any]
-        if self.scoped:
-            fut = self.executor.submit(_invoke_in_scope, self.func, task, self.stop, self.fail_fast)
-        else:
-            fut = self.executor.submit(_invoke_plain, self.func, item)
+        try:
+            if self.scoped:
+                fut = self.executor.submit(
+                    _invoke_in_scope, self.func, task, self.stop, self.fail_fast
+                )
+            else:
+                fut = self.executor.submit(_invoke_plain, self.func, item, (self.run, self.index))
+        except Exception as exc:
+            return Outcome(item, error=exc)
         self.pending[fut] = task
         fut.add_done_callback(self._done)
+        return None
 
     def expire(self, timeout: float) -> list[tuple[int, Outcome[T, R]]]:
         """Report every task that has run *timeout* seconds as timed out, and cancel it."""

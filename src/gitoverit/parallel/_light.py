@@ -22,38 +22,48 @@ class TaskTimeout(TimeoutError):
         self.timeout = timeout
 
 
+#: The most workers :func:`optimal_workers` gives tasks that mostly wait.
+IO_BOUND_MAX = 100
+
+#: Open files kept free for the rest of the program, and the most each worker may hold
+#: at once (a child process keeps three pipe ends open and briefly more while it starts).
+_FD_RESERVE = 64
+_FD_PER_WORKER = 8
+
+
 def optimal_workers(n_items: int | None = None, io_bound: bool = True) -> int:
     """A sensible number of workers for *n_items* tasks on this machine.
 
-    - ``io_bound=True`` (tasks mostly wait: network round trips, remote servers): 8 per core,
-      at least 4, at most 32. Waiting tasks cost almost no CPU, so concurrency well past the
-      core count pays off; measured ``git fetch`` over a 300 ms link takes 31.6 s serially
-      for 100 repos, 2.2 s at 16 and 1.3 s at 32, with little left to gain beyond 32, which
-      is also about where hosting services start to rate-limit one client.
-    - ``io_bound=False`` (each task keeps a CPU busy, for example a local ``git status``
-      child process): 2 per core, at most 8. A second task per core hides process start-up
-      and disk waits; measured ``git status`` over 1,000 small repos is best at 2x cores and
-      gains nothing beyond.
+    - ``io_bound=True`` (tasks mostly wait: network, disk, subprocesses): ``min(100,
+      n_items)``. A waiting thread costs almost no CPU, so concurrency far past the core
+      count pays off.
+    - ``io_bound=False`` (each task keeps a CPU busy): ``min(cpu_count(), n_items)``; more
+      would only take turns on the same CPUs.
 
-    Never more than *n_items* (when known), never fewer than 1, and kept well below the
-    open-file limit, since each running child process holds several pipes.
+    *n_items* ``None`` means not known. Never fewer than 1, and never more than
+    :func:`fd_budget` allows, so that the workers cannot run out of file descriptors.
     """
-    cores = _cpu_count()
-    n = max(4, min(32, cores * 8)) if io_bound else max(1, min(8, cores * 2))
-    n = min(n, _fd_budget())
+    n = IO_BOUND_MAX if io_bound else cpu_count()
     if n_items is not None:
         n = min(n, n_items)
-    return max(1, n)
+    return max(1, min(n, fd_budget()))
 
 
-def _cpu_count() -> int:
+def cpu_count() -> int:
+    """The CPUs this process may run on: ``os.cpu_count()``, less any that CPU affinity
+    (``taskset``, a container's cpuset) leaves out. At least 1."""
+    process_cpu_count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if process_cpu_count is not None:
+        return int(process_cpu_count() or 1)
     try:
-        return len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):
         return os.cpu_count() or 1
 
 
-def _fd_budget() -> int:
+def fd_budget() -> int:
+    """The most workers that fit under the open-file limit (``RLIMIT_NOFILE``), with room
+    left for the rest of the program: 64 descriptors kept free, 8 per worker. At least 1."""
     try:
         import resource
 
@@ -62,5 +72,4 @@ def _fd_budget() -> int:
         return 256
     if soft == resource.RLIM_INFINITY:
         return 1024
-    # Each child keeps three pipe ends open in the parent and spawns with a few more.
-    return max(1, (soft - 64) // 8)
+    return max(1, (soft - _FD_RESERVE) // _FD_PER_WORKER)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gitoverit.parallel._light import TaskSkipped, TaskTimeout
 
@@ -20,6 +20,13 @@ class Outcome(Generic[T, R]):
     ``error`` is the original exception object raised by the task, a :class:`TaskTimeout`,
     or a :class:`TaskSkipped`. ``duration`` is wall-clock seconds spent running the task
     (0.0 for a skipped one).
+
+    An outcome unpacks to its first three fields, so a loop can name them at once::
+
+        for item, result, error in run_parallel(func, items):
+            ...
+
+    ``duration``, ``ok``, ``skipped`` and ``timed_out`` stay attributes.
     """
 
     item: T
@@ -27,16 +34,26 @@ class Outcome(Generic[T, R]):
     error: BaseException | None = None
     duration: float = 0.0
 
+    def __iter__(self) -> Iterator[Any]:
+        # Three values, not four: ``item, result, error = outcome``. Typed Any because
+        # the three have different types, which an iterator cannot say.
+        yield self.item
+        yield self.result
+        yield self.error
+
     @property
     def ok(self) -> bool:
+        """The task returned normally (its result may still be ``None``)."""
         return self.error is None
 
     @property
     def skipped(self) -> bool:
+        """The task never ran: an earlier one failed under ``fail_fast``."""
         return isinstance(self.error, TaskSkipped)
 
     @property
     def timed_out(self) -> bool:
+        """The task ran past the per-task ``timeout``."""
         return isinstance(self.error, TaskTimeout)
 
 

@@ -15,13 +15,16 @@ from, so it can rely on every node being one it knows.
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
 from gitoverit.query.functions import FUNCTIONS, METHOD_NAMES, arity_text, method_arity, regex
 from gitoverit.query.parser import ExprError, Parsed, Source
 from gitoverit.query.values import BINOPS, Fault, bounded
+
+#: A name's kinds when they are not known: it could be a string.
+ANY_KIND = frozenset({"string"})
 
 #: Deepest nesting of the expression tree accepted.
 MAX_DEPTH = 100
@@ -63,10 +66,15 @@ class Checked:
     tree: ast.Expression
 
 
-def check(parsed: Parsed, names: frozenset[str]) -> Checked:
+def check(
+    parsed: Parsed,
+    names: frozenset[str],
+    types: Mapping[str, frozenset[str]] | None = None,
+) -> Checked:
     """*parsed*, once it is known to hold only what the language allows.
 
-    *names* are the names a record provides. Raises :class:`ExprError` at the first fault.
+    *names* are the names a record provides, and *types*, when known, the kinds of value
+    each can hold (used only to word a hint). Raises :class:`ExprError` at the first fault.
     """
     bad = _first_bad_attribute(parsed.tree, parsed.source)
     if bad is not None:
@@ -76,7 +84,7 @@ def check(parsed: Parsed, names: frozenset[str]) -> Checked:
             parsed.source.text,
             offset,
         )
-    _Checker(parsed.source, names).check(parsed.tree)
+    _Checker(parsed.source, names, types or {}).check(parsed.tree)
     return Checked(parsed.source, parsed.tree)
 
 
@@ -93,10 +101,10 @@ def _first_bad_attribute(tree: ast.AST, source: Source) -> tuple[str, int | None
     return attr, offset
 
 
-def _suggest(name: str, names: Collection[str]) -> str:
+def _suggest(name: str, names: Collection[str], cutoff: float = 0.6) -> str:
     import difflib
 
-    close = difflib.get_close_matches(name, sorted(names), n=1)
+    close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=cutoff)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -108,9 +116,14 @@ class _Checker:
     ``a``), a call's keywords, function name and argument count before its arguments.
     """
 
-    def __init__(self, source: Source, names: frozenset[str]) -> None:
+    def __init__(
+        self, source: Source, names: frozenset[str], types: Mapping[str, frozenset[str]]
+    ) -> None:
         self.source = source
         self.names = names
+        self.types = types
+        #: The operand of a comparison being checked, and the other operand.
+        self.compared: tuple[ast.expr, ast.expr] | None = None
 
     def error(self, message: str, offset: int | None) -> NoReturn:
         raise ExprError(message, self.source.text, offset)
@@ -147,6 +160,7 @@ class _Checker:
             off = self.source.start(node)
             if name in FUNCTIONS:
                 self.error(f"{name} is a function: call it, as in {name}(...)", off)
+            self._unquoted(node)
             self.error(f"unknown name {name!r}{_suggest(name, self.names)}", off)
 
     def check_BoolOp(self, node: ast.BoolOp, depth: int) -> None:
@@ -167,7 +181,8 @@ class _Checker:
             self.error(f"operator {symbol} is not supported", off)
 
     def check_Compare(self, node: ast.Compare, depth: int) -> None:
-        self.check(node.left, depth)
+        self._check_operand(node.left, node.comparators[0], depth)
+        previous: ast.expr = node.left
         for cmpop, comparator in zip(node.ops, node.comparators, strict=True):
             if isinstance(cmpop, ast.Is | ast.IsNot) and not (
                 isinstance(comparator, ast.Constant)
@@ -177,7 +192,68 @@ class _Checker:
                     "'is' and 'is not' only compare with None, True or False; use == or !=",
                     self.source.start(comparator),
                 )
-            self.check(comparator, depth)
+            self._check_operand(comparator, previous, depth)
+            previous = comparator
+
+    def _check_operand(self, operand: ast.expr, other: ast.expr, depth: int) -> None:
+        """Check one operand of a comparison, with the *other* at hand for the hint that
+        :meth:`_unquoted` gives."""
+        outer = self.compared
+        self.compared = (operand, other)
+        try:
+            self.check(operand, depth)
+        finally:
+            self.compared = outer
+
+    def _unknown(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id not in self.names | FUNCTIONS.keys()
+
+    def _unquoted(self, node: ast.Name) -> None:
+        """Refuse unknown name *node*, an operand of a comparison (or an item of a list
+        that is one, as in ``branch in [main, dev]``) whose other operand can be a string,
+        as most likely a string that lost its quotes. Compared with a constant (``brnach ==
+        "main"``), or with a name that is never a string, it is rather taken for a misspelt
+        name, and :meth:`check_Name` says so."""
+        if self.compared is None:
+            return
+        operand, other = self.compared
+        bare: list[ast.expr] = [operand] if operand is node else []
+        if isinstance(operand, ast.List | ast.Tuple) and any(e is node for e in operand.elts):
+            bare = [e for e in operand.elts if self._unknown(e)]
+        if not bare or isinstance(other, ast.Constant) or self._unknown(other):
+            return
+        if isinstance(other, ast.Name) and "string" not in self.types.get(other.id, ANY_KIND):
+            return
+        hint = f"to compare with a string, quote it: {self._quoted(operand, other, bare)}"
+        close = _suggest(node.id, self.names, cutoff=0.8)
+        self.error(
+            f"unknown name {node.id!r}" + (f"{close} Or, {hint}" if close else f"; {hint}"),
+            self.source.start(node),
+        )
+
+    def _quoted(self, operand: ast.expr, other: ast.expr, bare: list[ast.expr]) -> str:
+        """The text of a comparison of *operand* with *other*, the *bare* names quoted."""
+        spans = [(self.source.start(n), self.source.end(n)) for n in (operand, other)]
+        starts = [lo for lo, _ in spans if lo is not None]
+        ends = [hi for _, hi in spans if hi is not None]
+        if not starts or not ends:
+            return ", ".join(f'"{n.id}"' for n in bare if isinstance(n, ast.Name))
+        lo, hi = min(starts), max(ends)
+        text = self.source.text
+        pieces: list[str] = []
+        at = lo
+        for name in bare:
+            start, end = self.source.start(name), self.source.end(name)
+            if start is None or end is None:
+                continue
+            pieces += [text[at:start], f'"{text[start:end]}"']
+            at = end
+        pieces.append(text[at:hi])
+        shown = " ".join("".join(pieces).split())
+        if any(shown.count(o) != shown.count(c) for o, c in ("()", "[]")):
+            # Parentheses around an operand lie outside its span: show the names alone.
+            return ", ".join(f'"{n.id}"' for n in bare if isinstance(n, ast.Name))
+        return shown
 
     def check_IfExp(self, node: ast.IfExp, depth: int) -> None:
         self.check(node.test, depth)

@@ -19,6 +19,7 @@ from gitoverit.query.checker import check
 from gitoverit.query.functions import FUNCTIONS, call_method
 from gitoverit.query.names import RECORD_NAMES
 from gitoverit.query.parser import ExprError, Source, parse
+from gitoverit.query.typecheck import StaticType, type_check
 from gitoverit.query.values import (
     BINOPS,
     CMPOPS,
@@ -75,16 +76,27 @@ class Expr:
             raise ExprError(f"cannot evaluate: {e}", self.text, None) from None
 
 
-def compile_expr(text: str, names: Collection[str] | None = None) -> Expr:
+def compile_expr(
+    text: str,
+    names: Collection[str] | None = None,
+    types: Mapping[str, StaticType] | None = None,
+) -> Expr:
     """Check *text* and return an :class:`Expr` for it.
 
     *names* are the names a record provides (default
     :data:`~gitoverit.query.names.RECORD_NAMES`). Raises
     :class:`ExprError`, with the offset of the fault, for a syntax error, an unknown name
     or function, an attribute starting with ``_``, or any construct outside the language.
+
+    With *types*, the static type of each name (such as
+    :data:`~gitoverit.query.names.RECORD_TYPES`), an operation that cannot work for the
+    kinds of its operands (``ahead > "x"``, ``len(ahead)``) is an :class:`ExprError` too
+    (see :mod:`~gitoverit.query.typecheck`); without, it faults when evaluated.
     """
     allowed = RECORD_NAMES if names is None else frozenset(names)
-    checked = check(parse(text), allowed)
+    checked = check(parse(text), allowed, types)
+    if types is not None:
+        type_check(checked, types)
     used = frozenset(
         n.id for n in ast.walk(checked.tree) if isinstance(n, ast.Name) and n.id in allowed
     )

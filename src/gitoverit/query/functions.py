@@ -86,17 +86,34 @@ def regex(pattern: str) -> re.Pattern[str]:
 # --------------------------------------------------------------------------- functions
 
 
-def _fn_rx(s: Any, pattern: Any) -> bool:
-    if not isinstance(pattern, str):
-        fault(f"rx() pattern must be a string, not {type_name(pattern)}")
-    compiled = regex(pattern)
-    if s is None:
-        return False
-    if not isinstance(s, str):
-        fault(f"rx() searches a string, not {type_name(s)}")
-    if len(s) > MAX_SIZE:
-        fault(f"rx() subject too long (limit {MAX_SIZE:,} characters)")
-    return compiled.search(s) is not None
+def _search(name: str, flags: int) -> Callable[[Any, Any], bool]:
+    """``rx`` (case-sensitive) or ``rxi`` (case-insensitive): whether *pattern* matches
+    somewhere in *s*; ``False`` for ``None``."""
+
+    def search(s: Any, pattern: Any) -> bool:
+        if not isinstance(pattern, str):
+            fault(f"{name}() pattern must be a string, not {type_name(pattern)}")
+        compiled = regex(pattern) if not flags else regex_i(pattern)
+        if s is None:
+            return False
+        if not isinstance(s, str):
+            fault(f"{name}() searches a string, not {type_name(s)}")
+        if len(s) > MAX_SIZE:
+            fault(f"{name}() subject too long (limit {MAX_SIZE:,} characters)")
+        return compiled.search(s) is not None
+
+    return search
+
+
+_fn_rx = _search("rx", 0)
+_fn_rxi = _search("rxi", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def regex_i(pattern: str) -> re.Pattern[str]:
+    """*pattern* compiled to ignore case (see :func:`regex`)."""
+    regex(pattern)  # the same checks
+    return re.compile(pattern, re.IGNORECASE)
 
 
 def _fn_len(x: Any) -> Any:
@@ -184,6 +201,7 @@ class Func:
 #: The functions an expression may call, by name.
 FUNCTIONS: dict[str, Func] = {
     "rx": Func(_fn_rx, 2, 2),
+    "rxi": Func(_fn_rxi, 2, 2),
     "len": Func(_fn_len, 1, 1),
     "int": Func(functools.partial(_convert, int), 1, 1),
     "float": Func(functools.partial(_convert, float), 1, 1),
@@ -250,6 +268,8 @@ _METHODS: dict[type, dict[str, Func]] = {
         "removeprefix": Func(_plain("removeprefix"), 1, 1),
         "removesuffix": Func(_plain("removesuffix"), 1, 1),
         "isdigit": Func(_plain("isdigit"), 0, 0),
+        "rx": Func(_fn_rx, 1, 1),
+        "rxi": Func(_fn_rxi, 1, 1),
     },
     dict: {"get": Func(_plain("get"), 1, 2)},
     list: {"count": Func(_plain("count"), 1, 1)},

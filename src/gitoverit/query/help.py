@@ -8,18 +8,25 @@ _HELP_TEMPLATE = """\
 Expressions for --where (keep a repo when the expression is true) and --print (print its
 value for each repo). The syntax is a small, safe subset of Python.
 
-Names (one per record field, as in the JSON output, plus dir, name, status, url, reason):
-  path display_path dir name          where the repo is (dir = parent folder, name = last part)
+Names (one per record field, as in the JSON output, plus dir, parent, name, status,
+remote, url, latest_mtime, reason):
+  path display_path dir parent name   where the repo is (dir = the path as shown, as
+                                      display_path; parent = its folder; name = last part)
   branch head detached upstream upstream_gone
+  remote                              the tracking ref, "origin/main", or "-" without one
   ahead behind                        commits ahead of / behind the upstream
   staged modified deleted untracked conflicted stashes submodules   counts
+  unstaged_modified unstaged_deleted  the work-tree part of modified / deleted
+  lines_added lines_removed           lines changed in tracked files since HEAD
   dirty operation status              status is the table's text: "2m 1u 3↑", "clean", "error"
-  remote_url url                      url is the short form: "owner/repo", "gl:owner/repo"
-  mtime                               seconds since the epoch
+  remote_url url                      url is the short form: "owner/repo", "gl:owner/repo",
+                                      or "-" without a remote
+  ident                               committer identity, "Name <email>"
+  mtime latest_mtime                  seconds since the epoch (the same value)
   fetched pulled pushed action outcome note head_before head_after duration_ms
   error reason format_version
   A value that was not read is None (e.g. branch on a detached HEAD, counts with
-  --metadata-only, url without a remote). error is None or {"reason": ..., "message": ...};
+  --metadata-only). error is None or {"reason": ..., "message": ...};
   reason is error["reason"] or None. Line breaks in an expression count as spaces.
   Every name: {names}
 
@@ -37,7 +44,8 @@ None rules:
 
 Functions:
   rx(s, pattern)     true when the regular expression matches somewhere in s (re.search);
-                     rx(None, ...) is false. Use (?i) for case-insensitive matching.
+                     rx(None, ...) is false.
+  rxi(s, pattern)    the same, ignoring case
   len(x)             length of a string, list or dict
   int(x) float(x) str(x)   conversions
   abs(x)             absolute value
@@ -50,12 +58,15 @@ String methods:
   s.startswith(x) s.endswith(x)   x may be a string or a list of strings
   s.lower() s.upper() s.strip() s.lstrip() s.rstrip() s.split() s.replace(old, new)
   s.count(x) s.find(x) s.removeprefix(x) s.removesuffix(x) s.isdigit()
+  s.rx(pattern) s.rxi(pattern)    as rx(s, pattern) and rxi(s, pattern)
   Also d.get(key[, default]) on a dict and l.count(x) on a list.
 
 Examples:
   -w 'dirty and branch != "main"'
   -w 'ahead > 0 and behind == 0'
   -w 'rx(url, "^me/")'
+  -w 'branch.rx("^feat/")'           or  -w 'ident.rxi("alice")'
+  -w 'remote == "-"'                 repos without a tracking ref
   -w 'name.startswith("py")'
   -w 'mtime > now() - days(7)'
   -w 'error is not None'            or  -w 'reason == "timeout"'
@@ -70,7 +81,9 @@ imports, lambda, comprehensions, assignment, f-strings, and any other function.
 Limits: strings and lists up to 100,000 characters or items, integers below 10**100,
 regular expressions up to 1,000 characters, and no pattern that repeats a repeating
 group such as (a+)+. Division by zero, a type mismatch (like "a" - 1) or a result over
-a limit is an error that points at the operator.
+a limit is an error that points at the operator. A type mismatch between names and
+values (ahead > "x", len(ahead), name - 1) is found before any repository is read; a
+word without quotes (branch == main) is an unknown name: quote a string, "main".
 """
 
 
