@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -161,11 +162,10 @@ def run(modules: list[str], jobs: int) -> None:
     # copy too. The folder must exist before Python starts, or its importer caches
     # "nothing here".
     (MUTANTS / "src").mkdir(parents=True)
-    # The tests' temporary folders stay in mutants/ too, apart from any other pytest run's.
-    (MUTANTS / "tmp").mkdir()
-    env = dict(
-        os.environ, PYTHONPATH=str(MUTANTS / "src"), PYTEST_DEBUG_TEMPROOT=str(MUTANTS / "tmp")
-    )
+    # The tests' temporary folders go apart from any other pytest run's, and outside any
+    # repository (a scan of a folder inside one reports that repository).
+    temp = tempfile.mkdtemp(prefix="gitoverit-mutate-")
+    env = dict(os.environ, PYTHONPATH=str(MUTANTS / "src"), PYTEST_DEBUG_TEMPROOT=temp)
     patterns = [_pattern(m, f) for m in modules for f in TARGETS[m]]
     mutmut = Path(sys.executable).parent / "mutmut"
     log = MUTANTS / "mutmut.log"
@@ -179,6 +179,7 @@ def run(modules: list[str], jobs: int) -> None:
             stderr=subprocess.STDOUT,
             check=False,
         )
+    shutil.rmtree(temp, ignore_errors=True)
     if proc.returncode != 0:
         sys.exit(f"mutmut failed (exit {proc.returncode}); see {log}")
 
