@@ -467,6 +467,40 @@ def test_pull_then_push_in_one_run(capsys: pytest.CaptureFixture[str], repos: Re
     assert same.head == s["head_after"]
 
 
+def test_each_reason_to_leave_a_repo_alone_is_named(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    remote, _same = repos.remote_and_clone("same")
+    r_behind, _behind = repos.remote_and_clone("behind")
+    repos.push_from_other(r_behind, 1)
+    unborn = repos.repo("unborn", commits=0)
+    unborn.git("remote", "add", "origin", remote.path.as_uri())
+    unborn.git("config", "branch.main.remote", "origin")
+    unborn.git("config", "branch.main.merge", "refs/heads/main")
+    # A conflict that no merge, rebase or other operation is in the middle of.
+    _r, conflicted = repos.remote_and_clone("conflicted")
+    conflicted.write("file.txt", "stashed\n")
+    conflicted.git("stash", "-q")
+    conflicted.commit("file.txt", "committed\n")
+    conflicted.git("stash", "pop", "-q", check=False)
+    assert conflicted.git("status", "--porcelain").startswith("UU ")
+
+    code, out, _ = run_cli(capsys, "-U", "-o", "json", str(repos.root))
+    recs = json_records(out)
+    assert (recs["behind"]["note"], recs["behind"]["outcome"]) == ("behind upstream", "unchanged")
+    assert recs["behind"]["pushed"] is False and recs["behind"]["pulled"] is None
+
+    code, out, _ = run_cli(capsys, "-P", "-U", "-o", "json", str(repos.root))
+    recs = json_records(out)
+    assert code == 0
+    assert recs["same"]["note"] == "pull: up to date; push: nothing to push"
+    assert recs["same"]["outcome"] == "unchanged"
+    assert recs["unborn"]["note"] == "pull: no commits; push: no commits"
+    assert recs["conflicted"]["note"] == "pull: conflicted paths; push: conflicted paths"
+    for name in ("unborn", "conflicted"):
+        assert recs[name]["outcome"] == "skipped", name
+
+
 def test_pull_and_push_of_a_behind_clean_repo_pulls_first(
     repos: RepoFactory, tmp_path: Path
 ) -> None:
