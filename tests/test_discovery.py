@@ -289,6 +289,18 @@ def test_separate_git_dir_is_a_plain_repo(repos: RepoFactory) -> None:
     assert not ref.is_worktree and not ref.is_submodule
 
 
+def test_separate_git_dir_in_a_folder_named_modules_is_no_submodule(repos: RepoFactory) -> None:
+    # Only a "modules" folder inside another git dir (next to its HEAD) holds submodules.
+    store = repos.root / "store" / "modules" / "sep.git"
+    work = repos.root / "sep"
+    store.parent.mkdir(parents=True)
+    (repos.root / "store" / "HEAD").mkdir()
+    sh("git", "init", "-q", f"--separate-git-dir={store}", str(work))
+    refs = found(repos.root)
+    assert set(refs) == {str(work)}
+    assert not refs[str(work)].is_submodule
+
+
 def test_relative_gitdir_is_resolved_against_the_folder(repos: RepoFactory) -> None:
     real = repos.repo("real")
     moved = repos.root / "elsewhere" / "real.git"
