@@ -52,6 +52,14 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "gitoverit.query.evaluator": ("Expr.evaluate",),
 }
 
+#: Tests that run gitoverit as a child process, by module they exercise. mutmut only sees
+#: which functions a test calls in its own process, so these count as calling every
+#: target of their modules (in a second run, for the mutants that survived the first).
+CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
+    "gitoverit.commands._pipeline": ("tests/test_interrupt.py", "tests/test_pipe.py"),
+    "gitoverit.cli": ("tests/test_interrupt.py", "tests/test_pipe.py"),
+}
+
 #: mutmut's exit codes that mean a test noticed the mutant (failed, crashed or timed out).
 _KILLED = {1, 3, 24, -24, 152, 255, 36, 37, -9, -11}
 
@@ -155,33 +163,66 @@ def report(modules: list[str]) -> int:
     return totals[3]
 
 
-def run(modules: list[str], jobs: int) -> None:
-    """A fresh mutmut run over *modules*; its output goes to ``mutants/mutmut.log``."""
-    shutil.rmtree(MUTANTS, ignore_errors=True)
+def _mutmut(args: list[str], jobs: int, log: Path, temp: str) -> None:
+    """``mutmut run`` with *args*, its output in *log*; exits when mutmut fails."""
     # Child processes started by the tests (``python -m gitoverit``) import the mutated
-    # copy too. The folder must exist before Python starts, or its importer caches
-    # "nothing here".
-    (MUTANTS / "src").mkdir(parents=True)
-    # The tests' temporary folders go apart from any other pytest run's, and outside any
-    # repository (a scan of a folder inside one reports that repository).
-    temp = tempfile.mkdtemp(prefix="gitoverit-mutate-")
+    # copy too, and their temporary folders go apart from any other pytest run's, outside
+    # any repository (a scan of a folder inside one reports that repository).
     env = dict(os.environ, PYTHONPATH=str(MUTANTS / "src"), PYTEST_DEBUG_TEMPROOT=temp)
-    patterns = [_pattern(m, f) for m in modules for f in TARGETS[m]]
     mutmut = Path(sys.executable).parent / "mutmut"
-    log = MUTANTS / "mutmut.log"
-    print(f"mutmut: {len(modules)} modules, {jobs} workers; log in {log.relative_to(ROOT)}")
     with log.open("w") as out:
         proc = subprocess.run(
-            [str(mutmut), "run", "--max-children", str(jobs), *patterns],
+            [str(mutmut), "run", "--max-children", str(jobs), *args],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
         )
-    shutil.rmtree(temp, ignore_errors=True)
     if proc.returncode != 0:
+        shutil.rmtree(temp, ignore_errors=True)
         sys.exit(f"mutmut failed (exit {proc.returncode}); see {log}")
+
+
+def _add_child_process_tests(modules: list[str]) -> list[str]:
+    """Count the tests of :data:`CHILD_PROCESS_TESTS` as calling every target of their
+    modules, in mutmut's record of which test calls which function; returns the mutants
+    of those modules that have survived so far."""
+    stats_path = MUTANTS / "mutmut-stats.json"
+    stats = json.loads(stats_path.read_text())
+    tests = stats["tests_by_mangled_function_name"]
+    again: list[str] = []
+    for module in modules:
+        files = CHILD_PROCESS_TESTS.get(module, ())
+        extra = [t for t in stats["duration_by_test"] if t.split("::")[0] in files]
+        survivors = [k for k, code in _results(module).items() if code not in _KILLED]
+        for name in survivors:
+            function = name.rpartition("__mutmut_")[0]
+            tests[function] = sorted(set(tests.get(function, [])) | set(extra))
+        again += survivors if extra else []
+    stats_path.write_text(json.dumps(stats))
+    return again
+
+
+def run(modules: list[str], jobs: int) -> None:
+    """A fresh mutmut run over *modules*; its output goes to ``mutants/mutmut.log``.
+
+    Mutants that survive it in a module of :data:`CHILD_PROCESS_TESTS` run again, with
+    those tests added (``mutants/mutmut-child-processes.log``).
+    """
+    shutil.rmtree(MUTANTS, ignore_errors=True)
+    # The folder must exist before Python starts, or its importer caches "nothing here".
+    (MUTANTS / "src").mkdir(parents=True)
+    temp = tempfile.mkdtemp(prefix="gitoverit-mutate-")
+    patterns = [_pattern(m, f) for m in modules for f in TARGETS[m]]
+    log = MUTANTS / "mutmut.log"
+    print(f"mutmut: {len(modules)} modules, {jobs} workers; log in {log.relative_to(ROOT)}")
+    _mutmut(patterns, jobs, log, temp)
+    again = _add_child_process_tests(modules)
+    if again:
+        print(f"mutmut: {len(again)} survivors again, with the tests of child processes")
+        _mutmut(again, jobs, MUTANTS / "mutmut-child-processes.log", temp)
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 def main() -> int:
