@@ -512,6 +512,65 @@ def test_rx_refuses_nested_repetition_at_compile_time(pattern: str) -> None:
     assert info.value.offset == len("rx(name, ")
 
 
+@pytest.mark.parametrize(
+    ("pattern", "risky"),
+    [
+        # A repeated group with a repeat inside, however it is hidden.
+        ("(a*)*", True),
+        ("(a+){2,}", True),
+        ("(a{2})+", True),
+        ("((ab)+)+", True),
+        ("((a)+)+", True),
+        ("((a+))+", True),
+        ("(x(a+)y)*", True),
+        ("(?:a+)+", True),
+        (r"(a\)+)+", True),
+        ("(a[)]+)+", True),
+        (r"(\w+\s?)*", True),
+        ("([a-z]+)*", True),
+        # After a character class, whatever it holds.
+        ("[)](a+)+", True),
+        ("[]](a+)+", True),
+        ("[^]](a+)+", True),
+        (r"[\]](a+)+", True),
+        (r"\[(a+)+", True),
+        ("(a+)+[", True),
+        # Repeats that are not nested, or not repeats at all.
+        ("[(a+)+]", False),
+        ("[^(]+(a)+", False),
+        ("[]()+]+", False),
+        ("[^]()+]+", False),
+        (r"[\](a+)+]", False),
+        (r"\(a+\)+", False),
+        ("(a)(b+)", False),
+        ("(a+)", False),
+        ("(a+)b+", False),
+        ("(a+)x+", False),
+        ("x(a+)", False),
+        ("((a+)b)", False),
+        ("((a+)b)c+", False),
+        ("(a[+])+", False),
+        ("(aX)+", False),
+    ],
+)
+def test_rx_refuses_exactly_the_patterns_that_repeat_a_repeat(pattern: str, risky: bool) -> None:
+    text = f"rx(name, {pattern!r})"
+    if risky:
+        with pytest.raises(ExprError) as info:
+            compile_expr(text)
+        assert "repeats a group" in info.value.message
+    else:
+        env = {"name": "ab(a+)"}
+        assert compile_expr(text).evaluate(env) is bool(re.search(pattern, env["name"]))
+
+
+def test_rx_reports_a_bad_pattern_as_such() -> None:
+    for pattern in ("[", "[^", "[]", "a\\", "(a", "a)"):
+        with pytest.raises(ExprError) as info:
+            compile_expr(f"rx(name, {pattern!r})")
+        assert info.value.message.startswith("bad pattern: "), pattern
+
+
 @pytest.mark.parametrize("pattern", ["(ab)+", "(a|b)*c", "[(a+)]+", r"\(a+\)+", "a+b*", "(a+)?"])
 def test_rx_accepts_patterns_without_nested_repetition(pattern: str) -> None:
     for subject in ("ab", "abab", "c", "(a)", "aab", "xyz", ""):
