@@ -276,6 +276,22 @@ def test_submodules_are_found_and_marked(repos: RepoFactory, tmp_path: Path) -> 
     assert refs[deep].git_dir == os.path.join(str(sup.git_dir), "modules", "libs/modules/other")
 
 
+def test_a_submodule_is_known_by_where_its_git_dir_lives(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
+    # Without core.worktree in its config (an older git, or a hand-made submodule) only
+    # its place under modules/ of the superproject's git dir tells it is a submodule.
+    (tmp_path / "upstream").mkdir()
+    lib = RepoFactory(tmp_path / "upstream").repo("lib")
+    sup = repos.repo("super")
+    sup.git("submodule", "add", "-q", lib.path.as_uri(), "sub")
+    git_dir = sup.git_dir / "modules" / "sub"
+    sh("git", "config", "--file", str(git_dir / "config"), "--unset", "core.worktree")
+    refs = found(repos.root)
+    sub = refs[str(sup.path / "sub")]
+    assert sub.is_submodule and sub.git_dir == str(git_dir)
+
+
 def test_separate_git_dir_is_a_plain_repo(repos: RepoFactory) -> None:
     store = repos.root / "store" / "sep.git"
     work = repos.root / "sep"

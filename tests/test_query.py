@@ -803,6 +803,17 @@ def test_resource_bounds_fail_fast(text: str) -> None:
     assert re.search(r"too large|too long|limit", info.value.message)
 
 
+def test_a_list_counts_itself_its_items_and_what_they_hold() -> None:
+    # A list of one string: 1 for the list, 1 for its item, and the string's characters.
+    n = MAX_SIZE - 2
+    assert ev(f"['a' * {n}]") == ["a" * n]
+    too_big = fault(f"['a' * {n + 1}]")
+    assert too_big.message == f"result too large (limit {MAX_SIZE:,} characters or items)"
+    # Joining two lists counts both: 2 for [1], then 2 + n - 1 for the other.
+    assert ev(f"[1] + ['a' * {n - 2}]") == [1, "a" * (n - 2)]
+    assert "too large" in fault(f"[1] + ['a' * {n - 1}]").message
+
+
 def test_limits_allow_values_right_below_them() -> None:
     assert len(ev(f"'a' * {MAX_SIZE}")) == MAX_SIZE
     assert ev("10 ** 99") == 10**99
