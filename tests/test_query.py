@@ -814,6 +814,20 @@ def test_a_list_counts_itself_its_items_and_what_they_hold() -> None:
     assert "too large" in fault(f"[1] + ['a' * {n - 1}]").message
 
 
+def test_a_record_dict_counts_itself_its_keys_and_its_values() -> None:
+    from dataclasses import replace
+
+    def failed(message: str) -> RepoRecord:
+        return replace(FAILED, error=RepoError(Reason.TIMEOUT, message))
+
+    # 1 for the dict, 2 for its keys, "reason" + "timeout" + "message", then the message.
+    fits = MAX_SIZE - 1 - 2 - len("reason") - len("timeout") - len("message")
+    # A function's result is measured (coalesce returns its argument).
+    got = ev("coalesce(error)", failed("x" * fits))
+    assert got == {"reason": "timeout", "message": "x" * fits}
+    assert "too large" in fault("coalesce(error)", failed("x" * (fits + 1))).message
+
+
 def test_limits_allow_values_right_below_them() -> None:
     assert len(ev(f"'a' * {MAX_SIZE}")) == MAX_SIZE
     assert ev("10 ** 99") == 10**99
