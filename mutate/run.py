@@ -57,7 +57,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
 #: target of their modules (in a second run, for the mutants that survived the first).
 CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
     "gitoverit.commands._pipeline": ("tests/test_interrupt.py", "tests/test_pipe.py"),
-    "gitoverit.cli": ("tests/test_interrupt.py", "tests/test_pipe.py"),
+    "gitoverit.cli": ("tests/test_interrupt.py", "tests/test_pipe.py", "tests/test_branches.py"),
 }
 
 #: mutmut's exit codes that mean a test noticed the mutant (failed, crashed or timed out).

@@ -217,8 +217,14 @@ def test_apply_flags_checks_values_and_names() -> None:
         apply_flags(settings, sources, net_jobs=0)
     with pytest.raises(ConfigError, match=r"^--sort: must be one of"):
         apply_flags(settings, sources, sort="size")
-    with pytest.raises(TypeError, match="nonsense"):
-        apply_flags(settings, sources, nonsense=1)
+    with pytest.raises(TypeError) as info:
+        apply_flags(settings, sources, nonsense=1, bogus=2)
+    assert str(info.value) == "apply_flags() got unknown settings: bogus, nonsense"
+    # One pattern may come as a plain string; an int timeout becomes seconds as a float.
+    got, got_sources = apply_flags(settings, sources, exclude="vendor/", timeout=5)
+    assert (got.exclude, got.timeout) == (("vendor/",), 5.0)
+    assert type(got.timeout) is float
+    assert got_sources["exclude"] == SettingSource("exclude", ("vendor/",), "flag --exclude")
     same, same_sources = apply_flags(settings, sources, jobs=None, exclude=())
     assert same == settings
     assert same_sources == sources
