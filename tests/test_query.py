@@ -551,6 +551,10 @@ def test_rx_refuses_nested_repetition_at_compile_time(pattern: str) -> None:
         ("((a+)b)c+", False),
         ("(a[+])+", False),
         ("(aX)+", False),
+        ("(a+)X", False),
+        ("[^](a+)+]", False),
+        ("[](a+)+]", False),
+        ("[^a][^b]", False),
     ],
 )
 def test_rx_refuses_exactly_the_patterns_that_repeat_a_repeat(pattern: str, risky: bool) -> None:
@@ -565,7 +569,7 @@ def test_rx_refuses_exactly_the_patterns_that_repeat_a_repeat(pattern: str, risk
 
 
 def test_rx_reports_a_bad_pattern_as_such() -> None:
-    for pattern in ("[", "[^", "[]", "a\\", "(a", "a)"):
+    for pattern in ("[", "[^", "[]", "a\\", "(a", "a)", "a)+", "([]+)+", "((])+["):
         with pytest.raises(ExprError) as info:
             compile_expr(f"rx(name, {pattern!r})")
         assert info.value.message.startswith("bad pattern: "), pattern
