@@ -556,6 +556,16 @@ def test_net_jobs_from_the_environment(
     assert max_overlap(log) == 2
 
 
+def test_one_network_job_fetches_one_repo_at_a_time(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    log = tmp_path / "uploadpack.log"
+    _slow_repos(repos, log, 3, "0.2")
+    code, out, _ = run_cli(capsys, "-f", "--net-jobs", "1", "-o", "json", str(repos.root))
+    assert code == 0 and len(json_records(out)) == 3
+    assert max_overlap(log) == 1
+
+
 def test_the_network_pool_stays_below_the_open_file_limit(
     capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import RepoFactory, sh
 from gitoverit.discovery import NullListener, RepoFinderListener, find_repos
+from gitoverit.git import command
 from gitoverit.model import RepoRef
 
 
@@ -175,6 +176,34 @@ def test_nested_repo_is_found_when_git_cannot_tell_whether_it_is_ignored(
     ((path, message),) = rec.warnings
     assert path == str(inner.path)
     assert message.startswith("could not check ignore rules: ") and "index" in message
+
+
+def test_nested_repo_is_found_when_git_cannot_run_or_says_nothing(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outer = repos.repo("outer")
+    outer.commit(".gitignore", "vendor/\n")
+    inner = repos.repo("outer/vendor/inner")
+    # A git whose check-ignore fails without a word.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    real_git = shutil.which("git")
+    (bin_dir / "git").write_text(
+        f'#!/bin/sh\nfor a; do [ "$a" = check-ignore ] && exit 3; done\nexec {real_git} "$@"\n'
+    )
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    rec = Recorder()
+    assert set(found(repos.root, listener=rec)) == {str(outer.path), str(inner.path)}
+    assert rec.warnings == [
+        (str(inner.path), "could not check ignore rules: git check-ignore exited with 3")
+    ]
+    # No git at all.
+    monkeypatch.setattr(command, "GIT", str(tmp_path / "no-such-git"))
+    rec = Recorder()
+    assert set(found(repos.root, listener=rec)) == {str(outer.path), str(inner.path)}
+    ((path, message),) = rec.warnings
+    assert path == str(inner.path) and message.startswith("could not check ignore rules: ")
 
 
 def test_nested_ignored_repo_is_skipped_unless_include_ignored(repos: RepoFactory) -> None:

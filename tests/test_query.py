@@ -37,6 +37,7 @@ from gitoverit.query import (
     record_env,
     truthy,
 )
+from gitoverit.query.values import Fault
 
 NOW = time.time()
 
@@ -830,6 +831,41 @@ def test_a_record_dict_counts_itself_its_keys_and_its_values() -> None:
     got = ev("coalesce(error)", failed("x" * fits))
     assert got == {"reason": "timeout", "message": "x" * fits}
     assert "too large" in fault("coalesce(error)", failed("x" * (fits + 1))).message
+
+
+class _Raising(dict[str, Any]):
+    """A record env whose every lookup raises *error*."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    def __getitem__(self, key: str) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (ValueError("boom"), "cannot evaluate: boom"),
+        (RecursionError(), "expression is too deeply nested"),
+        (Fault("out of range"), "out of range"),
+        (ExprError("no value", offset=3), "no value"),
+    ],
+)
+def test_evaluate_raises_only_expr_errors_that_name_the_expression(
+    error: BaseException, message: str
+) -> None:
+    text = "1 + branch"
+    with pytest.raises(ExprError) as info:
+        compile_expr(text).evaluate(_Raising(error))
+    assert (info.value.message, info.value.text) == (message, text)
+    assert info.value.offset == (3 if isinstance(error, ExprError) else None)
+
+
+def test_limit_faults_say_which_limit() -> None:
+    assert fault("10 ** 99 * 10").message == "number too large (limit 10**100)"
+    assert fault("(-1) ** 0.5").message == "result is a complex number"
 
 
 def test_limits_allow_values_right_below_them() -> None:
