@@ -416,3 +416,19 @@ def test_errors_prints_each_failure_on_stderr_and_only_when_asked(
     assert stderr_lines and all(line.startswith("    ") for line in stderr_lines), err
     assert "not a git repository" in stderr_lines[-1]
     assert summary == "2 repos, 0 dirty, 1 error"
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        (["--no-such-flag"], "Usage: gitoverit [OPTIONS]"),
+        (["sync", "--no-such-flag"], "Usage: gitoverit sync [OPTIONS]"),
+    ],
+)
+def test_a_usage_error_names_the_command_and_exits_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], usage: str
+) -> None:
+    code, out, err = run_cli(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith(usage), err
+    assert "No such option '--no-such-flag'" in err
