@@ -127,12 +127,15 @@ def report(modules: list[str]) -> int:
     """Print the score of each module and the diff of every surviving mutant; returns
     the number of surviving mutants."""
     equivalents = _equivalents()
-    rows: list[tuple[str, int, int, int, int]] = []
+    rows: list[tuple[str, int, int, int, int, int]] = []
     survivors: list[tuple[str, str, str]] = []
     for module in modules:
         count: Counter[str] = Counter()
         results = _results(module)
         for name, code in sorted(results.items()):
+            if code is None:  # the run stopped before this mutant
+                count["not run"] += 1
+                continue
             if code in _KILLED:
                 count["killed"] += 1
                 if name in equivalents:
@@ -149,18 +152,27 @@ def report(modules: list[str]) -> int:
             survivors.append((name, why, diff))
             count["surviving"] += 1
         rows.append(
-            (module, len(results), count["killed"], count["equivalent"], count["surviving"])
+            (
+                module,
+                len(results),
+                count["killed"],
+                count["equivalent"],
+                count["surviving"],
+                count["not run"],
+            )
         )
     for name, why, diff in survivors:
         print(f"\nSURVIVED {name} ({why}), fingerprint {fingerprint(diff)}")
         print("\n".join(diff.splitlines()[1:]))
     width = max(len(m) for m in modules)
-    print(f"\n{'module':<{width}}  mutants  killed  equivalent  surviving")
-    for module, total, killed, equivalent, surviving in rows:
-        print(f"{module:<{width}}  {total:>7}  {killed:>6}  {equivalent:>10}  {surviving:>9}")
-    totals = [sum(r[i] for r in rows) for i in range(1, 5)]
-    print(f"{'total':<{width}}  {totals[0]:>7}  {totals[1]:>6}  {totals[2]:>10}  {totals[3]:>9}")
-    return totals[3]
+    not_run = any(r[5] for r in rows)
+    head = "mutants  killed  equivalent  surviving" + ("  not run" if not_run else "")
+    print(f"\n{'module':<{width}}  {head}")
+    totals = ("total", *(sum(r[i] for r in rows) for i in range(1, 6)))
+    for name, total, killed, equivalent, surviving, missing in [*rows, totals]:
+        line = f"{name:<{width}}  {total:>7}  {killed:>6}  {equivalent:>10}  {surviving:>9}"
+        print(line + (f"  {missing:>7}" if not_run else ""))
+    return int(totals[4]) + int(totals[5])
 
 
 def _mutmut(args: list[str], jobs: int, log: Path, temp: str) -> None:
