@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?= .
 
-.PHONY: run test test-browser lint bench bench-watch clean
+.PHONY: run test test-browser lint bench bench-watch mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ run: $(VENV)/.installed
 	$(BIN)/gitoverit $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench mutate
+	$(BIN)/ruff format --check src tests bench mutate
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
@@ -45,5 +45,9 @@ bench: $(VENV)/.installed-dev
 bench-watch: $(VENV)/.installed-dev
 	$(BIN)/python bench/watch.py $(BENCH_ARGS)
 
+# Mutation testing of the code that protects data (mutate/run.py); not part of `make test`.
+mutate: $(VENV)/.installed-dev
+	$(BIN)/python mutate/run.py $(MUTATE_ARGS)
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache mutants

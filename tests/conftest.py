@@ -8,6 +8,7 @@ GIT_CONFIG_NOSYSTEM=1. It is autouse, so every test runs isolated.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -31,6 +32,13 @@ _DROP = (
 )
 
 
+# Processes the tests start must take Ctrl-C as they would from a terminal, even when this
+# test run was itself started with SIGINT ignored (as `make mutate` starts its workers):
+# an ignored signal stays ignored in every child, a handler does not.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Isolate HOME and every git configuration source for this test."""
@@ -41,6 +49,10 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
         # GITOVERIT_* and the earlier gitoverit's GITO_* settings
         if var.startswith(("GITOVERIT_", "GITO_")):
             monkeypatch.delenv(var, raising=False)
+    # Under `make mutate`, child processes run the mutant under test too, but not mutmut's
+    # bookkeeping of which test calls which function: that works in the test process only.
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        monkeypatch.delenv("MUTANT_UNDER_TEST")
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = Test User\n\temail = test@example.com\n"

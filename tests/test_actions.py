@@ -278,6 +278,8 @@ def _pull_fixture(repos: RepoFactory, log: Path) -> tuple[dict[str, Repo], dict[
     make("behind")
     make("behind-untracked").write("scratch-note.txt", "mine\n")
     make("dirty").write("file.txt", "local edit\n")
+    # A deleted tracked file is a change too; git itself would fast-forward over it.
+    (make("deleted").path / "file.txt").unlink()
     make("diverged").commit("local.txt")
     make("detached").git("checkout", "-q", "--detach")
     make("no-upstream").git("branch", "-q", "--unset-upstream")
@@ -323,6 +325,7 @@ def test_pull_fast_forwards_only_what_is_safe_and_leaves_the_rest_byte_identical
 
     left_alone = {
         "dirty": "uncommitted changes",
+        "deleted": "uncommitted changes",
         "diverged": "diverged",
         "detached": "detached HEAD",
         "no-upstream": "no upstream",
@@ -464,6 +467,40 @@ def test_pull_then_push_in_one_run(capsys: pytest.CaptureFixture[str], repos: Re
     assert same.head == s["head_after"]
 
 
+def test_each_reason_to_leave_a_repo_alone_is_named(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    remote, _same = repos.remote_and_clone("same")
+    r_behind, _behind = repos.remote_and_clone("behind")
+    repos.push_from_other(r_behind, 1)
+    unborn = repos.repo("unborn", commits=0)
+    unborn.git("remote", "add", "origin", remote.path.as_uri())
+    unborn.git("config", "branch.main.remote", "origin")
+    unborn.git("config", "branch.main.merge", "refs/heads/main")
+    # A conflict that no merge, rebase or other operation is in the middle of.
+    _r, conflicted = repos.remote_and_clone("conflicted")
+    conflicted.write("file.txt", "stashed\n")
+    conflicted.git("stash", "-q")
+    conflicted.commit("file.txt", "committed\n")
+    conflicted.git("stash", "pop", "-q", check=False)
+    assert conflicted.git("status", "--porcelain").startswith("UU ")
+
+    code, out, _ = run_cli(capsys, "-U", "-o", "json", str(repos.root))
+    recs = json_records(out)
+    assert (recs["behind"]["note"], recs["behind"]["outcome"]) == ("behind upstream", "unchanged")
+    assert recs["behind"]["pushed"] is False and recs["behind"]["pulled"] is None
+
+    code, out, _ = run_cli(capsys, "-P", "-U", "-o", "json", str(repos.root))
+    recs = json_records(out)
+    assert code == 0
+    assert recs["same"]["note"] == "pull: up to date; push: nothing to push"
+    assert recs["same"]["outcome"] == "unchanged"
+    assert recs["unborn"]["note"] == "pull: no commits; push: no commits"
+    assert recs["conflicted"]["note"] == "pull: conflicted paths; push: conflicted paths"
+    for name in ("unborn", "conflicted"):
+        assert recs[name]["outcome"] == "skipped", name
+
+
 def test_pull_and_push_of_a_behind_clean_repo_pulls_first(
     repos: RepoFactory, tmp_path: Path
 ) -> None:
@@ -515,6 +552,34 @@ def test_net_jobs_from_the_environment(
     _slow_repos(repos, log, 5, "0.4")
     monkeypatch.setenv("GITOVERIT_NET_JOBS", "2")
     code, out, _ = run_cli(capsys, "-f", "-o", "json", str(repos.root))
+    assert code == 0 and len(json_records(out)) == 5
+    assert max_overlap(log) == 2
+
+
+def test_one_network_job_fetches_one_repo_at_a_time(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    log = tmp_path / "uploadpack.log"
+    _slow_repos(repos, log, 3, "0.2")
+    code, out, _ = run_cli(capsys, "-f", "--net-jobs", "1", "-o", "json", str(repos.root))
+    assert code == 0 and len(json_records(out)) == 3
+    assert max_overlap(log) == 1
+
+
+def test_the_network_pool_stays_below_the_open_file_limit(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    import resource
+
+    log = tmp_path / "uploadpack.log"
+    _slow_repos(repos, log, 5, "0.4")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # 64 descriptors kept for the process itself, then 8 per network operation: room for 2.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64 + 2 * 8, hard))
+    try:
+        code, out, _ = run_cli(capsys, "-f", "--net-jobs", "16", "-o", "json", str(repos.root))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert code == 0 and len(json_records(out)) == 5
     assert max_overlap(log) == 2
 

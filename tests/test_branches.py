@@ -6,6 +6,10 @@ import io
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -618,18 +622,43 @@ def test_unborn_repo_is_empty_and_exit_0(
     assert out == {"table": "", "json": "[]\n", "ndjson": ""}[fmt]
 
 
-def test_interrupt_exits_130(
-    capsys: pytest.CaptureFixture[str], scenario: Scenario, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import gitoverit.git.branches as branches_mod
-
-    def interrupted(*_: Any, **__: Any) -> list[BranchInfo]:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(branches_mod, "list_branches", interrupted)
-    code, out, err = run_gitob(capsys, str(scenario.clone.path))
-    assert (code, out) == (130, "")
-    assert "interrupted" in err
+def test_ctrl_c_exits_130_and_leaves_no_git_running(scenario: Scenario, tmp_path: Path) -> None:
+    """A real SIGINT to gitob's process group, as a terminal sends it, while its git is
+    still running: exit 130, nothing on stdout, and that git is gone."""
+    started = tmp_path / "git-started"
+    marker = f"31.{os.getpid()}"
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    # A git that hangs: gitob is interrupted in the middle of its work.
+    (wrappers / "git").write_text(f'#!/bin/sh\necho $$ > "{started}"\nexec sleep {marker}\n')
+    (wrappers / "git").chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from gitoverit._entry import gitob; sys.exit(gitob())"],
+        cwd=scenario.clone.path,
+        env={**os.environ, "PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not started.exists() or not started.read_text().strip():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        git_pid = int(started.read_text())
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert out == b""
+    assert b"interrupted" in err and b"Traceback" not in err
+    time.sleep(0.1)
+    state = Path(f"/proc/{git_pid}/stat")
+    assert not state.exists() or state.read_text().rpartition(")")[2].split()[0] in "ZX"
 
 
 def test_help_has_examples_and_every_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -382,7 +382,53 @@ def test_exit_on_error_skips_the_rest_of_a_status_scan(
     code, out, _ = run_cli(
         capsys, "-o", "json", "--no-progress", "-j", "1", "-x", *mode, str(repos.root)
     )
-    records = json.loads(out)
+    records = {Path(r["path"]).name: r for r in json.loads(out)}
     assert code == 1 and len(records) == 7, "every repo is still reported once"
-    reasons = sorted((r["error"] or {}).get("reason", "ok") for r in records)
-    assert reasons[0] == "corrupt" and "skipped" in reasons
+    assert records["a-bad"]["error"]["reason"] == "corrupt"
+    read = sorted(name for name, r in records.items() if r["error"] is None)
+    # With one job nothing new starts once the failure is known. The status engine starts
+    # the next git before it reads the finished one's output, so b0 may have been read.
+    assert read == ([] if mode else ["b0"]) or read == [], read
+    for name, rec in records.items():
+        if name != "a-bad" and name not in read:
+            assert rec["error"]["reason"] == "skipped", rec
+            assert rec["head"] is None and rec["branch"] is None, "it was never read"
+
+
+def test_errors_prints_each_failure_on_stderr_and_only_when_asked(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory
+) -> None:
+    bad = repos.repo("bad")
+    (bad.path / ".git" / "HEAD").write_text("garbage\n")
+    repos.repo("good")
+    args = ("-o", "json", "--no-progress", str(repos.root))
+
+    code, _out, err = run_cli(capsys, *args)
+    assert code == 1
+    assert "corrupt" not in err
+    assert err.splitlines()[-1] == "2 repos, 0 dirty, 1 error (--errors for details)"
+
+    code, _out, err = run_cli(capsys, "--errors", *args)
+    assert code == 1
+    first, *stderr_lines, summary = err.splitlines()
+    assert first.startswith(f"{bad.path}: corrupt: "), err
+    # Then git's own stderr, indented under the failure it explains.
+    assert stderr_lines and all(line.startswith("    ") for line in stderr_lines), err
+    assert "not a git repository" in stderr_lines[-1]
+    assert summary == "2 repos, 0 dirty, 1 error"
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        (["--no-such-flag"], "Usage: gitoverit [OPTIONS]"),
+        (["sync", "--no-such-flag"], "Usage: gitoverit sync [OPTIONS]"),
+    ],
+)
+def test_a_usage_error_names_the_command_and_exits_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], usage: str
+) -> None:
+    code, out, err = run_cli(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith(usage), err
+    assert "No such option '--no-such-flag'" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import RepoFactory
 from gitoverit.config import (
     DEFAULT_COLUMN_PRIORITIES,
     KEYS,
@@ -252,8 +254,14 @@ def test_apply_flags_checks_values_and_names() -> None:
         apply_flags(settings, sources, net_jobs=0)
     with pytest.raises(ConfigError, match=r"^--sort: must be one of"):
         apply_flags(settings, sources, sort="size")
-    with pytest.raises(TypeError, match="nonsense"):
-        apply_flags(settings, sources, nonsense=1)
+    with pytest.raises(TypeError) as info:
+        apply_flags(settings, sources, nonsense=1, bogus=2)
+    assert str(info.value) == "apply_flags() got unknown settings: bogus, nonsense"
+    # One pattern may come as a plain string; an int timeout becomes seconds as a float.
+    got, got_sources = apply_flags(settings, sources, exclude="vendor/", timeout=5)
+    assert (got.exclude, got.timeout) == (("vendor/",), 5.0)
+    assert type(got.timeout) is float
+    assert got_sources["exclude"] == SettingSource("exclude", ("vendor/",), "flag --exclude")
     same, same_sources = apply_flags(settings, sources, jobs=None, exclude=())
     assert same == settings
     assert same_sources == sources
@@ -409,3 +417,24 @@ def test_trust_repo_config_must_be_a_boolean(tmp_path: Path, raw: str) -> None:
     path.write_text(f"trust_repo_config = {raw}\n")
     with pytest.raises(ConfigError, match=r"c\.toml:1: trust_repo_config: must be true or false"):
         load_settings(env={}, path=path)
+
+
+def test_exclude_flags_replace_the_config_files_list_in_a_scan(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitoverit.cli import main
+
+    for name in ("a-kept", "b-by-file", "c-by-flag"):
+        repos.repo(name)
+    write_config('exclude = ["b-*"]\n')
+    args = ("-o", "json", "--no-progress", "-s", "name")
+
+    def names(*extra: str) -> list[str]:
+        code = main([*args, *extra, str(repos.root)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [Path(r["path"]).name for r in json.loads(out)]
+
+    assert names() == ["a-kept", "c-by-flag"]
+    # Each layer replaces the one below: the flag's list is the whole list.
+    assert names("--exclude", "c-*") == ["a-kept", "b-by-file"]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import RepoFactory, sh
 from gitoverit.discovery import NullListener, RepoFinderListener, find_repos
+from gitoverit.git import command
 from gitoverit.model import RepoRef
 
 
@@ -162,6 +163,49 @@ def test_nested_repo_not_ignored_is_found(repos: RepoFactory) -> None:
     assert set(refs) == {str(outer.path), str(inner.path), str(deepest.path)}
 
 
+def test_nested_repo_is_found_when_git_cannot_tell_whether_it_is_ignored(
+    repos: RepoFactory,
+) -> None:
+    outer = repos.repo("outer")
+    outer.commit(".gitignore", "vendor/\n")
+    inner = repos.repo("outer/vendor/inner")
+    # A corrupt index makes every `git check-ignore` in "outer" fail.
+    (outer.git_dir / "index").write_bytes(b"DIRC garbage")
+    rec = Recorder()
+    assert set(found(repos.root, listener=rec)) == {str(outer.path), str(inner.path)}
+    ((path, message),) = rec.warnings
+    assert path == str(inner.path)
+    assert message.startswith("could not check ignore rules: ") and "index" in message
+
+
+def test_nested_repo_is_found_when_git_cannot_run_or_says_nothing(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outer = repos.repo("outer")
+    outer.commit(".gitignore", "vendor/\n")
+    inner = repos.repo("outer/vendor/inner")
+    # A git whose check-ignore fails without a word.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    real_git = shutil.which("git")
+    (bin_dir / "git").write_text(
+        f'#!/bin/sh\nfor a; do [ "$a" = check-ignore ] && exit 3; done\nexec {real_git} "$@"\n'
+    )
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    rec = Recorder()
+    assert set(found(repos.root, listener=rec)) == {str(outer.path), str(inner.path)}
+    assert rec.warnings == [
+        (str(inner.path), "could not check ignore rules: git check-ignore exited with 3")
+    ]
+    # No git at all.
+    monkeypatch.setattr(command, "GIT", str(tmp_path / "no-such-git"))
+    rec = Recorder()
+    assert set(found(repos.root, listener=rec)) == {str(outer.path), str(inner.path)}
+    ((path, message),) = rec.warnings
+    assert path == str(inner.path) and message.startswith("could not check ignore rules: ")
+
+
 def test_nested_ignored_repo_is_skipped_unless_include_ignored(repos: RepoFactory) -> None:
     outer = repos.repo("outer")
     outer.commit(".gitignore", "vendor/\n")
@@ -261,6 +305,22 @@ def test_submodules_are_found_and_marked(repos: RepoFactory, tmp_path: Path) -> 
     assert refs[deep].git_dir == os.path.join(str(sup.git_dir), "modules", "libs/modules/other")
 
 
+def test_a_submodule_is_known_by_where_its_git_dir_lives(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
+    # Without core.worktree in its config (an older git, or a hand-made submodule) only
+    # its place under modules/ of the superproject's git dir tells it is a submodule.
+    (tmp_path / "upstream").mkdir()
+    lib = RepoFactory(tmp_path / "upstream").repo("lib")
+    sup = repos.repo("super")
+    sup.git("submodule", "add", "-q", lib.path.as_uri(), "sub")
+    git_dir = sup.git_dir / "modules" / "sub"
+    sh("git", "config", "--file", str(git_dir / "config"), "--unset", "core.worktree")
+    refs = found(repos.root)
+    sub = refs[str(sup.path / "sub")]
+    assert sub.is_submodule and sub.git_dir == str(git_dir)
+
+
 def test_separate_git_dir_is_a_plain_repo(repos: RepoFactory) -> None:
     store = repos.root / "store" / "sep.git"
     work = repos.root / "sep"
@@ -272,6 +332,18 @@ def test_separate_git_dir_is_a_plain_repo(repos: RepoFactory) -> None:
     ref = refs[str(work)]
     assert ref.git_dir == str(store)
     assert not ref.is_worktree and not ref.is_submodule
+
+
+def test_separate_git_dir_in_a_folder_named_modules_is_no_submodule(repos: RepoFactory) -> None:
+    # Only a "modules" folder inside another git dir (next to its HEAD) holds submodules.
+    store = repos.root / "store" / "modules" / "sep.git"
+    work = repos.root / "sep"
+    store.parent.mkdir(parents=True)
+    (repos.root / "store" / "HEAD").mkdir()
+    sh("git", "init", "-q", f"--separate-git-dir={store}", str(work))
+    refs = found(repos.root)
+    assert set(refs) == {str(work)}
+    assert not refs[str(work)].is_submodule
 
 
 def test_relative_gitdir_is_resolved_against_the_folder(repos: RepoFactory) -> None:

@@ -35,7 +35,7 @@ from gitoverit.errors import (
 from gitoverit.git.command import NETWORK_TIMEOUT, classify, git, git_env, run
 from gitoverit.model import Reason
 from gitoverit.parallel._cancel import CancelScope, enter_scope
-from gitoverit.process import DRAIN_GRACE, KILL_GRACE, CommandResult, executable
+from gitoverit.process import DRAIN_GRACE, KILL_GRACE, executable
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -572,7 +572,6 @@ def test_missing_program(tmp_path: Path) -> None:
 
 def test_check_false_returns_the_failed_result(tmp_path: Path) -> None:
     result = git("rev-parse", "--verify", "HEAD", cwd=str(tmp_path), check=False)
-    assert isinstance(result, CommandResult)
     assert result.returncode == 128
     assert b"not a git repository" in result.stderr
     assert result.argv[-3:] == ("rev-parse", "--verify", "HEAD")

@@ -718,33 +718,6 @@ def test_interpreter_exits_with_a_process_task_stuck_forever(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
 
 
-def test_plain_thread_pool_executor_hangs_at_exit(tmp_path: Path) -> None:
-    # The trap itself, for contrast: the main thread is done, the interpreter is not.
-    code = """
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-    pool = ThreadPoolExecutor(2)
-    pool.submit(threading.Event().wait)
-    print("main done", flush=True)
-    raise SystemExit(0)
-    """
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        with pytest.raises(subprocess.TimeoutExpired):
-            proc.communicate(timeout=3)
-    finally:
-        proc.kill()
-        out, _ = proc.communicate()
-    assert out == "main done\n"
-
-
 # --------------------------------------------------------------------------- helpers and UI
 
 

@@ -32,12 +32,12 @@ from gitoverit.query import (
     MAX_SIZE,
     METHOD_NAMES,
     RECORD_NAMES,
-    Expr,
     ExprError,
     compile_expr,
     record_env,
     truthy,
 )
+from gitoverit.query.values import Fault
 
 NOW = time.time()
 
@@ -513,9 +513,76 @@ def test_rx_refuses_nested_repetition_at_compile_time(pattern: str) -> None:
     assert info.value.offset == len("rx(name, ")
 
 
+@pytest.mark.parametrize(
+    ("pattern", "risky"),
+    [
+        # A repeated group with a repeat inside, however it is hidden.
+        ("(a*)*", True),
+        ("(a+){2,}", True),
+        ("(a{2})+", True),
+        ("((ab)+)+", True),
+        ("((a)+)+", True),
+        ("((a+))+", True),
+        ("(x(a+)y)*", True),
+        ("(?:a+)+", True),
+        (r"(a\)+)+", True),
+        ("(a[)]+)+", True),
+        (r"(\w+\s?)*", True),
+        ("([a-z]+)*", True),
+        # After a character class, whatever it holds.
+        ("[)](a+)+", True),
+        ("[]](a+)+", True),
+        ("[^]](a+)+", True),
+        (r"[\]](a+)+", True),
+        (r"\[(a+)+", True),
+        ("(a+)+[", True),
+        # Repeats that are not nested, or not repeats at all.
+        ("[(a+)+]", False),
+        ("[^(]+(a)+", False),
+        ("[]()+]+", False),
+        ("[^]()+]+", False),
+        (r"[\](a+)+]", False),
+        (r"\(a+\)+", False),
+        ("(a)(b+)", False),
+        ("(a+)", False),
+        ("(a+)b+", False),
+        ("(a+)x+", False),
+        ("x(a+)", False),
+        ("((a+)b)", False),
+        ("((a+)b)c+", False),
+        ("(a[+])+", False),
+        ("(aX)+", False),
+        ("(a+)X", False),
+        ("[^](a+)+]", False),
+        ("[](a+)+]", False),
+        ("[^a][^b]", False),
+    ],
+)
+def test_rx_refuses_exactly_the_patterns_that_repeat_a_repeat(pattern: str, risky: bool) -> None:
+    text = f"rx(name, {pattern!r})"
+    if risky:
+        with pytest.raises(ExprError) as info:
+            compile_expr(text)
+        assert "repeats a group" in info.value.message
+    else:
+        env = {"name": "ab(a+)"}
+        assert compile_expr(text).evaluate(env) is bool(re.search(pattern, env["name"]))
+
+
+def test_rx_reports_a_bad_pattern_as_such() -> None:
+    for pattern in ("[", "[^", "[]", "a\\", "(a", "a)", "a)+", "([]+)+", "((])+["):
+        with pytest.raises(ExprError) as info:
+            compile_expr(f"rx(name, {pattern!r})")
+        assert info.value.message.startswith("bad pattern: "), pattern
+
+
 @pytest.mark.parametrize("pattern", ["(ab)+", "(a|b)*c", "[(a+)]+", r"\(a+\)+", "a+b*", "(a+)?"])
 def test_rx_accepts_patterns_without_nested_repetition(pattern: str) -> None:
-    assert isinstance(compile_expr(f"rx(name, {pattern!r})"), Expr)
+    for subject in ("ab", "abab", "c", "(a)", "aab", "xyz", ""):
+        env = {"name": subject}
+        assert compile_expr(f"rx(name, {pattern!r})").evaluate(env) is bool(
+            re.search(pattern, subject)
+        ), (pattern, subject)
 
 
 def test_rx_pattern_length_is_limited() -> None:
@@ -741,6 +808,66 @@ def test_resource_bounds_fail_fast(text: str) -> None:
     assert re.search(r"too large|too long|limit", info.value.message)
 
 
+def test_a_list_counts_itself_its_items_and_what_they_hold() -> None:
+    # A list of one string: 1 for the list, 1 for its item, and the string's characters.
+    n = MAX_SIZE - 2
+    assert ev(f"['a' * {n}]") == ["a" * n]
+    too_big = fault(f"['a' * {n + 1}]")
+    assert too_big.message == f"result too large (limit {MAX_SIZE:,} characters or items)"
+    # Joining two lists counts both: 2 for [1], then 2 + n - 1 for the other.
+    assert ev(f"[1] + ['a' * {n - 2}]") == [1, "a" * (n - 2)]
+    assert "too large" in fault(f"[1] + ['a' * {n - 1}]").message
+
+
+def test_a_record_dict_counts_itself_its_keys_and_its_values() -> None:
+    from dataclasses import replace
+
+    def failed(message: str) -> RepoRecord:
+        return replace(FAILED, error=RepoError(Reason.TIMEOUT, message))
+
+    # 1 for the dict, 2 for its keys, "reason" + "timeout" + "message", then the message.
+    fits = MAX_SIZE - 1 - 2 - len("reason") - len("timeout") - len("message")
+    # A function's result is measured (coalesce returns its argument).
+    got = ev("coalesce(error)", failed("x" * fits))
+    assert got == {"reason": "timeout", "message": "x" * fits}
+    assert "too large" in fault("coalesce(error)", failed("x" * (fits + 1))).message
+
+
+class _Raising(dict[str, Any]):
+    """A record env whose every lookup raises *error*."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    def __getitem__(self, key: str) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (ValueError("boom"), "cannot evaluate: boom"),
+        (RecursionError(), "expression is too deeply nested"),
+        (Fault("out of range"), "out of range"),
+        (ExprError("no value", offset=3), "no value"),
+    ],
+)
+def test_evaluate_raises_only_expr_errors_that_name_the_expression(
+    error: BaseException, message: str
+) -> None:
+    text = "1 + branch"
+    with pytest.raises(ExprError) as info:
+        compile_expr(text).evaluate(_Raising(error))
+    assert (info.value.message, info.value.text) == (message, text)
+    assert info.value.offset == (3 if isinstance(error, ExprError) else None)
+
+
+def test_limit_faults_say_which_limit() -> None:
+    assert fault("10 ** 99 * 10").message == "number too large (limit 10**100)"
+    assert fault("(-1) ** 0.5").message == "result is a complex number"
+
+
 def test_limits_allow_values_right_below_them() -> None:
     assert len(ev(f"'a' * {MAX_SIZE}")) == MAX_SIZE
     assert ev("10 ** 99") == 10**99
@@ -844,21 +971,24 @@ def test_help_text_documents_every_function_method_and_name() -> None:
 
 
 def test_every_documented_function_is_callable() -> None:
-    assert {
-        "rx",
-        "rxi",
-        "len",
-        "int",
-        "float",
-        "str",
-        "abs",
-        "min",
-        "max",
-        "coalesce",
-        "now",
-        "days",
-        "hours",
-    } == FUNCTION_NAMES
+    calls = {
+        "rx": ("rx(branch, '^ma')", True),
+        "rxi": ("rxi(branch, '^MA')", True),
+        "len": ("len(branch)", 4),
+        "int": ("int('42') + 1", 43),
+        "float": ("float('2.5') * 2", 5.0),
+        "str": ("str(3) + 'x'", "3x"),
+        "abs": ("abs(-3)", 3),
+        "min": ("min(3, 1, 2)", 1),
+        "max": ("max([3, 1, 2])", 3),
+        "coalesce": ("coalesce(None, 'y')", "y"),
+        "now": ("now() > 1700000000", True),
+        "days": ("days(2)", 2 * 86400),
+        "hours": ("hours(3)", 3 * 3600),
+    }
+    assert set(calls) == FUNCTION_NAMES
+    for text, expected in calls.values():
+        assert ev(text) == expected, text
 
 
 # --------------------------------------------------------------------------- properties

@@ -797,6 +797,28 @@ def test_parse_porcelain_special_heads() -> None:
             parse_porcelain_v2(bad)
 
 
+def test_parse_porcelain_headers_keep_odd_names_and_name_what_is_wrong() -> None:
+    p = parse_porcelain_v2(
+        b"# branch.oid \xff1\0# branch.head caf\xe9\0# branch.upstream o/caf\xe9\0"
+        b"# branch.ab +12 -345\0# stash 10\0# branch.future x y\0# lonely\0# branch.oid\0"
+    )
+    assert p.oid == "\ufffd1"
+    assert (p.branch, p.upstream) == ("caf\udce9", "o/caf\udce9")
+    assert (p.ahead, p.behind, p.stashes) == (12, 345, 10)
+    for bad, says in (
+        (b"# stash many", "bad stash header: b'# stash many'"),
+        (b"# branch.ab 3 1", "bad branch.ab header: b'3 1'"),
+        (b"# branch.ab +3", "bad branch.ab header: b'+3'"),
+        (b"# branch.ab +3 -1 -2", "bad branch.ab header: b'+3 -1 -2'"),
+        (b"# branch.ab +3 1", "bad branch.ab header: b'+3 1'"),
+        (b"# branch.ab -3 +1", "bad branch.ab header: b'-3 +1'"),
+    ):
+        with pytest.raises(StatusParseError) as info:
+            parse_porcelain_v2(bad + b"\0")
+        assert str(info.value) == says
+    assert parse_porcelain_v2(b"# branch.ab +? -3\0").behind is None
+
+
 _paths = st.binary(min_size=1, max_size=12).filter(lambda b: b"\0" not in b)
 _xy = st.sampled_from(
     [b".M", b"M.", b"MM", b"A.", b"AM", b".D", b"D.", b"MD", b".T", b"T.", b"AD", b".A"]

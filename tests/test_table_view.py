@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 
 from _tty import run_on_terminal
 from conftest import Repo, RepoFactory
@@ -179,3 +180,39 @@ def test_an_empty_folder_prints_no_table(
     code, out, err = run(capsys, str(tmp_path))
     assert code == 0 and out == ""
     assert err.strip().endswith("0 repos, 0 dirty, 0 errors")
+
+
+def test_no_color_leaves_the_table_on_a_terminal_uncoloured(busy: RepoFactory) -> None:
+    args = ("--no-progress", "-c", "-,name,status", ".")
+    code, coloured = run_on_terminal(*args, cwd=busy.root, columns=120, raw=True)
+    assert code == 0
+    code, plain = run_on_terminal(
+        *args, cwd=busy.root, columns=120, env={"NO_COLOR": "1"}, raw=True
+    )
+    assert code == 0
+    assert not [line for line in plain if _colours(line)], plain
+    assert _colours("\n".join(coloured)), "without NO_COLOR the same table has colours"
+    strip = re.compile(r"\x1b\[[0-9;]*m")
+    assert [strip.sub("", line) for line in plain] == [strip.sub("", line) for line in coloured]
+
+
+def _colours(text: str) -> list[str]:
+    """The foreground and background colour codes in *text*'s escape sequences (bold,
+    dim and the like are not colours)."""
+    params = [p for seq in re.findall(r"\x1b\[([0-9;]*)m", text) for p in seq.split(";")]
+    return [p for p in params if p[:1] in ("3", "4", "9") and len(p) == 2 and p[1] != "9"]
+
+
+def test_without_columns_the_table_fits_the_terminal_and_a_pipe_gets_it_whole(
+    repos: RepoFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "a-repository-name-long-enough-to-need-cutting-" + "x" * 40
+    repos.repo(name)
+    # run_on_terminal unsets COLUMNS: the width comes from the terminal itself.
+    code, narrow = run_on_terminal("--no-progress", ".", cwd=repos.root, columns=50)
+    assert code == 0 and len(narrow) >= 2
+    assert all(cell_len(line) <= 50 for line in narrow), narrow
+    assert name not in "\n".join(narrow)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, _err = run(capsys, str(repos.root))
+    assert code == 0 and name in out, "a pipe has no width: nothing is cut"
