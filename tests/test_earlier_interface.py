@@ -316,6 +316,10 @@ def test_ident_follows_local_config_and_include_if(
     repos.repo("personal")
     local = repos.repo("local-id")
     local.git("config", "user.email", "local@example.com")
+    included = repos.repo("included-id")
+    id_file = repos.aux / "id.gitconfig"
+    id_file.write_text("[user]\n\temail = included@example.com\n")
+    included.git("config", "include.path", str(id_file))
     work_config = repos.aux / "work.gitconfig"
     work_config.write_text("[user]\n\temail = me@work.example\n")
     with open(os.environ["GIT_CONFIG_GLOBAL"], "a") as f:
@@ -324,6 +328,7 @@ def test_ident_follows_local_config_and_include_if(
     assert recs["api"]["ident"] == "Test User <me@work.example>"
     assert recs["personal"]["ident"] == "Test User <test@example.com>"
     assert recs["local-id"]["ident"] == "Test User <local@example.com>"
+    assert recs["included-id"]["ident"] == "Test User <included@example.com>"
     for name, rec in recs.items():
         expected = sh("git", "-C", rec["path"], "var", "GIT_COMMITTER_IDENT").rsplit(" ", 2)[0]
         assert rec["ident"] == expected, name

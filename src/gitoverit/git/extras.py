@@ -28,8 +28,7 @@ from typing import Any
 
 from gitoverit.errors import CommandError
 from gitoverit.git.command import READ_ONLY_CONFIG, git
-from gitoverit.git.gitconfig import local_config
-from gitoverit.git.repo_filters import NO_GUARD, filter_guard
+from gitoverit.git.repo_filters import NO_GUARD, filter_guard, own_config_bytes
 from gitoverit.git.repo_git import git_checked, status_env
 from gitoverit.model import RepoRecord, RepoRef, RepoStatus
 
@@ -149,7 +148,9 @@ def parse_numstat(data: bytes) -> tuple[int, int]:
 
 
 _DATE = re.compile(rb" \d+ [+-]\d{4}\s*$")
-_IDENT_SECTIONS = frozenset({"user", "author", "committer", "include", "includeif"})
+#: A section of a repository's own config that can change the identity: ``[user]``,
+#: ``[author]``, ``[committer]``, or an ``[include]``/``[includeIf ...]`` of another file.
+_IDENT_SECTION = re.compile(rb"^[ \t]*\[[ \t]*(?:user|author|committer|include(?:if)?)\b", re.M)
 _lock = threading.Lock()
 _USER: dict[tuple[str, ...], tuple[str | None, bool]] = {}
 _USER_ENV = (
@@ -175,7 +176,8 @@ def known_ident(ref: RepoRef, *, timeout: float) -> tuple[bool, str | None]:
     """``(True, ident)`` when *ref*'s identity is the one outside any repository, known
     without running git in it; else ``(False, None)``: :func:`read_ident` must ask."""
     user_ident, conditional = _user_ident(timeout)
-    if conditional or any(e.section in _IDENT_SECTIONS for e in local_config(ref.git_dir)):
+    # One read of the repository's config, no parse: this runs for every repository.
+    if conditional or _IDENT_SECTION.search(own_config_bytes(ref.git_dir)):
         return False, None
     return True, user_ident
 

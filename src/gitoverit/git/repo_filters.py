@@ -83,16 +83,22 @@ def _may_define_filters(git_dir: str) -> bool:
     and ``config.worktree`` only when that config turns on ``worktreeConfig``, as git
     does.
     """
+    data = own_config_bytes(git_dir)
+    return b"filter" in data or b"include" in data
+
+
+def own_config_bytes(git_dir: str) -> bytes:
+    """The repository's own config files as git reads them, lower-cased: the git dir's
+    ``config`` (a linked worktree's git dir has none: then the common dir's), and
+    ``config.worktree`` when that config turns on ``worktreeConfig``. Included files are
+    not read: a caller that cares looks for ``include`` itself."""
     data = _read(os.path.join(git_dir, "config"))
     if data is None:
         data = _read(os.path.join(common_dir(git_dir), "config")) or b""
     data = data.lower()
-    if b"filter" in data or b"include" in data:
-        return True
     if b"worktreeconfig" in data:
-        extra = (_read(os.path.join(git_dir, "config.worktree")) or b"").lower()
-        return b"filter" in extra or b"include" in extra
-    return False
+        data += b"\n" + (_read(os.path.join(git_dir, "config.worktree")) or b"").lower()
+    return data
 
 
 def _read(path: str) -> bytes | None:
