@@ -77,10 +77,16 @@ class RepoMap:
                 return ([] if rel != "." and is_noise(rel) else list(owners)), False
             tree = self._trees.get(probe)
             if tree is not None:
-                name = os.path.basename(path)
-                # A new ``.git`` below a work tree is a new nested repository; the work
-                # tree's own folder itself going is a repository removed.
-                created = (name == ".git" and os.path.dirname(path) != tree) or path == tree
+                # A ``.git`` below a work tree is a new nested repository: the event may
+                # name it, something inside it, or only the folder that holds it (inotify
+                # can miss what a new folder held before it was watched). The work tree's
+                # own folder going is a repository removed.
+                rel = os.path.relpath(path, tree)
+                created = (
+                    path == tree
+                    or ".git" in rel.split(os.sep)
+                    or os.path.lexists(os.path.join(path, ".git"))
+                )
                 return [tree], created
             parent = os.path.dirname(probe)
             if parent == probe:
