@@ -13,8 +13,6 @@ from typing import Any
 
 #: Every value of a record's ``outcome``.
 OUTCOMES = ("ok", "cloned", "updated", "unchanged", "skipped", "failed", "interrupted")
-#: What ``sync --dry-run`` says it would do.
-PLAN_OUTCOMES = ("would clone", "would update", "unchanged", "skipped")
 
 #: Version of the JSON record schema. Bump it when a field changes meaning or is removed.
 FORMAT_VERSION = 1
