@@ -29,6 +29,7 @@ from gitoverit.git.status import read_status
 from gitoverit.git.tracked import count_gitlinks, latest_mtime, read_index
 from gitoverit.model import Operation, Reason, RepoRef, RepoStatus
 from gitoverit.text import redact_url
+from inproc_check import assert_same_in_process
 
 
 def ref_of(repo: Repo | Path, git_dir: Path | None = None) -> RepoRef:
@@ -39,7 +40,13 @@ def ref_of(repo: Repo | Path, git_dir: Path | None = None) -> RepoRef:
 
 
 def status(repo: Repo | Path, **kw: bool) -> RepoStatus:
-    return read_status(ref_of(repo), **kw)
+    """The git engine's status of *repo*; a full one is checked against the in-process
+    reader, which must give the same record, line totals included, or decline."""
+    ref = ref_of(repo)
+    result = read_status(ref, **kw)
+    if not kw:
+        assert_same_in_process(ref, result)
+    return result
 
 
 def counts(st_: RepoStatus) -> tuple[int | None, ...]:

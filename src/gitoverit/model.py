@@ -170,6 +170,9 @@ class RepoRecord:
     note: str | None = None
     #: Remotes that failed to fetch without failing the repository (not its upstream's).
     fetch_errors: tuple[tuple[str, RepoError], ...] = ()
+    #: Which reader read the status: ``libgit2`` (in-process) or ``git``; ``None`` when
+    #: no status read began. Not part of the JSON record.
+    reader: str | None = None
 
     @property
     def ok(self) -> bool:

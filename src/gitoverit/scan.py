@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import importlib.util
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.model import (
@@ -36,6 +37,11 @@ from gitoverit.select import Selection, find
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
 #: while letting the progress display learn the total early on ordinary ones.
 DISCOVERY_AHEAD = 4096
+
+
+def _read_by_git(record: RepoRecord) -> bool:
+    """Whether git read *record*'s repository (it was not skipped or stopped first)."""
+    return record.error is None or record.error.reason not in (Reason.SKIPPED, Reason.INTERRUPTED)
 
 
 def default_jobs() -> int:
@@ -58,6 +64,9 @@ class ScanOptions:
     trust_repo_config: bool = False
     #: What to add to each record beyond its status (:data:`gitoverit.git.extras.EXTRAS`).
     extras: frozenset[str] = frozenset()
+    #: Who reads a plain status: ``auto`` (in-process where exact, see
+    #: :mod:`gitoverit.git.readers`) or ``git`` (the git engine, :mod:`gitoverit.git.batch`).
+    reader: str = "git"
 
 
 RepoTask = Callable[[RepoRef], RepoRecord]
@@ -300,19 +309,38 @@ class Scan:
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
-        records = run_statuses(
-            self._queue,
-            _DONE,
-            wake_r,
-            jobs=self.workers,
-            timeout=o.timeout,
-            fail_fast=o.fail_fast,
-            trust=o.trust_repo_config,
-            started=self._started,
-        )
+        config = self._reader_config()
+        if config is not None:
+            from gitoverit.git.readers import run_readers
+
+            records = run_readers(
+                self._queue,
+                _DONE,
+                wake_r,
+                jobs=self.workers,
+                timeout=o.timeout,
+                fail_fast=o.fail_fast,
+                trust=o.trust_repo_config,
+                started=self._started,
+                config=config,
+                lines="lines" in o.extras,
+            )
+        else:
+            records = run_statuses(
+                self._queue,
+                _DONE,
+                wake_r,
+                jobs=self.workers,
+                timeout=o.timeout,
+                fail_fast=o.fail_fast,
+                trust=o.trust_repo_config,
+                started=self._started,
+            )
         try:
             for record in records:
                 yield from self._drain()
+                if record.reader is None and _read_by_git(record):
+                    record = replace(record, reader="git")
                 yield RepoDone(record)
             yield from self._drain()
             if self._discovery_error is not None:
@@ -323,6 +351,15 @@ class Scan:
             w, self._wake_w = self._wake_w, -1
             os.close(w)
             os.close(wake_r)
+
+    def _reader_config(self) -> object | None:
+        """The run's configuration for the in-process reader, when it is to be used."""
+        if self.options.reader != "auto" or importlib.util.find_spec("pygit2") is None:
+            return None
+        from gitoverit.git.inproc import run_config
+
+        config = run_config(self.options.timeout)
+        return config if config.reason is None else None
 
     def _started_task(self, ref: RepoRef) -> RepoRecord:
         self._started.add(ref.path)

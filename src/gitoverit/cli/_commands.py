@@ -74,6 +74,14 @@ from gitoverit.output.branches import SORT_KEYS as BRANCH_SORT_KEYS
     help="Also report nested repos that their parent repo ignores.",
 )
 @click.option("--no-submodules", is_flag=True, help="Leave submodules out.")
+@click.option(
+    "--reader",
+    type=click.Choice(["auto", "git"]),
+    default="auto",
+    show_default=True,
+    help="Who reads each status: auto reads in-process (libgit2) every repo whose record "
+    "it can promise to be git's and asks git for the rest; git always asks git.",
+)
 @trust_option
 @output_options
 @click.version_option(__version__, "-V", "--version", prog_name="gitoverit")
@@ -89,6 +97,7 @@ def scan_command(
     max_depth: int | None,
     include_ignored: bool,
     no_submodules: bool,
+    reader: str,
     trust_repo_config: bool,
     **out: Any,
 ) -> int:
@@ -108,6 +117,7 @@ def scan_command(
             max_depth=max_depth,
             include_ignored=include_ignored,
             no_submodules=no_submodules,
+            reader=reader,
             trust_repo_config=trust_repo_config,
             output=output_flags(out),
         )

@@ -47,6 +47,8 @@ class _Collector:
         self.unchecked = 0
         #: Repositories a Ctrl-C stopped midway, and those it stopped before they started.
         self.stopped = self.not_started = 0
+        #: How many statuses each reader read (``libgit2``, ``git``).
+        self.readers: dict[str, int] = {}
         self.ndjson: Any = None
         self._expr_warned = False
         if plan.fmt == "ndjson" and plan.print_expr is None:
@@ -73,6 +75,8 @@ class _Collector:
     def accept(self, rec: RepoRecord) -> None:
         self.reported.add(rec.ref.path)
         self.total += 1
+        if rec.reader is not None:
+            self.readers[rec.reader] = self.readers.get(rec.reader, 0) + 1
         if rec.error is not None and rec.error.reason is Reason.INTERRUPTED:
             if rec.note == NOT_STARTED:
                 self.not_started += 1
@@ -191,6 +195,7 @@ def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
             errors=len(collector.errors),
             stopped=collector.stopped,
             not_started=collector.not_started,
+            readers=collector.readers,
             interrupted=interrupted,
         )
     if plan.show_errors:

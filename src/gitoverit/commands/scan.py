@@ -24,6 +24,8 @@ class ScanCommand:
     max_depth: int | None = None
     include_ignored: bool = False
     no_submodules: bool = False
+    #: ``auto`` (in-process where exact, else git) or ``git``.
+    reader: str = "auto"
     trust_repo_config: bool = False
     output: OutputOptions = field(default_factory=OutputOptions)
 
@@ -65,6 +67,7 @@ def run(command: ScanCommand) -> int:
         fail_fast=out.exit_on_error,
         trust_repo_config=trust,
         extras=plan.extras(),
+        reader=c.reader,
     )
     actions = ActionOptions(
         fetch=c.fetch or c.pull_safe or c.push_safe,

@@ -218,7 +218,7 @@ def extras_in_process(
         return record, False
     changes: dict[str, Any] = {}
     pending = False
-    if "lines" in extras and st.dirty is not None:
+    if "lines" in extras and st.dirty is not None and st.lines_added is None:
         if has_tracked_changes(st):
             pending = True
         else:

@@ -29,6 +29,9 @@ _CE_STAGE = 0x3000
 _CE_SKIP_WORKTREE = 0x4000
 _CE_INTENT_TO_ADD = 0x2000
 _UNTRUSTED = _CE_SKIP_WORKTREE | _CE_INTENT_TO_ADD
+#: An entry with any of these is unmerged, assume-unchanged, or has extended flags
+#: (skip-worktree, intent-to-add): git writes extended flags only when one is set.
+_SPECIAL = _CE_VALID | _CE_EXTENDED | _CE_STAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ class IndexInfo:
     #: trees, not in this file (git collapses no directory that holds a submodule, so
     #: every gitlink is counted).
     trees: tuple[bytes, ...] = ()
+    #: Whether an entry is unmerged, assume-unchanged, skip-worktree or intent-to-add.
+    special: bool = False
 
 
 def parse_index(
@@ -80,7 +85,7 @@ def parse_index(
     if version not in (2, 3, 4):
         raise IndexFormatError(f"unsupported index version {version}")
     try:
-        off, paths, gitlinks, latest, unchecked, trees = _entries(
+        off, paths, gitlinks, latest, unchecked, trees, special = _entries(
             data, count, version == 4, hash_len, stamp, sizes
         )
     except (struct.error, IndexError) as exc:
@@ -92,7 +97,7 @@ def parse_index(
         if sig == b"link":
             raise IndexFormatError("split index")
         off += 8 + size
-    return IndexInfo(tuple(paths), gitlinks, latest, tuple(unchecked), tuple(trees))
+    return IndexInfo(tuple(paths), gitlinks, latest, tuple(unchecked), tuple(trees), special)
 
 
 def _entries(
@@ -102,10 +107,10 @@ def _entries(
     hash_len: int,
     stamp: int | None,
     sizes: dict[bytes, int] | None,
-) -> tuple[int, list[bytes], int, int, list[bytes], list[bytes]]:
+) -> tuple[int, list[bytes], int, int, list[bytes], list[bytes], bool]:
     """Read the *count* entries after the header (see :func:`parse_index`): the offset
     where the extensions start, the paths, the gitlink count, the latest recorded time,
-    the unchecked paths and the sparse directories."""
+    the unchecked paths, the sparse directories and whether any entry is special."""
     # The hot loop of every index read, whole in this one function: an entry costs one
     # struct unpack and a few integer tests, and no call of a Python function.
     head = struct.Struct(f">8xII8xI8xI{hash_len}xH")
@@ -118,6 +123,7 @@ def _entries(
     paths: list[bytes] = []
     append = paths.append
     gitlinks = 0
+    special = False
     last = b""
     off = 12
     find = data.find
@@ -146,6 +152,8 @@ def _entries(
                 raise IndexFormatError("truncated entry")
             name = data[p:end]
             following = off + ((end - off + 8) & ~7)
+        if flags & _SPECIAL:
+            special = True
         kind = mode & _TYPE_MASK
         if kind == _GITLINK:
             gitlinks += 1
@@ -166,7 +174,7 @@ def _entries(
         if name != last:
             append(name)
             last = name
-    return off, paths, gitlinks, latest, unchecked, trees
+    return off, paths, gitlinks, latest, unchecked, trees, special
 
 
 def _read_index_bytes(git_dir: str) -> bytes | None:
