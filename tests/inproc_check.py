@@ -27,7 +27,8 @@ def assert_same_in_process(ref: RepoRef, by_git: RepoStatus) -> str | None:
         return str(exc)
     if mine.lines_added is not None:
         added, removed = read_lines(ref, by_git, timeout=30)
-        assert (mine.lines_added, mine.lines_removed) == (added, removed), ref.path
+        lines = (mine.lines_added, mine.lines_removed)
+        assert lines == (added, removed), f"{ref.path}: libgit2 {lines}, git {(added, removed)}"
         mine = replace(mine, lines_added=None, lines_removed=None)
     assert mine == by_git, ref.path
     return None

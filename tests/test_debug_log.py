@@ -64,16 +64,11 @@ def test_every_git_command_of_a_scan_is_logged_and_the_output_is_unchanged(
         repos.repo(name, commits=2)
     repos.repo("dirty").write("new.txt")
     env, calls = recording_git(tmp_path)
-    quiet = run_proc("--no-progress", "-p", "path + ' ' + status", str(repos.root), env=env)
+    args = ("--no-progress", "--reader", "git", "-p", "path + ' ' + status", str(repos.root))
+    quiet = run_proc(*args, env=env)
     calls.unlink()
     log = tmp_path / "debug.log"
-    logged = run_proc(
-        "--no-progress",
-        "-p",
-        "path + ' ' + status",
-        str(repos.root),
-        env={**env, "GITO_DEBUG_LOG": str(log)},
-    )
+    logged = run_proc(*args, env={**env, "GITO_DEBUG_LOG": str(log)})
     assert logged.returncode == quiet.returncode == 0
     assert logged.stdout == quiet.stdout and logged.stdout.count("\n") == 4
     assert logged.stderr == quiet.stderr, "nothing of the log reaches the console"
@@ -87,6 +82,37 @@ def test_every_git_command_of_a_scan_is_logged_and_the_output_is_unchanged(
         str(repos.root / n) for n in ("dirty", "one", "three", "two")
     )
     assert all(m["exit"] == "0" and m["level"] == "DEBUG" for m in lines)
+
+
+READ = re.compile(
+    r"^\d\d:\d\d:\d\d\.\d{3} DEBUG read repo=(?P<repo>'[^']*'|\S+) reader=libgit2 "
+    r"duration_ms=\d+\.\d$"
+)
+
+
+def test_in_process_reads_and_the_workers_gits_are_logged(
+    tmp_path: Path, repos: RepoFactory
+) -> None:
+    """With the in-process reader, each repository is in the log once: read in-process,
+    or by a git that a worker started (a conflicted repo goes to git)."""
+    for name in ("one", "two"):
+        repos.repo(name, commits=2)
+    conflicted = repos.repo("conflicted", commits=1)
+    conflicted.git("checkout", "-q", "-b", "side")
+    conflicted.commit("file.txt", "side\n")
+    conflicted.git("checkout", "-q", "main")
+    conflicted.commit("file.txt", "main\n")
+    conflicted.git("merge", "-q", "side", check=False)
+    env, calls = recording_git(tmp_path)
+    log = tmp_path / "debug.log"
+    proc = run_proc("--no-progress", str(repos.root), env={**env, "GITO_DEBUG_LOG": str(log)})
+    assert proc.returncode == 0, proc.stderr
+    lines = log.read_text().splitlines()
+    reads = sorted(m["repo"] for m in map(READ.match, lines) if m is not None)
+    assert reads == sorted(str(repos.root / n) for n in ("one", "two"))
+    status = [m for m in commands(log) if m["cmd"].startswith("git status ")]
+    assert [m["repo"] for m in status] == [str(repos.root / "conflicted")]
+    assert len(calls.read_text().splitlines()) == len(commands(log)), "every git is logged"
 
 
 def test_network_work_is_logged_per_repo_and_runs_append(

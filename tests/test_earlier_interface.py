@@ -291,7 +291,8 @@ def test_lines_and_ident_run_git_only_when_the_output_needs_them(
 
     def commands(*args: str) -> list[str]:
         log.write_text("")
-        proc = gitoverit(env, *args, str(repos.root))
+        # The git reader: the line totals then come from git diff.
+        proc = gitoverit(env, "--reader", "git", *args, str(repos.root))
         assert proc.returncode == 0, proc.stderr
         return log.read_text().splitlines()
 
@@ -401,7 +402,17 @@ def test_ctrl_c_while_line_totals_are_read_kills_their_git(
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gitoverit", "--no-progress", "-o", "ndjson", str(repos.root)],
+        [
+            sys.executable,
+            "-m",
+            "gitoverit",
+            "--no-progress",
+            "--reader",
+            "git",
+            "-o",
+            "ndjson",
+            str(repos.root),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -373,7 +373,17 @@ def _repo_plans(draw: st.DrawFn) -> dict[str, object]:
             st.lists(
                 st.tuples(
                     st.sampled_from(
-                        ["modify", "delete", "stage", "rm", "chmod", "symlink", "new", "newdir"]
+                        [
+                            "modify",
+                            "delete",
+                            "stage",
+                            "rm",
+                            "chmod",
+                            "symlink",
+                            "newlink",
+                            "new",
+                            "newdir",
+                        ]
                     ),
                     st.integers(0, 7),
                 ),
@@ -438,12 +448,15 @@ def _apply(plan: dict[str, object], base: Path) -> Repo | None:
                 fh.write("staged\n")
             r.git("add", "--", os.fspath(target))
         elif kind == "rm" and target.exists():
-            r.git("rm", "-q", "--cached", "--", os.fspath(target))
+            r.git("rm", "-q", "--cached", "--", os.fspath(target), check=False)
         elif kind == "chmod" and target.is_file():
             target.chmod(target.stat().st_mode ^ stat.S_IXUSR)
         elif kind == "symlink" and target.is_file():
             target.unlink()
             os.symlink("elsewhere", target)
+        elif kind == "newlink" and not (r.path / f"link{i}").exists():
+            os.symlink(f"target{i}", r.path / f"link{i}")
+            r.git("add", f"link{i}")
         elif kind == "new":
             _write(r.path / f"new{i}.o", "new\n")
         elif kind == "newdir":
@@ -466,3 +479,50 @@ def test_random_repos_read_the_same_through_both_readers(
         return
     ref = ref_of(r)
     assert_same_in_process(ref, read_status(ref))
+
+
+def test_status_flags_are_libgit2s() -> None:
+    from pygit2.enums import FileStatus as F
+
+    assert (inproc._INDEX_NEW, inproc._INDEX_MODIFIED, inproc._INDEX_DELETED) == (
+        F.INDEX_NEW,
+        F.INDEX_MODIFIED,
+        F.INDEX_DELETED,
+    )
+    assert (inproc._INDEX_RENAMED, inproc._INDEX_TYPECHANGE, inproc._WT_NEW) == (
+        F.INDEX_RENAMED,
+        F.INDEX_TYPECHANGE,
+        F.WT_NEW,
+    )
+    assert (inproc._WT_MODIFIED, inproc._WT_DELETED, inproc._WT_TYPECHANGE) == (
+        F.WT_MODIFIED,
+        F.WT_DELETED,
+        F.WT_TYPECHANGE,
+    )
+    assert (inproc._WT_RENAMED, inproc._WT_UNREADABLE, inproc._IGNORED, inproc._CONFLICTED) == (
+        F.WT_RENAMED,
+        F.WT_UNREADABLE,
+        F.IGNORED,
+        F.CONFLICTED,
+    )
+
+
+def test_sha256_repos_go_to_git(repos: RepoFactory) -> None:
+    path = repos.root / "sha256"
+    sh("git", "init", "-q", "--object-format=sha256", "-b", "main", path)
+    r = Repo(path)
+    r.commit("a.txt")
+    assert "extensions.objectformat" in declined(r)
+
+
+def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactory) -> None:
+    """Caches git keeps (untracked cache) and a daemon it is kept from asking (fsmonitor)
+    leave the record as it is: read in-process."""
+    r = repos.repo("r", commits=2)
+    r.git("config", "core.untrackedCache", "true")
+    r.git("config", "core.fsmonitor", "true")
+    r.write("dir/new.txt")
+    r.git("update-index", "--untracked-cache")
+    r.git("status", "--porcelain")  # fills the cache
+    ref = ref_of(r)
+    assert assert_same_in_process(ref, read_status(ref)) is None

@@ -299,7 +299,9 @@ def test_bad_expression_runs_no_git(tmp_path: Path, repos: RepoFactory) -> None:
     assert proc.returncode == 2 and proc.stdout == b""
     assert not log.exists(), "git ran although the expression was refused"
     # The same run with a good expression does reach git, so the check above can fail.
-    proc = run_proc(str(repos.root), "--no-progress", "-w", "ahead == None", env=env)
+    proc = run_proc(
+        str(repos.root), "--no-progress", "--reader", "git", "-w", "ahead == None", env=env
+    )
     assert proc.returncode == 0
     assert "status" in log.read_text()
 

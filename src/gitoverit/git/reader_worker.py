@@ -10,12 +10,14 @@ in order. With mode ``auto`` the repository is read in-process when
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import time
 from typing import Any
 
 from gitoverit.model import RepoRecord, RepoRef
+from gitoverit.text import safe_text
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -39,7 +41,7 @@ def serve(fd_in: int, fd_out: int) -> None:
 
     from gitoverit.errors import error_from_exception
     from gitoverit.git import inproc
-    from gitoverit.git.readers import _HEADER, write_frame
+    from gitoverit.git.readers import _HEADER, pack_record, start_worker_log, write_frame
     from gitoverit.git.status import read_status
 
     def frame() -> Any:
@@ -58,6 +60,7 @@ def serve(fd_in: int, fd_out: int) -> None:
     config = settings["config"]
     lines = bool(settings.get("lines")) and config is not None and config.lines_reason is None
     usable = config is not None and config.reason is None
+    log = start_worker_log(*settings["log"]) if settings.get("log") else None
     if usable:
         try:
             inproc.prepare_libgit2(config)
@@ -77,6 +80,12 @@ def serve(fd_in: int, fd_out: int) -> None:
                 record = RepoRecord(
                     ref, status=status, duration=time.monotonic() - start, reader="libgit2"
                 )
+                if log is not None:
+                    log.debug(
+                        "read repo=%s reader=libgit2 duration_ms=%.1f",
+                        shlex.quote(safe_text(ref.path)),
+                        record.duration * 1000,
+                    )
         if record is None:
             try:
                 status = read_status(ref, timeout=timeout, trust=trust)
@@ -89,7 +98,7 @@ def serve(fd_in: int, fd_out: int) -> None:
                 record = RepoRecord(
                     ref, status=status, duration=time.monotonic() - start, reader="git"
                 )
-        write_frame(fd_out, record)
+        write_frame(fd_out, pack_record(record))
 
 
 def main() -> int:
@@ -98,8 +107,9 @@ def main() -> int:
     try:
         serve(sys.stdin.fileno(), sys.stdout.fileno())
     except (KeyboardInterrupt, BrokenPipeError):
-        return 130
-    return 0
+        os._exit(130)
+    # Nothing to flush or clean up: leave without the interpreter's teardown.
+    os._exit(0)
 
 
 if __name__ == "__main__":

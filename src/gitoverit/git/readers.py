@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import os
 import pickle
 import queue
@@ -34,10 +35,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
+from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef, RepoStatus
 
 #: Repositories handed to a worker before it returns the first of them.
 DEPTH = 2
@@ -45,6 +46,34 @@ DEPTH = 2
 GRACE = 2.0
 
 _HEADER = struct.Struct(">I")
+
+#: A status travels back from a worker as the tuple of its fields, in this order: much
+#: cheaper to unpickle than the dataclass.
+STATUS_FIELDS = tuple(f.name for f in fields(RepoStatus))
+
+
+def pack_record(record: RepoRecord) -> tuple[Any, ...]:
+    """What a worker sends back for *record* (its ref stays with the main process)."""
+    st = record.status
+    err = record.error
+    return (
+        None if st is None else tuple(getattr(st, name) for name in STATUS_FIELDS),
+        None if err is None else (err.reason.value, err.message, err.detail),
+        record.duration,
+        record.reader,
+    )
+
+
+def unpack_record(ref: RepoRef, packed: tuple[Any, ...]) -> RepoRecord:
+    """The record :func:`pack_record` packed, for *ref*."""
+    status, error, duration, reader = packed
+    return RepoRecord(
+        ref,
+        status=None if status is None else RepoStatus(*status),
+        error=None if error is None else RepoError(Reason(error[0]), error[1], error[2]),
+        duration=duration,
+        reader=reader,
+    )
 
 
 def worker_count(jobs: int) -> int:
@@ -132,11 +161,25 @@ class _Pool:
         self.workers.remove(w)
         _stop([w], kill=kill)
 
-    def close(self) -> None:
+    def close(self, *, idle: bool) -> None:
+        """Stop every worker: *idle* ones just see their input end and exit at once."""
         workers, self.workers = self.workers, []
         for w in workers:
             self.sel.unregister(w.frm)
-        _stop(workers, kill=False)
+        if idle:
+            for w in workers:
+                for f in (w.proc.stdin, w.proc.stdout):
+                    if f is not None:
+                        with contextlib.suppress(OSError):
+                            f.close()
+            for w in workers:
+                try:
+                    w.proc.wait(GRACE)
+                except subprocess.TimeoutExpired:
+                    w.proc.kill()
+                    w.proc.wait()
+        else:
+            _stop(workers, kill=False)
         self.sel.close()
 
 
@@ -160,6 +203,38 @@ def _stop(workers: list[_Worker], *, kill: bool) -> None:
             w.proc.wait()
 
 
+def log_settings() -> tuple[str, int, str, str | None] | None:
+    """Where the command log is written, when it is on and goes to a file: its path,
+    level and format, for the workers to append their lines to (see
+    :func:`start_worker_log`)."""
+    from gitoverit import process
+
+    logger = process.command_log()
+    level = logger.getEffectiveLevel() if logger is not None else 0
+    while logger is not None:
+        for handler in logger.handlers:
+            if isinstance(handler, logging.FileHandler) and handler.formatter is not None:
+                fmt = handler.formatter
+                return handler.baseFilename, level, fmt._fmt or "%(message)s", fmt.datefmt
+        logger = logger.parent if logger.propagate else None
+    return None
+
+
+def start_worker_log(path: str, level: int, fmt: str, datefmt: str | None) -> logging.Logger:
+    """In a worker: append the commands it runs to the main process's log file, as the
+    main process does; returns the logger for its in-process reads."""
+    from gitoverit import process
+
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(fmt, datefmt))
+    logger = logging.getLogger("gitoverit")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    process.log_commands(logging.getLogger("gitoverit.process"))
+    return logging.getLogger("gitoverit.reader")
+
+
 def run_readers(
     refs: queue.Queue[object],
     end: object,
@@ -178,117 +253,135 @@ def run_readers(
     :class:`~gitoverit.git.inproc.RunConfig` of this run; with *lines*, the records read
     in-process carry their line totals where libgit2 counts them as git does. Each
     record's ``reader`` says which reader took it."""
-    settings = {"timeout": timeout, "trust": trust, "config": config, "lines": lines}
-    pool = _Pool(worker_count(jobs), settings)
-    pool.sel.register(wake_fd, selectors.EVENT_READ, None)
-    depth = 1 if fail_fast else DEPTH
-    ready: list[RepoRecord] = []
-    source_done = stopped = False
-    limit = 2 * timeout + 5.0
+    settings = {
+        "timeout": timeout,
+        "trust": trust,
+        "config": config,
+        "lines": lines,
+        "log": log_settings(),
+    }
+    run = _Run(_Pool(worker_count(jobs), settings), refs, end, fail_fast, timeout)
+    run.pool.sel.register(wake_fd, selectors.EVENT_READ, None)
+    done = False
+    try:
+        while True:
+            run.hand_out(started)
+            if run.ready:
+                batch, run.ready = run.ready, []
+                yield from batch
+                continue
+            if run.source_done and not any(w.queue for w in run.pool.workers):
+                done = True
+                return
+            run.wait(wake_fd)
+    finally:
+        run.pool.sel.unregister(wake_fd)
+        run.pool.close(idle=done)
 
-    def take() -> RepoRef | None:
-        nonlocal source_done
-        if source_done:
+
+_SKIPPED = "skipped after an earlier failure"
+
+
+class _Run:
+    """The state of one :func:`run_readers` call: its workers, where repositories come
+    from, and the records ready for the caller."""
+
+    def __init__(
+        self, pool: _Pool, refs: queue.Queue[object], end: object, fail_fast: bool, timeout: float
+    ) -> None:
+        self.pool = pool
+        self.refs = refs
+        self.end = end
+        self.fail_fast = fail_fast
+        self.depth = 1 if fail_fast else DEPTH
+        #: How long a worker may take over one repository before it is killed.
+        self.limit = 2 * timeout + 5.0
+        self.ready: list[RepoRecord] = []
+        self.source_done = self.stopped = False
+
+    def take(self) -> RepoRef | None:
+        """The next repository from the queue, if one is there already."""
+        if self.source_done:
             return None
         try:
-            item = refs.get_nowait()
+            item = self.refs.get_nowait()
         except queue.Empty:
             return None
-        if item is end:
-            source_done = True
+        if item is self.end:
+            self.source_done = True
             return None
         assert isinstance(item, RepoRef)
         return item
 
-    def finish(w: _Worker, record: RepoRecord) -> None:
-        nonlocal stopped
+    def hand_out(self, started: set[str] | None) -> None:
+        """Give waiting repositories to workers with room; after a failure under
+        ``fail_fast``, report each one as skipped instead."""
+        pool = self.pool
+        while True:
+            w = None if self.stopped else pool.least_busy()
+            if not self.stopped and (w is None or len(w.queue) >= self.depth):
+                return
+            ref = self.take()
+            if ref is None:
+                return
+            if w is None:
+                self.ready.append(RepoRecord(ref, error=RepoError(Reason.SKIPPED, _SKIPPED)))
+                continue
+            if started is not None:
+                started.add(ref.path)
+            pool.send(w, ref, "auto")
+
+    def finish(self, w: _Worker, record: RepoRecord) -> None:
+        """*w* is done with the first repository of its queue: *record*."""
         w.queue.popleft()
         w.since = time.monotonic()
-        if fail_fast and record.error is not None:
-            stopped = True
-        ready.append(record)
+        if self.fail_fast and record.error is not None:
+            self.stopped = True
+        self.ready.append(record)
 
-    def replace_worker(w: _Worker, *, kill: bool) -> None:
-        """Retire *w*; a new worker takes what it had not begun, git reading each."""
-        rest = list(w.queue)
-        pool.retire(w, kill=kill)
-        fresh = pool.spawn()
-        for ref, _mode in rest:
-            pool.send(fresh, ref, "git")
-
-    try:
-        while True:
-            while True:
-                w = pool.least_busy()
-                if w is None or (len(w.queue) >= depth):
-                    break
-                ref = take()
-                if ref is None:
-                    break
-                if stopped:
-                    ready.append(
-                        RepoRecord(
-                            ref,
-                            error=RepoError(Reason.SKIPPED, "skipped after an earlier failure"),
-                        )
-                    )
-                    continue
-                if started is not None:
-                    started.add(ref.path)
-                pool.send(w, ref, "auto")
-            if stopped:
-                # Nothing new starts; what comes from discovery is skipped.
-                while (ref := take()) is not None:
-                    ready.append(
-                        RepoRecord(
-                            ref,
-                            error=RepoError(Reason.SKIPPED, "skipped after an earlier failure"),
-                        )
-                    )
-            if ready:
-                batch, ready = ready, []
-                yield from batch
+    def wait(self, wake_fd: int) -> None:
+        """Wait for the workers' records, more repositories, or a deadline."""
+        pool = self.pool
+        busy = [w for w in pool.workers if w.queue]
+        now = time.monotonic()
+        wait = min((w.since + self.limit - now for w in busy), default=None)
+        for key, _ in pool.sel.select(None if wait is None else max(0.0, wait)):
+            if key.data is None:
+                _drain(wake_fd)
                 continue
-            busy = [w for w in pool.workers if w.queue]
-            if source_done and not busy:
-                return
-            now = time.monotonic()
-            wait = min((w.since + limit - now for w in busy), default=None)
-            for key, _ in pool.sel.select(None if wait is None else max(0.0, wait)):
-                if key.data is None:
-                    _drain(wake_fd)
-                    continue
-                w = key.data
-                if w not in pool.workers:
-                    continue
-                try:
-                    data = os.read(w.frm, 1 << 16)
-                except BlockingIOError:
-                    continue
-                if not data:  # the worker died: git reads what it had
-                    ref, mode = w.queue[0] if w.queue else (None, "")
-                    if ref is not None and mode == "git":
-                        # It died reading through git: that record is an error.
-                        err = RepoError(Reason.GIT_ERROR, "the reading process died")
-                        finish(w, RepoRecord(ref, error=err, reader="git"))
-                    replace_worker(w, kill=True)
-                    continue
-                for record in w.reader.feed(data):
-                    finish(w, record)
-            now = time.monotonic()
-            for w in [w for w in pool.workers if w.queue and now > w.since + limit]:
-                ref, _mode = w.queue[0]
-                err = RepoError(Reason.TIMEOUT, f"status did not finish within {limit:.0f} s")
-                finish(w, RepoRecord(ref, error=err, duration=now - w.since))
-                replace_worker(w, kill=True)
-    finally:
-        pool.sel.unregister(wake_fd)
-        pool.close()
+            w = key.data
+            if w not in pool.workers:
+                continue
+            try:
+                data = os.read(w.frm, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not data:
+                self.died(w)
+                continue
+            for packed in w.reader.feed(data):
+                self.finish(w, unpack_record(w.queue[0][0], packed))
+        now = time.monotonic()
+        for w in [w for w in pool.workers if w.queue and now > w.since + self.limit]:
+            ref, _mode = w.queue[0]
+            error = RepoError(Reason.TIMEOUT, f"status did not finish within {self.limit:.0f} s")
+            self.finish(w, RepoRecord(ref, error=error, duration=now - w.since))
+            self.replace(w)
 
+    def died(self, w: _Worker) -> None:
+        """*w* ended: git reads what it had, and what it was reading through git fails."""
+        if w.queue and w.queue[0][1] == "git":
+            error = RepoError(Reason.GIT_ERROR, "the reading process died")
+            self.finish(w, RepoRecord(w.queue[0][0], error=error, reader="git"))
+        self.replace(w)
 
-def with_reader(record: RepoRecord, reader: str) -> RepoRecord:
-    """*record* marked as read by *reader*."""
-    return replace(record, reader=reader)
+    def replace(self, w: _Worker) -> None:
+        """Kill *w*; a new worker takes what it had not finished, git reading each."""
+        rest = list(w.queue)
+        self.pool.retire(w, kill=True)
+        fresh = self.pool.spawn()
+        for ref, _mode in rest:
+            self.pool.send(fresh, ref, "git")
 
 
 def _drain(fd: int) -> None:

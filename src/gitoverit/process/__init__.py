@@ -75,6 +75,11 @@ def log_commands(logger: logging.Logger | None) -> None:
     _LOG = logger
 
 
+def command_log() -> logging.Logger | None:
+    """The logger :func:`log_commands` set, if any."""
+    return _LOG
+
+
 def _logged(
     argv: Sequence[str], folder: str | os.PathLike[str] | None, start: float, exit_: int | str
 ) -> None:
