@@ -16,9 +16,12 @@ status
     - a serial shell loop running the same command (the serial floor);
     - ``bench/py_serial.py``: the same serial work as a minimal Python loop (no parsing, no
       output), the least any Python program pays for it (for reference);
-    - ``gitoverit -o json --no-progress DIR`` at default settings;
-    - ``gitoverit -j 1 ...``.
+    - the gitoverit variants of ``GITOVERIT_FLAVOURS`` (``-o json`` at default settings,
+      the table, ``-j 1``, ...); add a ``Flavour`` there to time another one.
 
+big
+    ``gitoverit -o json`` and the table against the floor over real-world-sized repos
+    (``bench/corpus_big.py``, ``bench/big_bench.py``).
 version
     Wall time of ``gitoverit --version``, next to ``python -c pass``.
 memory
@@ -29,6 +32,10 @@ ndjson
 exec
     ``gitoverit exec -- git rev-parse HEAD`` over the corpus, against ``xargs -P{cpus} git
     -C {} rev-parse HEAD`` over the same work trees, side by side (``bench/exec_bench.py``).
+scale
+    Only with ``--scale`` or ``--only scale``: 10,000 repos (``--scale-repos``), time per
+    repo against the first 1,000, peak RSS, open descriptors and a run under ``ulimit -n
+    256`` (``bench/corpus_scale.py``, ``bench/scale_bench.py``).
 net
     Fetch over clones of local remotes whose upload-pack sleeps first (simulated latency):
     ``gitoverit -f`` at default settings, xargs running ``git fetch`` at ``--net-jobs``
