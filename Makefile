@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?= .
 
-.PHONY: run test test-browser lint bench bench-watch mutate clean
+.PHONY: run test test-browser lint bench bench-peers bench-watch mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,23 @@ test-browser: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The peers beside the floor and gitoverit on the bench corpus (bench/peers.py). Each
+# Python peer gets a venv of its own under build/peers/ (never the project's .venv);
+# myrepos comes from Debian. A peer that fails to install is reported as such by the run.
+PEERS := build/peers
+PEER_PACKAGES := gita vcspull gitoverit
+
+bench-peers: $(VENV)/.installed-dev
+	@mkdir -p $(PEERS)
+	@for p in $(PEER_PACKAGES); do \
+	  test -x $(PEERS)/$$p/bin/python || $(PYTHON) -m venv $(PEERS)/$$p; \
+	  $(PEERS)/$$p/bin/python -m pip install -q $$p > $(PEERS)/$$p.log 2>&1 \
+	    || echo "$$p: pip install failed (see $(PEERS)/$$p.log)"; \
+	done
+	@command -v mr >/dev/null || (apt-get update -qq && apt-get install -y -qq myrepos) \
+	  > $(PEERS)/myrepos.log 2>&1 || echo "myrepos: apt-get install failed (see $(PEERS)/myrepos.log)"
+	$(BIN)/python bench/peers.py --peers $(PEERS) $(BENCH_ARGS)
 
 bench-watch: $(VENV)/.installed-dev
 	$(BIN)/python bench/watch.py $(BENCH_ARGS)

@@ -16,9 +16,12 @@ status
     - a serial shell loop running the same command (the serial floor);
     - ``bench/py_serial.py``: the same serial work as a minimal Python loop (no parsing, no
       output), the least any Python program pays for it (for reference);
-    - ``gitoverit -o json --no-progress DIR`` at default settings;
-    - ``gitoverit -j 1 ...``.
+    - the gitoverit variants of ``GITOVERIT_FLAVOURS`` (``-o json`` at default settings,
+      the table, ``-j 1``, ...); add a ``Flavour`` there to time another one.
 
+big
+    ``gitoverit -o json`` and the table against the floor over real-world-sized repos
+    (``bench/corpus_big.py``, ``bench/big_bench.py``).
 version
     Wall time of ``gitoverit --version``, next to ``python -c pass``.
 memory
@@ -29,6 +32,10 @@ ndjson
 exec
     ``gitoverit exec -- git rev-parse HEAD`` over the corpus, against ``xargs -P{cpus} git
     -C {} rev-parse HEAD`` over the same work trees, side by side (``bench/exec_bench.py``).
+scale
+    Only with ``--scale`` or ``--only scale``: 10,000 repos (``--scale-repos``), time per
+    repo against the first 1,000, peak RSS, open descriptors and a run under ``ulimit -n
+    256`` (``bench/corpus_scale.py``, ``bench/scale_bench.py``).
 net
     Fetch over clones of local remotes whose upload-pack sleeps first (simulated latency):
     ``gitoverit -f`` at default settings, xargs running ``git fetch`` at ``--net-jobs``
@@ -66,8 +73,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as corpus_mod
 
 RESULTS_FILE = corpus_mod.CACHE_DIR / "last-results.json"
-SECTIONS = ("status", "version", "memory", "ndjson", "exec", "net")
-DEFAULT_SECTIONS = ("status", "version", "memory", "ndjson", "exec")
+SECTIONS = ("status", "big", "version", "memory", "ndjson", "exec", "scale", "net")
+DEFAULT_SECTIONS = ("status", "big", "version", "memory", "ndjson", "exec")
 
 #: Used for the floors when gitoverit's own constants cannot be imported.
 FALLBACK_CONFIG = ("-c", "core.fsmonitor=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false")
@@ -350,98 +357,74 @@ def _validate_records(out: Path, expected: Sequence[Path]) -> dict[str, Any]:
     }
 
 
-def status_section(
-    corpus: corpus_mod.Corpus, rounds: int, env: dict[str, str], log: Callable[[str], None]
-) -> dict[str, Any]:
-    gito = str(gitoverit_bin())
-    # gitoverit's read-only environment; each work tree's parent as the ceiling, as
-    # gitoverit sets it, changes nothing here: every listed path holds its own .git.
-    git_env = dict(env, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
-    jobs = default_jobs()
-    cmds = git_commands()
-    status_args = cmds.status
+@dataclass(frozen=True)
+class Flavour:
+    """One way of running gitoverit that the scan sections time against their floor.
 
-    # git exits 128 on a corrupt repo; xargs goes on (it stops only on 255 or a signal) and
-    # exits 123 at the end. No shell per repo: one git process per repo and nothing else.
-    def xargs_status(p: int) -> list[str]:
-        return ["xargs", "-0", f"-P{p}", "-I{}", "git", "-C", "{}", *status_args]
+    The command is ``gitoverit --no-progress ARGS FOLDER``, in the corpus's isolated
+    environment; *sections* names the sections that run it (``status``, ``big``,
+    ``peers``). A table's rows are counted in the warm-up run; JSON output is checked
+    against the work trees the corpus holds.
+    """
 
-    loop = (
-        'while IFS= read -r d; do git -C "$d" '
-        + shlex.join(status_args)
-        + " >/dev/null 2>&1; done; exit 0"
-    )
-    # xargs exits 123 when some command failed (the corrupt repos); that is expected.
-    floor = Variant(
-        "floor",
-        "floor: xargs -P2 git status",
-        xargs_status(2),
-        git_env,
-        corpus.list_nul,
-        frozenset({0, 123}),
-    )
-    variants = [floor]
-    if jobs != 2:
-        variants.append(
-            Variant(
-                f"xargs-P{jobs}",
-                f"xargs -P{jobs} git status",
-                xargs_status(jobs),
-                git_env,
-                corpus.list_nul,
-                frozenset({0, 123}),
-            )
-        )
-    serial = Variant("serial", "serial shell loop", ["sh", "-c", loop], git_env, corpus.list_lines)
-    # The least a Python program pays for the same serial work (start-up included).
-    py_serial = Variant(
-        "py-serial",
-        "serial Python spawn loop",
-        [sys.executable, str(Path(__file__).resolve().parent / "py_serial.py"), "--", *status_args],
-        git_env,
-        corpus.list_nul,
-    )
-    e2e = Variant(
-        "gitoverit",
-        "gitoverit -o json",
-        [gito, "-o", "json", "--no-progress", str(corpus.repos_dir)],
-        env,
-        ok_codes=frozenset({0, 1}),
-    )
-    j1 = Variant(
-        "gitoverit-j1",
-        "gitoverit -o json -j 1",
-        [gito, "-o", "json", "--no-progress", "-j", "1", str(corpus.repos_dir)],
-        env,
-        ok_codes=frozenset({0, 1}),
-    )
+    key: str
+    label: str
+    args: tuple[str, ...]
+    table: bool = False
+    sections: frozenset[str] = frozenset({"status"})
+    #: Added to the environment (e.g. a ``GITOVERIT_*`` setting under test).
+    env: tuple[tuple[str, str], ...] = ()
+
+
+_EVERYWHERE = frozenset({"status", "big", "peers"})
+
+#: The gitoverit variants, in the order they are printed. To time another way of running
+#: gitoverit, add a :class:`Flavour` here (e.g. ``Flavour("gitoverit-reader-git",
+#: "gitoverit -o json --reader git", ("-o", "json", "--reader", "git"), sections=...)``):
+#: every section named in its *sections* then runs it beside the others, interleaved,
+#: and prints its median and its ratio to that section's floor.
+GITOVERIT_FLAVOURS: list[Flavour] = [
+    Flavour("gitoverit", "gitoverit -o json", ("-o", "json"), sections=_EVERYWHERE | {"scale"}),
     # The default table into a pipe, as wide as it needs: what the table adds over JSON.
-    table = Variant(
-        "gitoverit-table",
-        "gitoverit (table)",
-        [gito, "--no-progress", str(corpus.repos_dir)],
-        {k: v for k, v in env.items() if k != "COLUMNS"},
-        ok_codes=frozenset({0, 1}),
-    )
+    Flavour("gitoverit-table", "gitoverit (table)", (), table=True, sections=_EVERYWHERE),
     # The table without the status column reads no line totals; with -c +ident it also
     # reads each repo's committer identity: what those two extras cost.
-    no_lines = Variant(
-        "gitoverit-table-nolines",
-        "gitoverit (table, -c -status)",
-        [gito, "--no-progress", "-c", "-status", str(corpus.repos_dir)],
-        table.env,
-        ok_codes=frozenset({0, 1}),
-    )
-    with_ident = Variant(
-        "gitoverit-table-ident",
-        "gitoverit (table, -c +ident)",
-        [gito, "--no-progress", "-c", "+ident", str(corpus.repos_dir)],
-        table.env,
-        ok_codes=frozenset({0, 1}),
-    )
-    variants += [serial, py_serial, e2e, table, no_lines, with_ident, j1]
+    Flavour("gitoverit-table-nolines", "gitoverit (table, -c -status)", ("-c", "-status"), True),
+    Flavour("gitoverit-table-ident", "gitoverit (table, -c +ident)", ("-c", "+ident"), True),
+    Flavour("gitoverit-j1", "gitoverit -o json -j 1", ("-o", "json", "-j", "1")),
+]
 
-    checks: dict[str, Any] = {}
+
+def gitoverit_variants(section: str, folder: Path, env: dict[str, str]) -> list[Variant]:
+    """The variants of :data:`GITOVERIT_FLAVOURS` that *section* runs, over *folder*."""
+    gito = str(gitoverit_bin())
+    out = []
+    for f in GITOVERIT_FLAVOURS:
+        if section not in f.sections:
+            continue
+        venv = dict(env, **dict(f.env))
+        if f.table:
+            venv.pop("COLUMNS", None)
+        out.append(
+            Variant(
+                f.key,
+                f.label,
+                [gito, "--no-progress", *f.args, str(folder)],
+                venv,
+                ok_codes=frozenset({0, 1}),
+            )
+        )
+    return out
+
+
+def _is_table(v: Variant) -> bool:
+    return any(f.key == v.key and f.table for f in GITOVERIT_FLAVOURS)
+
+
+def checking_warmup(worktrees: Sequence[Path], checks: dict[str, Any]) -> Callable[[Variant], None]:
+    """A warm-up run for :func:`measure` that also checks gitoverit's output: a table
+    has one row per work tree; JSON records name exactly *worktrees* (result in
+    *checks*). Other commands only have to exit with one of their codes."""
 
     def warm(v: Variant) -> None:
         if not v.key.startswith("gitoverit"):
@@ -455,15 +438,78 @@ def status_section(
             if sample.returncode not in v.ok_codes:
                 v.error = _failure(sample, tail)
                 return
-            if v.key.startswith("gitoverit-table"):
+            if _is_table(v):
                 rows = len(out.read_text("utf-8").splitlines()) - 1
-                expected = len(corpus.worktrees)
-                if rows != expected:
-                    v.error = f"table has {rows} rows, expected {expected}"
+                if rows != len(worktrees):
+                    v.error = f"table has {rows} rows, expected {len(worktrees)}"
                 return
-            checks[v.key] = check = _validate_records(out, corpus.worktrees)
+            checks[v.key] = check = _validate_records(out, worktrees)
             if "problem" in check:
                 v.error = f"exit {sample.returncode}, {check['problem']}: {tail or '(no stderr)'}"
+
+    return warm
+
+
+def floor_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of the floors' git commands: gitoverit's read-only one."""
+    return dict(env, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+
+
+def floor_variant(
+    git_env: dict[str, str], status_args: Sequence[str], list_nul: Path, jobs: int = 2
+) -> Variant:
+    """``xargs -0 -P{jobs}`` running one ``git status`` per listed work tree."""
+    # git exits 128 on a corrupt repo; xargs goes on (it stops only on 255 or a signal) and
+    # exits 123 at the end. No shell per repo: one git process per repo and nothing else.
+    return Variant(
+        "floor" if jobs == 2 else f"xargs-P{jobs}",
+        "floor: xargs -P2 git status" if jobs == 2 else f"xargs -P{jobs} git status",
+        ["xargs", "-0", f"-P{jobs}", "-I{}", "git", "-C", "{}", *status_args],
+        git_env,
+        list_nul,
+        frozenset({0, 123}),
+    )
+
+
+def status_section(
+    corpus: corpus_mod.Corpus, rounds: int, env: dict[str, str], log: Callable[[str], None]
+) -> dict[str, Any]:
+    # gitoverit's read-only environment; each work tree's parent as the ceiling, as
+    # gitoverit sets it, changes nothing here: every listed path holds its own .git.
+    git_env = floor_env(env)
+    jobs = default_jobs()
+    cmds = git_commands()
+    status_args = cmds.status
+    loop = (
+        'while IFS= read -r d; do git -C "$d" '
+        + shlex.join(status_args)
+        + " >/dev/null 2>&1; done; exit 0"
+    )
+    # xargs exits 123 when some command failed (the corrupt repos); that is expected.
+    floor = floor_variant(git_env, status_args, corpus.list_nul)
+    variants = [floor]
+    if jobs != 2:
+        variants.append(floor_variant(git_env, status_args, corpus.list_nul, jobs))
+    serial = Variant("serial", "serial shell loop", ["sh", "-c", loop], git_env, corpus.list_lines)
+    # The least a Python program pays for the same serial work (start-up included).
+    py_serial = Variant(
+        "py-serial",
+        "serial Python spawn loop",
+        [sys.executable, str(Path(__file__).resolve().parent / "py_serial.py"), "--", *status_args],
+        git_env,
+        corpus.list_nul,
+    )
+    ours = gitoverit_variants("status", corpus.repos_dir, env)
+    variants += [serial, py_serial, *ours]
+    by_key = {v.key: v for v in ours}
+    e2e = by_key.get("gitoverit")
+    table = by_key.get("gitoverit-table")
+    no_lines = by_key.get("gitoverit-table-nolines")
+    with_ident = by_key.get("gitoverit-table-ident")
+    j1 = by_key.get("gitoverit-j1")
+
+    checks: dict[str, Any] = {}
+    warm = checking_warmup(corpus.worktrees, checks)
 
     log(f"status: {len(variants)} variants, 1 warm-up + {rounds} rounds each")
     measure(variants, rounds, on_warmup=warm, log=log)
@@ -485,14 +531,14 @@ def status_section(
             print(f"  note: {key} output check: {json.dumps(check)[:600]}")
         else:
             print(f"  {key}: {check['records']} records as expected ({check['errors']} errors)")
-    r_e2e = ratio(e2e, floor)
-    r_j1 = ratio(j1, serial)
+    r_e2e = ratio(e2e, floor) if e2e else None
+    r_j1 = ratio(j1, serial) if j1 else None
     for label, a, b in (
         ("gitoverit table / gitoverit -o json", table, e2e),
         ("table / table -c -status", table, no_lines),
         ("table -c +ident / table", with_ident, table),
     ):
-        r = ratio(a, b)
+        r = ratio(a, b) if a is not None and b is not None else None
         if r is not None:
             print(f"  {label:<40} {r:>8.2f}")
     print(target_line("gitoverit / floor (xargs -P2)", r_e2e, TARGET_E2E))
@@ -529,7 +575,9 @@ def version_section(runs: int, env: dict[str, str], log: Callable[[str], None]) 
     return {"runs": runs, "variants": {v.key: v.as_json() for v in (py, gito)}, "median_ms": ms}
 
 
-def peak_rss(argv: Sequence[str], env: dict[str, str]) -> tuple[int | None, str, str | None]:
+def peak_rss(
+    argv: Sequence[str], env: dict[str, str], check_json: bool = True
+) -> tuple[int | None, str, str | None]:
     """Peak RSS of one run of *argv* in KiB, the method used, and an error if it failed.
 
     With GNU time the value is the child's own peak. Without it, ``wait4`` rusage is used;
@@ -558,7 +606,8 @@ def peak_rss(argv: Sequence[str], env: dict[str, str]) -> tuple[int | None, str,
         if sample.returncode not in (0, 1):
             return None, method, _failure(sample, tail)
         try:
-            json.loads(out.read_bytes())
+            if check_json:
+                json.loads(out.read_bytes())
         except (OSError, ValueError) as exc:
             return None, method, f"exit {sample.returncode}, output is not JSON ({exc}): {tail}"
         if tbin is None:
@@ -805,6 +854,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="SECTION",
         help=f"run only these sections, comma-separated or repeated: {', '.join(SECTIONS)}",
     )
+    ap.add_argument(
+        "--big-corpus-repos", type=int, help="real-world-sized repos (default 16; --quick 6)"
+    )
+    ap.add_argument(
+        "--big-corpus-files", type=int, help="files in the largest of them (default 5000)"
+    )
+    ap.add_argument("--scale", action="store_true", help="also run the scale section")
+    ap.add_argument(
+        "--scale-repos", type=int, help="repos in the scale corpus (default 10000; --quick 2000)"
+    )
+    ap.add_argument("--scale-rounds", type=int, help="scale rounds (default 3; --quick 2)")
     ap.add_argument("--net", action="store_true", help="also run the fetch benchmark")
     ap.add_argument("--net-repos", type=int, default=100, help="fetch corpus size (default 100)")
     ap.add_argument("--latency", type=float, default=0.3, help="simulated latency, s (0.3)")
@@ -823,6 +883,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         chosen = set(DEFAULT_SECTIONS)
     if args.net:
         chosen.add("net")
+    if args.scale:
+        chosen.add("scale")
     args.sections = [s for s in SECTIONS if s in chosen]
     args.repos = args.repos or (200 if args.quick else 1000)
     args.big_files = (
@@ -830,6 +892,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.net_rounds = args.net_rounds or (2 if args.quick else 3)
+    args.big_corpus_repos = args.big_corpus_repos or (6 if args.quick else 16)
+    args.big_corpus_files = args.big_corpus_files or (1500 if args.quick else 5000)
+    args.scale_repos = args.scale_repos or (2000 if args.quick else 10_000)
+    args.scale_rounds = args.scale_rounds or (2 if args.quick else 3)
     return args
 
 
@@ -881,6 +947,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     if "status" in args.sections and corpus is not None:
         results["status"] = status_section(corpus, args.rounds, env, log)
+    if "big" in args.sections:
+        from big_bench import big_section
+
+        results["big"] = big_section(
+            args.big_corpus_repos, args.big_corpus_files, args.rounds, base_env, log
+        )
     if "version" in args.sections:
         results["version"] = version_section(args.version_runs, env, log)
     if "memory" in args.sections and corpus is not None:
@@ -891,6 +963,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from exec_bench import exec_section
 
         results["exec"] = exec_section(corpus, args.rounds, env, log)
+    if "scale" in args.sections:
+        from scale_bench import scale_section
+
+        results["scale"] = scale_section(args.scale_repos, args.scale_rounds, base_env, log)
     if "net" in args.sections:
         results["net"] = net_section(
             args.net_repos, args.latency, args.net_jobs, args.net_rounds, base_env, log

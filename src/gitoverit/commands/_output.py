@@ -271,33 +271,73 @@ def _write_report(records: list[Any], plan: OutputPlan) -> None:
 
 
 def _write_printed(records: list[Any], plan: OutputPlan) -> None:
-    from gitoverit.query import ExprError, record_env
-    from gitoverit.text import safe_text
-
-    warned = False
-    # Byte-exact into a pipe (for xargs -0); escaped on a terminal, like every other output.
-    to_pipe = plan.null_sep and not sys.stdout.isatty()
-    raw = getattr(sys.stdout, "buffer", None) if to_pipe else None
+    printed = PrintedValues(plan)
     for rec in records:
+        printed.add(rec)
+    printed.write(presorted=True)
+
+
+class PrintedValues:
+    """``-p/--print`` output, gathered as the records come and written at the end.
+
+    The values must be written sorted, but the records need not be kept for that: of
+    each record only its sort key and its printed text are (or the message of the
+    expression's error), so memory stays small however many repositories are scanned.
+    Written sorted and with the same warning as if the records had been kept.
+    """
+
+    def __init__(self, plan: OutputPlan) -> None:
+        from gitoverit.output.sorting import sort_key
+
+        self.plan = plan
+        self._key = sort_key(plan.sort_key)
+        #: ``(sort key, text or None, error message or None)`` per record, in order.
+        self.items: list[tuple[Any, str | None, str | None]] = []
+
+    def add(self, rec: Any) -> None:
+        from gitoverit.query import ExprError, record_env
+
+        key = None if self._key is None else self._key(rec)
         try:
-            value = plan.print_expr.evaluate(record_env(rec))
+            value = self.plan.print_expr.evaluate(record_env(rec))
         except ExprError as exc:
-            if not warned:
-                warned = True
-                warn(f"warning: --print: {exc} (such repos are left out)")
-            continue
-        if value is None:
-            continue
-        text = _print_value(value)
-        if raw is not None:
-            # Byte-exact for xargs -0: a path goes out as the bytes the filesystem
-            # gave, whatever the encoding of stdout.
-            raw.write(os.fsencode(text) + b"\0")
-        elif plan.null_sep:
-            sys.stdout.write(safe_text(text) + "\0")
-        else:
-            sys.stdout.write(safe_text(text) + "\n")
-    (raw or sys.stdout).flush()
+            self.items.append((key, None, str(exc)))
+            return
+        self.items.append((key, None if value is None else _print_value(value), None))
+
+    def write(self, *, presorted: bool = False) -> None:
+        """Write the values, sorted as the records would be (unless *presorted*)."""
+        from gitoverit.text import safe_text
+
+        plan = self.plan
+        items = self.items
+        if not presorted:
+            if self._key is None:
+                items = list(reversed(items)) if plan.reverse else items
+            else:
+                items = sorted(items, key=lambda item: item[0], reverse=plan.reverse)
+        warned = False
+        # Byte-exact into a pipe (for xargs -0); escaped on a terminal, like every other
+        # output.
+        to_pipe = plan.null_sep and not sys.stdout.isatty()
+        raw = getattr(sys.stdout, "buffer", None) if to_pipe else None
+        for _key, text, error in items:
+            if error is not None:
+                if not warned:
+                    warned = True
+                    warn(f"warning: --print: {error} (such repos are left out)")
+                continue
+            if text is None:
+                continue
+            if raw is not None:
+                # Byte-exact for xargs -0: a path goes out as the bytes the filesystem
+                # gave, whatever the encoding of stdout.
+                raw.write(os.fsencode(text) + b"\0")
+            elif plan.null_sep:
+                sys.stdout.write(safe_text(text) + "\0")
+            else:
+                sys.stdout.write(safe_text(text) + "\n")
+        (raw or sys.stdout).flush()
 
 
 def _print_value(value: Any) -> str:

@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from gitoverit.commands import _interrupt
-from gitoverit.commands._output import OutputPlan, finish_output, warn
+from gitoverit.commands._output import OutputPlan, PrintedValues, finish_output, warn
 from gitoverit.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from gitoverit.model import (
     DiscoveryDone,
@@ -33,7 +33,12 @@ if TYPE_CHECKING:
 
 
 class _Collector:
-    """Takes in each repository's record: counts it, and keeps or streams it if shown."""
+    """Takes in each repository's record: counts it, and keeps or streams it if shown.
+
+    Only the table, JSON and the reports keep the shown records: NDJSON writes each one
+    as it comes, and ``-p/--print`` keeps only its sort key and printed text (see
+    :class:`PrintedValues`). Records of errors are kept for ``--errors``.
+    """
 
     def __init__(self, plan: OutputPlan) -> None:
         self.plan = plan
@@ -50,8 +55,11 @@ class _Collector:
         #: How many statuses each reader read (``libgit2``, ``git``).
         self.readers: dict[str, int] = {}
         self.ndjson: Any = None
+        self.printed: PrintedValues | None = None
         self._expr_warned = False
-        if plan.fmt == "ndjson" and plan.print_expr is None:
+        if plan.print_expr is not None:
+            self.printed = PrintedValues(plan)
+        elif plan.fmt == "ndjson":
             from gitoverit.output.json import NdjsonWriter
 
             self.ndjson = NdjsonWriter(sys.stdout)
@@ -94,6 +102,8 @@ class _Collector:
             return
         if self.ndjson is not None:
             self.ndjson.repo(rec)
+        elif self.printed is not None:
+            self.printed.add(rec)
         else:
             self.shown.append(rec)
 
@@ -186,7 +196,10 @@ def _report(collector: _Collector, plan: OutputPlan, interrupted: bool) -> None:
         rows = [r for r in rows if r.note != NOT_STARTED or r.error is None]
         waiting = len(collector.shown) - len(rows)
         notes = [f"{waiting} repo{'s' if waiting != 1 else ''} not started"] if waiting else []
-    finish_output(rows, plan, notes=notes)
+    if collector.printed is not None:
+        collector.printed.write()
+    else:
+        finish_output(rows, plan, notes=notes)
     if collector.ndjson is not None:
         collector.ndjson.summary(
             repos=collector.total,

@@ -87,6 +87,11 @@ _KEYS: dict[str, Callable[[RepoRecord], Any]] = {
 }
 
 
+def sort_key(key: str) -> Callable[[RepoRecord], Any] | None:
+    """The function :func:`sort_records` sorts by for *key*; ``None`` for ``none``."""
+    return None if key == "none" else _KEYS[key]
+
+
 def sort_records(
     records: list[RepoRecord], key: str = "mtime", reverse: bool = False
 ) -> list[RepoRecord]:
