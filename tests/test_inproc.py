@@ -454,7 +454,7 @@ def _apply(plan: dict[str, object], base: Path) -> Repo | None:
         elif kind == "symlink" and target.is_file():
             target.unlink()
             os.symlink("elsewhere", target)
-        elif kind == "newlink" and not (r.path / f"link{i}").exists():
+        elif kind == "newlink" and not os.path.lexists(r.path / f"link{i}"):
             os.symlink(f"target{i}", r.path / f"link{i}")
             r.git("add", f"link{i}")
         elif kind == "new":

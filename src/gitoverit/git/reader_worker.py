@@ -10,14 +10,11 @@ in order. With mode ``auto`` the repository is read in-process when
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import sys
-import time
 from typing import Any
 
-from gitoverit.model import RepoRecord, RepoRef
-from gitoverit.text import safe_text
+from gitoverit.model import RepoRef
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -39,10 +36,14 @@ def serve(fd_in: int, fd_out: int) -> None:
     """Answer frames from *fd_in* on *fd_out* until *fd_in* closes."""
     import pickle
 
-    from gitoverit.errors import error_from_exception
-    from gitoverit.git import inproc
-    from gitoverit.git.readers import _HEADER, pack_record, start_worker_log, write_frame
-    from gitoverit.git.status import read_status
+    from gitoverit.git.reader_io import (
+        _HEADER,
+        READY,
+        Reader,
+        pack_record,
+        start_worker_log,
+        write_frame,
+    )
 
     def frame() -> Any:
         head = _read_exact(fd_in, 4)
@@ -55,50 +56,14 @@ def serve(fd_in: int, fd_out: int) -> None:
     settings = frame()
     if settings is None:
         return
-    timeout: float = settings["timeout"]
-    trust: bool = settings["trust"]
-    config = settings["config"]
-    lines = bool(settings.get("lines")) and config is not None and config.lines_reason is None
-    usable = config is not None and config.reason is None
-    log = start_worker_log(*settings["log"]) if settings.get("log") else None
-    if usable:
-        try:
-            inproc.prepare_libgit2(config)
-        except Exception:
-            usable = False
+    reader = Reader.from_settings(settings)
+    if settings.get("log"):
+        reader.log = start_worker_log(*settings["log"])
+    write_frame(fd_out, READY)
     while (item := frame()) is not None:
         ref, mode = item
         assert isinstance(ref, RepoRef)
-        start = time.monotonic()
-        record: RepoRecord | None = None
-        if usable and mode == "auto":
-            try:
-                status = inproc.read_inprocess(ref, lines=lines)
-            except Exception:
-                pass  # NotExact, or anything libgit2 fails on: git reads it
-            else:
-                record = RepoRecord(
-                    ref, status=status, duration=time.monotonic() - start, reader="libgit2"
-                )
-                if log is not None:
-                    log.debug(
-                        "read repo=%s reader=libgit2 duration_ms=%.1f",
-                        shlex.quote(safe_text(ref.path)),
-                        record.duration * 1000,
-                    )
-        if record is None:
-            try:
-                status = read_status(ref, timeout=timeout, trust=trust)
-            except Exception as exc:
-                error = error_from_exception(exc)
-                record = RepoRecord(
-                    ref, error=error, duration=time.monotonic() - start, reader="git"
-                )
-            else:
-                record = RepoRecord(
-                    ref, status=status, duration=time.monotonic() - start, reader="git"
-                )
-        write_frame(fd_out, pack_record(record))
+        write_frame(fd_out, pack_record(reader.read(ref, mode)))
 
 
 def main() -> int:

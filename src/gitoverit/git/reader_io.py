@@ -1,0 +1,175 @@
+"""What the in-process reader's processes say to each other (:mod:`gitoverit.git.readers`)
+and how each of them reads a repository: frames on pipes (a pickle, length first), records
+packed for the trip, the command log a worker appends to, and :class:`Reader`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import shlex
+import struct
+import time
+from dataclasses import dataclass, fields
+from typing import Any
+
+from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef, RepoStatus
+from gitoverit.text import safe_text
+
+_HEADER = struct.Struct(">I")
+
+#: A status travels back from a worker as the tuple of its fields, in this order: much
+#: cheaper to unpickle than the dataclass.
+STATUS_FIELDS = tuple(f.name for f in fields(RepoStatus))
+
+
+def pack_record(record: RepoRecord) -> tuple[Any, ...]:
+    """What a worker sends back for *record* (its ref stays with the main process)."""
+    st = record.status
+    err = record.error
+    return (
+        None if st is None else tuple(getattr(st, name) for name in STATUS_FIELDS),
+        None if err is None else (err.reason.value, err.message, err.detail),
+        record.duration,
+        record.reader,
+    )
+
+
+def unpack_record(ref: RepoRef, packed: tuple[Any, ...]) -> RepoRecord:
+    """The record :func:`pack_record` packed, for *ref*."""
+    status, error, duration, reader = packed
+    return RepoRecord(
+        ref,
+        status=None if status is None else RepoStatus(*status),
+        error=None if error is None else RepoError(Reason(error[0]), error[1], error[2]),
+        duration=duration,
+        reader=reader,
+    )
+
+
+def write_frame(fd: int, obj: object) -> None:
+    """Send *obj* (pickled, length first) down the pipe *fd*."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class FrameReader:
+    """Frames from a pipe, as they arrive."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Any]:
+        self.buf += data
+        out = []
+        while len(self.buf) >= 4:
+            (size,) = _HEADER.unpack_from(self.buf)
+            if len(self.buf) < 4 + size:
+                break
+            out.append(pickle.loads(bytes(self.buf[4 : 4 + size])))
+            del self.buf[: 4 + size]
+        return out
+
+
+def log_settings() -> tuple[str, int, str, str | None] | None:
+    """Where the command log is written, when it is on and goes to a file: its path,
+    level and format, for the workers to append their lines to (see
+    :func:`start_worker_log`)."""
+    from gitoverit import process
+
+    logger = process.command_log()
+    level = logger.getEffectiveLevel() if logger is not None else 0
+    while logger is not None:
+        for handler in logger.handlers:
+            if isinstance(handler, logging.FileHandler) and handler.formatter is not None:
+                fmt = handler.formatter
+                return handler.baseFilename, level, fmt._fmt or "%(message)s", fmt.datefmt
+        logger = logger.parent if logger.propagate else None
+    return None
+
+
+def start_worker_log(path: str, level: int, fmt: str, datefmt: str | None) -> logging.Logger:
+    """In a worker: append the commands it runs to the main process's log file, as the
+    main process does; returns the logger for its in-process reads."""
+    from gitoverit import process
+
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(fmt, datefmt))
+    logger = logging.getLogger("gitoverit")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    process.log_commands(logging.getLogger("gitoverit.process"))
+    return logging.getLogger("gitoverit.reader")
+
+
+#: What a worker sends first, once it is ready.
+READY = "ready"
+
+
+def read_by_git(ref: RepoRef, *, timeout: float, trust: bool) -> RepoRecord:
+    """*ref*'s record from one ``git status`` (:func:`~gitoverit.git.status.read_status`)."""
+    from gitoverit.errors import error_from_exception
+    from gitoverit.git.status import read_status
+
+    start = time.monotonic()
+    try:
+        status = read_status(ref, timeout=timeout, trust=trust)
+    except Exception as exc:
+        error = error_from_exception(exc)
+        return RepoRecord(ref, error=error, duration=time.monotonic() - start, reader="git")
+    return RepoRecord(ref, status=status, duration=time.monotonic() - start, reader="git")
+
+
+@dataclass
+class Reader:
+    """How one process reads a repository in this run (a worker, or the main process
+    while no worker is ready): in-process where exact, else through git."""
+
+    timeout: float
+    trust: bool
+    usable: bool
+    lines: bool
+    log: logging.Logger | None = None
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Reader:
+        """The reader *settings* describe, with libgit2 set up for them."""
+        from gitoverit.git import inproc
+
+        config = settings["config"]
+        usable = config is not None and config.reason is None
+        if usable:
+            try:
+                inproc.prepare_libgit2(config)
+            except Exception:  # no working pygit2 here: git reads every repository
+                usable = False
+        return cls(
+            timeout=settings["timeout"],
+            trust=settings["trust"],
+            usable=usable,
+            lines=bool(settings["lines"]) and usable and config.lines_reason is None,
+        )
+
+    def read(self, ref: RepoRef, mode: str) -> RepoRecord:
+        """*ref*'s record: in-process with *mode* ``auto`` when exact, else from git."""
+        if self.usable and mode == "auto":
+            from gitoverit.git import inproc
+
+            start = time.monotonic()
+            try:
+                status = inproc.read_inprocess(ref, lines=self.lines)
+            except Exception:
+                pass  # NotExact, or anything libgit2 fails on: git reads it
+            else:
+                duration = time.monotonic() - start
+                if self.log is not None:
+                    self.log.debug(
+                        "read repo=%s reader=libgit2 duration_ms=%.1f",
+                        shlex.quote(safe_text(ref.path)),
+                        duration * 1000,
+                    )
+                return RepoRecord(ref, status=status, duration=duration, reader="libgit2")
+        return read_by_git(ref, timeout=self.timeout, trust=self.trust)
