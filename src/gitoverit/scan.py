@@ -324,6 +324,7 @@ class Scan:
                 started=self._started,
                 config=config,
                 lines="lines" in o.extras,
+                ident="ident" in o.extras,
             )
         else:
             records = run_statuses(

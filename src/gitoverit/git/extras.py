@@ -228,7 +228,7 @@ def extras_in_process(
             pending = True
         else:
             changes["files"] = ()
-    if "ident" in extras:
+    if "ident" in extras and st.ident is None:
         try:
             known, ident = known_ident(record.ref, timeout=timeout)
         except OSError:

@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 
 from gitoverit.git.gitconfig import common_dir, read_config
 from gitoverit.git.gitdir import detect_operation, remote_url
+from gitoverit.git.index import IndexFormatError, IndexInfo, _read_index_bytes, parse_index
 from gitoverit.git.inproc_config import (
     NotExact,
     RunConfig,
@@ -60,7 +61,7 @@ from gitoverit.git.inproc_config import (
 )
 from gitoverit.git.inproc_refs import _headers, _Refs
 from gitoverit.git.porcelain import count_untracked, parse_porcelain_v2
-from gitoverit.git.tracked import latest_ns, read_tracked
+from gitoverit.git.tracked import latest_ns
 from gitoverit.model import RepoRef, RepoStatus
 
 __all__ = [
@@ -116,8 +117,8 @@ def read_inprocess(ref: RepoRef, *, lines: bool = False) -> RepoStatus:
         raise NotExact(reason)
     common = common_dir(ref.git_dir)
     _check_history(common)
-    index, tracked_ns = read_tracked(ref, 20)
-    if index is None or index.trees:
+    index = _read_index(ref)
+    if index.trees:
         raise NotExact("split or sparse index")
     if index.gitlinks:
         raise NotExact("submodules")
@@ -126,6 +127,7 @@ def read_inprocess(ref: RepoRef, *, lines: bool = False) -> RepoStatus:
     if len(index.paths) > MAX_FILES:
         raise NotExact(f"{len(index.paths)} tracked files")
     _check_attributes(index.paths)
+    tracked_ns = latest_ns(ref.path, index.paths)
     repo = _open(ref)
     headers = _headers(ref, config, _Refs(repo), common)
     operation = detect_operation(ref.git_dir)
@@ -159,6 +161,17 @@ def read_inprocess(ref: RepoRef, *, lines: bool = False) -> RepoStatus:
         lines_removed=lines_removed,
         **counts._asdict(),
     )
+
+
+def _read_index(ref: RepoRef) -> IndexInfo:
+    """*ref*'s index, parsed here (its files not yet looked at)."""
+    data = _read_index_bytes(ref.git_dir)
+    if data is None:
+        return IndexInfo((), 0)
+    try:
+        return parse_index(data, 20)
+    except IndexFormatError as exc:  # split, unknown version, unreadable: git says
+        raise NotExact(f"index: {exc}") from None
 
 
 def _check_attributes(paths: Sequence[bytes]) -> None:

@@ -10,7 +10,7 @@ import pickle
 import shlex
 import struct
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef, RepoStatus
@@ -132,6 +132,9 @@ class Reader:
     trust: bool
     usable: bool
     lines: bool
+    #: Fill in the committer identity where it needs no git (see
+    #: :func:`~gitoverit.git.extras.known_ident`): the config is read here anyway.
+    ident: bool = False
     log: logging.Logger | None = None
 
     @classmethod
@@ -151,6 +154,7 @@ class Reader:
             trust=settings["trust"],
             usable=usable,
             lines=bool(settings["lines"]) and usable and config.lines_reason is None,
+            ident=bool(settings.get("ident")),
         )
 
     def read(self, ref: RepoRef, mode: str) -> RepoRecord:
@@ -164,6 +168,8 @@ class Reader:
             except Exception:
                 pass  # NotExact, or anything libgit2 fails on: git reads it
             else:
+                if self.ident:
+                    status = _with_known_ident(ref, status, self.timeout)
                 duration = time.monotonic() - start
                 if self.log is not None:
                     self.log.debug(
@@ -173,3 +179,14 @@ class Reader:
                     )
                 return RepoRecord(ref, status=status, duration=duration, reader="libgit2")
         return read_by_git(ref, timeout=self.timeout, trust=self.trust)
+
+
+def _with_known_ident(ref: RepoRef, status: RepoStatus, timeout: float) -> RepoStatus:
+    """*status* with its committer identity, when that needs no git in the repository."""
+    from gitoverit.git.extras import known_ident
+
+    try:
+        known, ident = known_ident(ref, timeout=timeout)
+    except OSError:
+        return status
+    return replace(status, ident=ident) if known and ident is not None else status

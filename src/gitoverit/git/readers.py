@@ -183,17 +183,20 @@ def run_readers(
     started: set[str] | None = None,
     config: Any = None,
     lines: bool = False,
+    ident: bool = False,
 ) -> Generator[RepoRecord, None, None]:
     """A record for every repository taken from *refs* until *end* (see module);
     *wake_fd* becomes readable when *refs* has more. *config* is the
     :class:`~gitoverit.git.inproc.RunConfig` of this run; with *lines*, the records read
-    in-process carry their line totals where libgit2 counts them as git does. Each
+    in-process carry their line totals where libgit2 counts them as git does, and with
+    *ident* their committer identity where it needs no git. Each
     record's ``reader`` says which reader took it."""
     settings = {
         "timeout": timeout,
         "trust": trust,
         "config": config,
         "lines": lines,
+        "ident": ident,
         "log": log_settings(),
     }
     reader = Reader.from_settings(settings)
@@ -205,6 +208,9 @@ def run_readers(
     try:
         while True:
             run.hand_out(started)
+            if run.read_here:
+                run.read_here = False
+                run.wait(wake_fd, block=False)
             if run.ready:
                 batch, run.ready = run.ready, []
                 yield from batch
@@ -243,6 +249,9 @@ class _Run:
         self.limit = 2 * reader.timeout + 5.0
         #: Repositories handed out so far: workers start once there are enough.
         self.taken = 0
+        #: Whether this process has just read one itself (then it looks whether a
+        #: worker has become ready before it reads another).
+        self.read_here = False
         self.ready: list[RepoRecord] = []
         self.source_done = self.stopped = False
 
@@ -283,6 +292,7 @@ class _Run:
                 started.add(ref.path)
             if w is None:
                 self.add(self.reader.read(ref, "auto"))
+                self.read_here = True
                 return
             pool.send(w, ref, "auto")
 
@@ -297,12 +307,15 @@ class _Run:
         w.since = time.monotonic()
         self.add(record)
 
-    def wait(self, wake_fd: int) -> None:
-        """Wait for the workers' records, more repositories, or a deadline."""
+    def wait(self, wake_fd: int, *, block: bool = True) -> None:
+        """Wait for the workers' records, more repositories, or a deadline; only look
+        at what has come already unless *block*."""
         pool = self.pool
         busy = [w for w in pool.workers if w.queue]
         now = time.monotonic()
         wait = min((w.since + self.limit - now for w in busy), default=None)
+        if not block:
+            wait = 0.0
         for key, _ in pool.sel.select(None if wait is None else max(0.0, wait)):
             if key.data is None:
                 _drain(wake_fd)
