@@ -526,3 +526,42 @@ def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactor
     r.git("status", "--porcelain")  # fills the cache
     ref = ref_of(r)
     assert assert_same_in_process(ref, read_status(ref)) is None
+
+
+def test_a_worker_that_dies_leaves_its_repos_to_git(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker dies on the first repository it reads in-process: that one and every
+    other it held are read by git in a new worker, and every record is git's."""
+    import queue
+
+    from gitoverit.git import reader_io, readers
+
+    refs = []
+    for i in range(10):
+        r = repos.repo(f"r{i}", commits=1)
+        r.write(f"new{i}.txt")
+        refs.append(ref_of(r))
+    marker = tmp_path / "crashed"
+    monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
+    monkeypatch.setattr(readers, "WORKER", "crashing_worker")
+    # The main process reads nothing in-process itself: everything goes to the workers.
+    monkeypatch.setattr(reader_io.Reader, "read_inprocess", lambda self, ref: None)
+    q: queue.Queue[object] = queue.Queue()
+    end = object()
+    for ref in refs:
+        q.put(ref)
+    q.put(end)
+    wake_r, wake_w = os.pipe()
+    try:
+        records = list(
+            readers.run_readers(q, end, wake_r, jobs=2, timeout=30, config=inproc.run_config())
+        )
+    finally:
+        os.close(wake_r)
+        os.close(wake_w)
+    assert marker.exists(), "a worker died"
+    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
+    for record in records:
+        assert record.error is None and record.reader == "git"
+        assert record.status == read_status(record.ref)

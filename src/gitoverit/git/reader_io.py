@@ -159,26 +159,30 @@ class Reader:
 
     def read(self, ref: RepoRef, mode: str) -> RepoRecord:
         """*ref*'s record: in-process with *mode* ``auto`` when exact, else from git."""
-        if self.usable and mode == "auto":
-            from gitoverit.git import inproc
+        record = self.read_inprocess(ref) if mode == "auto" else None
+        return record or read_by_git(ref, timeout=self.timeout, trust=self.trust)
 
-            start = time.monotonic()
-            try:
-                status = inproc.read_inprocess(ref, lines=self.lines)
-            except Exception:
-                pass  # NotExact, or anything libgit2 fails on: git reads it
-            else:
-                if self.ident:
-                    status = _with_known_ident(ref, status, self.timeout)
-                duration = time.monotonic() - start
-                if self.log is not None:
-                    self.log.debug(
-                        "read repo=%s reader=libgit2 duration_ms=%.1f",
-                        shlex.quote(safe_text(ref.path)),
-                        duration * 1000,
-                    )
-                return RepoRecord(ref, status=status, duration=duration, reader="libgit2")
-        return read_by_git(ref, timeout=self.timeout, trust=self.trust)
+    def read_inprocess(self, ref: RepoRef) -> RepoRecord | None:
+        """*ref*'s record read in-process, or ``None`` when git must read it."""
+        if not self.usable:
+            return None
+        from gitoverit.git import inproc
+
+        start = time.monotonic()
+        try:
+            status = inproc.read_inprocess(ref, lines=self.lines)
+        except Exception:
+            return None  # NotExact, or anything libgit2 fails on: git reads it
+        if self.ident:
+            status = _with_known_ident(ref, status, self.timeout)
+        duration = time.monotonic() - start
+        if self.log is not None:
+            self.log.debug(
+                "read repo=%s reader=libgit2 duration_ms=%.1f",
+                shlex.quote(safe_text(ref.path)),
+                duration * 1000,
+            )
+        return RepoRecord(ref, status=status, duration=duration, reader="libgit2")
 
 
 def _with_known_ident(ref: RepoRef, status: RepoStatus, timeout: float) -> RepoStatus:

@@ -51,6 +51,8 @@ DEPTH = 2
 #: The workers start once this many repositories have come: a scan of fewer is read by
 #: the main process alone, sparing the workers' start-up (about 0.1 s of CPU each).
 SPAWN_AFTER = 8
+#: The module a worker runs.
+WORKER = "gitoverit.git.reader_worker"
 #: How long a stopping worker gets to end its git before it is killed.
 GRACE = 2.0
 
@@ -92,7 +94,7 @@ class _Pool:
         # The worker imports what this process imported, from the same places.
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gitoverit.git.reader_worker"],
+            [sys.executable, "-m", WORKER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -208,14 +210,14 @@ def run_readers(
     try:
         while True:
             run.hand_out(started)
-            if run.read_here:
-                run.read_here = False
+            if run.looked_here:
+                run.looked_here = False
                 run.wait(wake_fd, block=False)
             if run.ready:
                 batch, run.ready = run.ready, []
                 yield from batch
                 continue
-            if run.source_done and not any(w.queue for w in run.pool.workers):
+            if run.source_done and not run.deferred and not any(w.queue for w in run.pool.workers):
                 done = True
                 return
             run.wait(wake_fd)
@@ -251,12 +253,17 @@ class _Run:
         self.taken = 0
         #: Whether this process has just read one itself (then it looks whether a
         #: worker has become ready before it reads another).
-        self.read_here = False
+        self.looked_here = False
+        #: Repositories that git must read, left for the workers while they start.
+        self.deferred: collections.deque[RepoRef] = collections.deque()
         self.ready: list[RepoRecord] = []
         self.source_done = self.stopped = False
 
     def take(self) -> RepoRef | None:
-        """The next repository from the queue, if one is there already."""
+        """The next repository: one left for the workers, else one from the queue, if
+        one is there already."""
+        if self.deferred and any(w.ready for w in self.pool.workers):
+            return self.deferred.popleft()
         if self.source_done:
             return None
         try:
@@ -274,9 +281,15 @@ class _Run:
 
     def hand_out(self, started: set[str] | None) -> None:
         """Give waiting repositories to workers with room; while no worker is ready yet
-        (they start in the background), read the next one here, through git; after a
-        failure under ``fail_fast``, report each one as skipped instead."""
+        (they start in the background), read the next one here (see :meth:`read_here`);
+        after a failure under ``fail_fast``, report each one as skipped instead."""
         pool = self.pool
+        while self.stopped and self.deferred:
+            left = self.deferred.popleft()
+            self.ready.append(RepoRecord(left, error=RepoError(Reason.SKIPPED, _SKIPPED)))
+        if self.deferred and not pool.workers:  # every worker died before it was ready
+            while self.deferred:
+                self.add(self.reader.read(self.deferred.popleft(), "git"))
         while True:
             w = None if self.stopped else pool.least_busy()
             starting = w is None and not any(x.ready for x in pool.workers)
@@ -291,10 +304,23 @@ class _Run:
             if started is not None:
                 started.add(ref.path)
             if w is None:
-                self.add(self.reader.read(ref, "auto"))
-                self.read_here = True
+                self.read_here(ref)
                 return
             pool.send(w, ref, "auto")
+
+    def read_here(self, ref: RepoRef) -> None:
+        """Read *ref* in this process: in-process, else through git; but once the workers
+        are starting, a repository git must read is left for them, so that this process
+        never waits on a long git while they could be at work."""
+        self.looked_here = True
+        if not self.pool.workers:
+            self.add(self.reader.read(ref, "auto"))
+            return
+        record = self.reader.read_inprocess(ref)
+        if record is None:
+            self.deferred.append(ref)
+        else:
+            self.add(record)
 
     def add(self, record: RepoRecord) -> None:
         if self.fail_fast and record.error is not None:
