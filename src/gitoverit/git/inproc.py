@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 #: Above this many tracked files, git's own status (threaded, with its caches) is faster.
-MAX_FILES = 5000
+MAX_FILES = 1000
 
 
 # libgit2's status flags (GIT_STATUS_*), as plain ints.
