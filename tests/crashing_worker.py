@@ -1,6 +1,6 @@
-"""A reader worker that dies the first time it is asked to read a repository in-process
-(``auto``), leaving a marker file named by ``CRASH_MARKER``: to see what the main process
-does when a worker dies."""
+"""A reader worker that dies the first time it is asked to read a repository, leaving a
+marker file named by ``CRASH_MARKER``: to see what the main process does when a worker
+dies."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from gitoverit.git import reader_io, reader_worker
 
 
 class _Dying(reader_io.Reader):
-    def read(self, ref, mode):  # type: ignore[no-untyped-def]
-        if mode == "auto":
-            with open(os.environ["CRASH_MARKER"], "a") as fh:
-                fh.write(ref.path + "\n")
-            os._exit(3)
-        return super().read(ref, mode)
+    def read_inprocess(self, ref):  # type: ignore[no-untyped-def]
+        with open(os.environ["CRASH_MARKER"], "a") as fh:
+            fh.write(ref.path + "\n")
+        os._exit(3)
 
 
 reader_io.Reader = _Dying  # type: ignore[misc]

@@ -531,9 +531,10 @@ def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactor
 def test_a_worker_that_dies_leaves_its_repos_to_git(
     repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each worker dies on the first repository it reads in-process: that one and every
-    other it held are read by git in a new worker, and every record is git's."""
+    """Each worker dies on the first repository it is given: that one and every other it
+    held are read by git, and every record is git's."""
     import queue
+    import time
 
     from gitoverit.git import reader_io, readers
 
@@ -545,8 +546,14 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     marker = tmp_path / "crashed"
     monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
     monkeypatch.setattr(readers, "WORKER", "crashing_worker")
-    # The main process reads nothing in-process itself: everything goes to the workers.
-    monkeypatch.setattr(reader_io.Reader, "read_inprocess", lambda self, ref: None)
+    # The workers start at once, and the main process takes its time over each repository
+    # it reads (then asks git), so that the workers, once ready, get the rest.
+    monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
+
+    def slow(self: object, ref: object) -> None:
+        time.sleep(1.0)
+
+    monkeypatch.setattr(reader_io.Reader, "read_inprocess", slow)
     q: queue.Queue[object] = queue.Queue()
     end = object()
     for ref in refs:

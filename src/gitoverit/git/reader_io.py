@@ -107,6 +107,8 @@ def start_worker_log(path: str, level: int, fmt: str, datefmt: str | None) -> lo
 
 #: What a worker sends first, once it is ready.
 READY = "ready"
+#: What a worker sends back for a repository the in-process reader declined.
+DECLINED = "declined"
 
 
 def read_by_git(ref: RepoRef, *, timeout: float, trust: bool) -> RepoRecord:

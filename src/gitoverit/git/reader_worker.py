@@ -38,6 +38,7 @@ def serve(fd_in: int, fd_out: int) -> None:
 
     from gitoverit.git.reader_io import (
         _HEADER,
+        DECLINED,
         READY,
         Reader,
         pack_record,
@@ -61,9 +62,10 @@ def serve(fd_in: int, fd_out: int) -> None:
         reader.log = start_worker_log(*settings["log"])
     write_frame(fd_out, READY)
     while (item := frame()) is not None:
-        ref, mode = item
+        ref, _mode = item
         assert isinstance(ref, RepoRef)
-        write_frame(fd_out, pack_record(reader.read(ref, mode)))
+        record = reader.read_inprocess(ref)
+        write_frame(fd_out, DECLINED if record is None else pack_record(record))
 
 
 def main() -> int:

@@ -33,10 +33,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitoverit.git.reader_io import (
+    DECLINED,
     READY,
     FrameReader,
     Reader,
@@ -81,12 +83,14 @@ class _Worker:
 class _Pool:
     def __init__(self, n: int, settings: dict[str, Any]) -> None:
         self.n = n
+        self.started = False
         self.settings = settings
         self.sel = selectors.PollSelector()
         self.workers: list[_Worker] = []
 
     def start(self) -> None:
         """Start the workers (in the background: each says when it is ready)."""
+        self.started = True
         for _ in range(self.n):
             self.spawn()
 
@@ -204,7 +208,7 @@ def run_readers(
     reader = Reader.from_settings(settings)
     if settings["log"] is not None:
         reader.log = logging.getLogger("gitoverit.reader")
-    run = _Run(_Pool(worker_count(jobs), settings), refs, end, fail_fast, reader)
+    run = _Run(_Pool(worker_count(jobs), settings), refs, end, fail_fast, reader, jobs)
     run.pool.sel.register(wake_fd, selectors.EVENT_READ, None)
     done = False
     try:
@@ -217,11 +221,12 @@ def run_readers(
                 batch, run.ready = run.ready, []
                 yield from batch
                 continue
-            if run.source_done and not run.deferred and not any(w.queue for w in run.pool.workers):
+            if run.source_done and not run.busy():
                 done = True
                 return
             run.wait(wake_fd)
     finally:
+        run.close(done=done)
         run.pool.sel.unregister(wake_fd)
         run.pool.close(idle=done)
 
@@ -230,8 +235,8 @@ _SKIPPED = "skipped after an earlier failure"
 
 
 class _Run:
-    """The state of one :func:`run_readers` call: its workers, where repositories come
-    from, and the records ready for the caller."""
+    """The state of one :func:`run_readers` call: its workers, the gits it runs on a few
+    threads, where repositories come from, and the records ready for the caller."""
 
     def __init__(
         self,
@@ -240,30 +245,38 @@ class _Run:
         end: object,
         fail_fast: bool,
         reader: Reader,
+        jobs: int,
     ) -> None:
+        from gitoverit.parallel._cancel import CancelScope
+
         self.pool = pool
         self.reader = reader
         self.refs = refs
         self.end = end
         self.fail_fast = fail_fast
+        self.jobs = jobs
         self.depth = 1 if fail_fast else DEPTH
         #: How long a worker may take over one repository before it is killed.
         self.limit = 2 * reader.timeout + 5.0
-        #: Repositories handed out so far: workers start once there are enough.
-        self.taken = 0
+        #: Repositories this process read in-process: the workers start once there are
+        #: enough.
+        self.read_here = 0
         #: Whether this process has just read one itself (then it looks whether a
         #: worker has become ready before it reads another).
         self.looked_here = False
-        #: Repositories that git must read, left for the workers while they start.
-        self.deferred: collections.deque[RepoRef] = collections.deque()
         self.ready: list[RepoRecord] = []
         self.source_done = self.stopped = False
+        #: The gits reading what the in-process reader declined, one thread each.
+        self.gits: ThreadPoolExecutor | None = None
+        self.running: dict[Future[RepoRecord], RepoRef] = {}
+        self.scope = CancelScope()
+        self.git_r, self.git_w = os.pipe()
+        for fd in (self.git_r, self.git_w):
+            os.set_blocking(fd, False)
+        pool.sel.register(self.git_r, selectors.EVENT_READ, _GITS)
 
     def take(self) -> RepoRef | None:
-        """The next repository: one left for the workers, else one from the queue, if
-        one is there already."""
-        if self.deferred and any(w.ready for w in self.pool.workers):
-            return self.deferred.popleft()
+        """The next repository from the queue, if one is there already."""
         if self.source_done:
             return None
         try:
@@ -274,27 +287,20 @@ class _Run:
             self.source_done = True
             return None
         assert isinstance(item, RepoRef)
-        self.taken += 1
-        if self.taken == SPAWN_AFTER:
-            self.pool.start()
         return item
 
+    def busy(self) -> bool:
+        return bool(self.running) or any(w.queue for w in self.pool.workers)
+
     def hand_out(self, started: set[str] | None) -> None:
-        """Give waiting repositories to workers with room; while no worker is ready yet
-        (they start in the background), read the next one here (see :meth:`read_here`);
-        after a failure under ``fail_fast``, report each one as skipped instead."""
+        """Give waiting repositories to workers with room; while no worker is ready (they
+        start in the background once this process has read a few), read the next one
+        here; after a failure under ``fail_fast``, report each one as skipped instead."""
         pool = self.pool
-        while self.stopped and self.deferred:
-            left = self.deferred.popleft()
-            self.ready.append(RepoRecord(left, error=RepoError(Reason.SKIPPED, _SKIPPED)))
-        if self.deferred and not pool.workers:  # every worker died before it was ready
-            while self.deferred:
-                self.add(self.reader.read(self.deferred.popleft(), "git"))
         while True:
             w = None if self.stopped else pool.least_busy()
-            starting = w is None and not any(x.ready for x in pool.workers)
-            if not self.stopped and not starting and (w is None or len(w.queue) >= self.depth):
-                return
+            if not self.stopped and w is None and any(x.ready for x in pool.workers):
+                return  # every ready worker has enough to do
             ref = self.take()
             if ref is None:
                 return
@@ -303,39 +309,63 @@ class _Run:
                 continue
             if started is not None:
                 started.add(ref.path)
-            if w is None:
-                self.read_here(ref)
-                return
-            pool.send(w, ref, "auto")
-
-    def read_here(self, ref: RepoRef) -> None:
-        """Read *ref* in this process: in-process, else through git; but once the workers
-        are starting, a repository git must read is left for them, so that this process
-        never waits on a long git while they could be at work."""
-        self.looked_here = True
-        if not self.pool.workers:
-            self.add(self.reader.read(ref, "auto"))
+            if w is not None:
+                pool.send(w, ref, "auto")
+                continue
+            if self.read_here >= SPAWN_AFTER and not pool.started:
+                pool.start()
+            self.looked_here = True
+            record = self.reader.read_inprocess(ref)
+            if record is None:
+                self.to_git(ref)
+            else:
+                self.add(record)
+                self.read_here += 1
             return
-        record = self.reader.read_inprocess(ref)
-        if record is None:
-            self.deferred.append(ref)
-        else:
-            self.add(record)
+
+    def to_git(self, ref: RepoRef) -> None:
+        """Have git read *ref*, on a thread of its own (at most ``jobs`` at once)."""
+        if self.gits is None:
+            self.gits = ThreadPoolExecutor(self.jobs, thread_name_prefix="gitoverit-git")
+        future = self.gits.submit(self._git, ref)
+        self.running[future] = ref
+        future.add_done_callback(self._wake)
+
+    def _git(self, ref: RepoRef) -> RepoRecord:
+        from gitoverit.parallel._cancel import enter_scope
+
+        with enter_scope(self.scope):
+            return self.reader.read(ref, "git")
+
+    def _wake(self, _future: Future[RepoRecord]) -> None:
+        with contextlib.suppress(OSError):  # a full pipe already holds a wake-up
+            os.write(self.git_w, b"\0")
 
     def add(self, record: RepoRecord) -> None:
-        if self.fail_fast and record.error is not None:
+        if self.fail_fast and record.error is not None and not self.stopped:
             self.stopped = True
+            for future, ref in list(self.running.items()):
+                if future.cancel():  # not begun: nothing new starts after a failure
+                    del self.running[future]
+                    self.ready.append(RepoRecord(ref, error=RepoError(Reason.SKIPPED, _SKIPPED)))
         self.ready.append(record)
 
-    def finish(self, w: _Worker, record: RepoRecord) -> None:
-        """*w* is done with the first repository of its queue: *record*."""
-        w.queue.popleft()
+    def finish(self, w: _Worker, packed: object) -> None:
+        """*w* is done with the first repository of its queue: *packed* is its record, or
+        :data:`DECLINED` (git reads it)."""
+        ref, _mode = w.queue.popleft()
         w.since = time.monotonic()
-        self.add(record)
+        if packed == DECLINED:
+            if self.stopped:
+                self.ready.append(RepoRecord(ref, error=RepoError(Reason.SKIPPED, _SKIPPED)))
+            else:
+                self.to_git(ref)
+        else:
+            self.add(unpack_record(ref, packed))  # type: ignore[arg-type]
 
     def wait(self, wake_fd: int, *, block: bool = True) -> None:
-        """Wait for the workers' records, more repositories, or a deadline; only look
-        at what has come already unless *block*."""
+        """Wait for records, more repositories, or a deadline; only look at what has
+        come already unless *block*."""
         pool = self.pool
         busy = [w for w in pool.workers if w.queue]
         now = time.monotonic()
@@ -345,47 +375,65 @@ class _Run:
         for key, _ in pool.sel.select(None if wait is None else max(0.0, wait)):
             if key.data is None:
                 _drain(wake_fd)
-                continue
-            w = key.data
-            if w not in pool.workers:
-                continue
-            try:
-                data = os.read(w.frm, 1 << 16)
-            except BlockingIOError:
-                continue
-            if not data:
-                self.died(w)
-                continue
-            for packed in w.reader.feed(data):
-                if packed == READY:
-                    w.ready = True
-                else:
-                    self.finish(w, unpack_record(w.queue[0][0], packed))
+            elif key.data is _GITS:
+                _drain(self.git_r)
+                for future in [f for f in self.running if f.done()]:
+                    del self.running[future]
+                    if not future.cancelled():
+                        self.add(future.result())
+            else:
+                self.read_worker(key.data)
         now = time.monotonic()
         for w in [w for w in pool.workers if w.queue and now > w.since + self.limit]:
-            ref, _mode = w.queue[0]
+            ref, _mode = w.queue.popleft()
             error = RepoError(Reason.TIMEOUT, f"status did not finish within {self.limit:.0f} s")
-            self.finish(w, RepoRecord(ref, error=error, duration=now - w.since))
+            self.add(RepoRecord(ref, error=error, duration=now - w.since))
             self.replace(w)
 
+    def read_worker(self, w: _Worker) -> None:
+        if w not in self.pool.workers:
+            return
+        try:
+            data = os.read(w.frm, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            self.died(w)
+            return
+        for packed in w.reader.feed(data):
+            if packed == READY:
+                w.ready = True
+            else:
+                self.finish(w, packed)
+
     def died(self, w: _Worker) -> None:
-        """*w* ended: git reads what it had, and what it was reading through git fails.
-        A worker that ends before it is ready is not replaced (another would too)."""
+        """*w* ended: git reads what it had. A worker that ends before it is ready is not
+        replaced (another would too)."""
         if not w.ready:
             self.pool.retire(w, kill=True)
             return
-        if w.queue and w.queue[0][1] == "git":
-            error = RepoError(Reason.GIT_ERROR, "the reading process died")
-            self.finish(w, RepoRecord(w.queue[0][0], error=error, reader="git"))
         self.replace(w)
 
     def replace(self, w: _Worker) -> None:
-        """Kill *w*; a new worker takes what it had not finished, git reading each."""
+        """Kill *w*, have git read what it had not finished, and start another worker."""
         rest = list(w.queue)
         self.pool.retire(w, kill=True)
-        fresh = self.pool.spawn()
         for ref, _mode in rest:
-            self.pool.send(fresh, ref, "git")
+            self.to_git(ref)
+        self.pool.spawn()
+
+    def close(self, *, done: bool) -> None:
+        if self.gits is not None:
+            if not done:
+                self.scope.cancel()  # kills the gits still running
+            self.gits.shutdown(wait=done, cancel_futures=True)
+        self.pool.sel.unregister(self.git_r)
+        os.close(self.git_r)
+        os.close(self.git_w)
+
+
+#: The selector's mark for the gits' wake-up pipe.
+_GITS = object()
 
 
 def _drain(fd: int) -> None:
