@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -571,4 +572,53 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
     for record in records:
         assert record.error is None and record.reader == "git"
+        assert record.status == read_status(record.ref)
+
+
+def test_workers_read_in_process_what_they_are_given(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers' records are the in-process reader's, and git's."""
+    import queue
+    import time
+
+    from gitoverit.git import reader_io, readers
+
+    refs = []
+    for i in range(8):
+        r = repos.repo(f"r{i}", commits=2)
+        r.write(f"new{i}.txt")
+        r.write("file.txt", "changed\n")
+        refs.append(ref_of(r))
+    monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
+
+    def slow(self: object, ref: object) -> None:
+        time.sleep(1.0)  # the main process declines, slowly: the workers read the rest
+
+    monkeypatch.setattr(reader_io.Reader, "read_inprocess", slow)
+    q: queue.Queue[object] = queue.Queue()
+    end = object()
+    for ref in refs:
+        q.put(ref)
+    q.put(end)
+    wake_r, wake_w = os.pipe()
+    try:
+        records = list(
+            readers.run_readers(
+                q, end, wake_r, jobs=2, timeout=30, config=inproc.run_config(), lines=True
+            )
+        )
+    finally:
+        os.close(wake_r)
+        os.close(wake_w)
+    by_workers = [r for r in records if r.reader == "libgit2"]
+    assert by_workers, "the workers read some"
+    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
+    for record in records:
+        assert record.status is not None
+        if record.reader == "libgit2":
+            assert (record.status.lines_added, record.status.lines_removed) == (1, 1)
+            record = replace(
+                record, status=replace(record.status, lines_added=None, lines_removed=None)
+            )
         assert record.status == read_status(record.ref)

@@ -50,9 +50,11 @@ from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 
 #: Repositories handed to a worker before it returns the first of them.
 DEPTH = 2
-#: The workers start once this many repositories have come: a scan of fewer is read by
-#: the main process alone, sparing the workers' start-up (about 0.1 s of CPU each).
-SPAWN_AFTER = 8
+#: The workers start once the main process has read this many repositories in-process
+#: and as many may still come: a scan of fewer is read by the main process alone (and
+#: git), sparing the workers' start-up, about 0.15 s of CPU each, as much as a hundred
+#: reads.
+SPAWN_AFTER = 32
 #: The module a worker runs.
 WORKER = "gitoverit.git.reader_worker"
 #: How long a stopping worker gets to end its git before it is killed.
@@ -289,6 +291,10 @@ class _Run:
         assert isinstance(item, RepoRef)
         return item
 
+    def more_to_come(self) -> bool:
+        """Whether enough repositories may still come to be worth the workers' start."""
+        return not self.source_done or self.refs.qsize() >= SPAWN_AFTER
+
     def busy(self) -> bool:
         return bool(self.running) or any(w.queue for w in self.pool.workers)
 
@@ -312,7 +318,7 @@ class _Run:
             if w is not None:
                 pool.send(w, ref, "auto")
                 continue
-            if self.read_here >= SPAWN_AFTER and not pool.started:
+            if not pool.started and self.read_here >= SPAWN_AFTER and self.more_to_come():
                 pool.start()
             self.looked_here = True
             record = self.reader.read_inprocess(ref)
