@@ -5,22 +5,22 @@ threads, every start, read and parse also hands the GIL from thread to thread, w
 costs as much CPU again as the work itself. Here one thread keeps up to *jobs* git
 processes running, watches all their pipes with one ``poll(2)`` set, and starts each
 process with :func:`gitoverit.process.spawn` (``posix_spawn``: cheaper than
-``subprocess.Popen``, and with one thread its hold on the GIL during the start costs
-nothing). The files a status needs (config, index,
-operation markers) are read right after git starts, while it works on another core, and
-a record is built only after the next git has been started in its place. Each git reads
-a private copy of its repository's index (:class:`~gitoverit.git.index_copy.IndexCopy`), made
-while the previous gits run, so that tracked files' modification times come from the
-stat data git refreshed rather than from a stat per file. With fewer jobs than CPUs
-(``-j 1``), the engine's thread and its gits are kept on different CPUs
-(:class:`~gitoverit.git.cpus.CpuSplit`).
+``subprocess.Popen``; with one thread its hold on the GIL costs nothing). The files a
+status needs (config, index, operation markers) are read right after git starts, while
+it works on another core, and a record is built only after the next git has been started
+in its place. Each git reads a private copy of its repository's index
+(:class:`~gitoverit.git.index_copy.IndexCopy`), made while the previous gits run, so that
+tracked files' modification times come from the stat data git refreshed rather than from
+a stat per file. With fewer jobs than CPUs (``-j 1``), the engine's thread and its gits
+are kept on different CPUs (:class:`~gitoverit.git.cpus.CpuSplit`).
 
 The guarantees are the runner's (:mod:`gitoverit.process`, :mod:`gitoverit.git.command`): an
 argv list, stdin from ``/dev/null``, a new session per process, the same hardened
 environment, a timeout after which the whole process group is killed, and every process
 group killed when the caller is interrupted or stops iterating. Used for plain status
-scans; ``-f/-P/-U`` and ``--metadata-only`` run per-repo tasks on the thread pool
-instead.
+scans (with ``--reader auto``, for the repositories the in-process reader declines:
+:mod:`gitoverit.git.readers`); ``-f/-P/-U`` and ``--metadata-only`` run per-repo tasks
+on the thread pool instead.
 """
 
 from __future__ import annotations
@@ -355,6 +355,8 @@ def run_statuses(
     fail_fast: bool = False,
     trust: bool = False,
     started: set[str] | None = None,
+    stop: threading.Event | None = None,
+    halt: threading.Event | None = None,
 ) -> Generator[RepoRecord, None, None]:
     """Yield one record per repository taken from *refs*, as each finishes.
 
@@ -363,7 +365,8 @@ def run_statuses(
     git processes run at once. With *fail_fast*, after the first error nothing new starts
     and every later repository is reported as skipped. With *trust*, the repositories'
     own filter commands run (see :mod:`gitoverit.git.repo_filters`). The path of each
-    repository whose git is started is added to *started*.
+    repository whose git is started is added to *started*. Once *stop* is set (and
+    *wake_fd* written to), the gits are killed; once *halt* is, nothing new starts.
     """
     scan = _Scan(_Engine(jobs, timeout, trust), refs, end, wake_fd, fail_fast)
     if started is not None:
@@ -371,6 +374,7 @@ def run_statuses(
     engine = scan.engine
     try:
         while True:
+            scan.stopped = scan.stopped or (halt is not None and halt.is_set())
             scan.start_next()
             # The next gits are running: now build the records of those that exited.
             while engine.done:
@@ -390,6 +394,8 @@ def run_statuses(
             ):
                 return
             scan.wait()
+            if stop is not None and stop.is_set():
+                return  # the finally clause kills the gits
     finally:
         # Interrupted, or the consumer stopped early: no git process may outlive us.
         engine.close()
@@ -481,7 +487,7 @@ class _Scan:
             wait = FACTS_POLL if wait is None else min(wait, FACTS_POLL)
         for key, _ in engine.sel.select(wait):
             if key.data is None:
-                _drain(self.wake_fd)
+                process.drain_pipe(self.wake_fd)
                 continue
             if key.data[0].pid not in engine.running:
                 continue  # finished earlier in this batch of events
@@ -490,11 +496,3 @@ class _Scan:
             self.add(record)
         for record in engine.ready_waiting():
             self.add(record)
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass

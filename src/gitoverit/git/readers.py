@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +45,9 @@ from gitoverit.git.reader_io import (
     unpack_record,
     write_frame,
 )
+from gitoverit.git.reader_lane import GitLane
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
+from gitoverit.process import drain_pipe
 
 #: Repositories handed to a worker before it returns the first of them.
 DEPTH = 2
@@ -110,7 +111,8 @@ class _Pool:
         assert proc.stdin is not None and proc.stdout is not None
         w = _Worker(proc, proc.stdin.fileno(), proc.stdout.fileno())
         os.set_blocking(w.frm, False)
-        write_frame(w.to, self.settings)
+        with contextlib.suppress(BrokenPipeError):
+            write_frame(w.to, self.settings)
         self.sel.register(w.frm, selectors.EVENT_READ, w)
         self.workers.append(w)
         return w
@@ -119,7 +121,9 @@ class _Pool:
         if not w.queue:
             w.since = time.monotonic()
         w.queue.append((ref, mode))
-        write_frame(w.to, (ref, mode))
+        # A worker that has died is noticed when its output ends; then git reads its queue.
+        with contextlib.suppress(BrokenPipeError):
+            write_frame(w.to, (ref, mode))
 
     def least_busy(self) -> _Worker | None:
         """The ready worker with the fewest repositories, if it has room for one more."""
@@ -249,8 +253,6 @@ class _Run:
         reader: Reader,
         jobs: int,
     ) -> None:
-        from gitoverit.parallel._cancel import CancelScope
-
         self.pool = pool
         self.reader = reader
         self.refs = refs
@@ -268,14 +270,9 @@ class _Run:
         self.looked_here = False
         self.ready: list[RepoRecord] = []
         self.source_done = self.stopped = False
-        #: The gits reading what the in-process reader declined, one thread each.
-        self.gits: ThreadPoolExecutor | None = None
-        self.running: dict[Future[RepoRecord], RepoRef] = {}
-        self.scope = CancelScope()
-        self.git_r, self.git_w = os.pipe()
-        for fd in (self.git_r, self.git_w):
-            os.set_blocking(fd, False)
-        pool.sel.register(self.git_r, selectors.EVENT_READ, _GITS)
+        #: The git engine reading what the in-process reader declined.
+        self.gits = GitLane(jobs, reader.timeout, reader.trust)
+        pool.sel.register(self.gits.done_r, selectors.EVENT_READ, _GITS)
 
     def take(self) -> RepoRef | None:
         """The next repository from the queue, if one is there already."""
@@ -296,7 +293,7 @@ class _Run:
         return not self.source_done or self.refs.qsize() >= SPAWN_AFTER
 
     def busy(self) -> bool:
-        return bool(self.running) or any(w.queue for w in self.pool.workers)
+        return bool(self.gits.pending) or any(w.queue for w in self.pool.workers)
 
     def hand_out(self, started: set[str] | None) -> None:
         """Give waiting repositories to workers with room; while no worker is ready (they
@@ -330,30 +327,13 @@ class _Run:
             return
 
     def to_git(self, ref: RepoRef) -> None:
-        """Have git read *ref*, on a thread of its own (at most ``jobs`` at once)."""
-        if self.gits is None:
-            self.gits = ThreadPoolExecutor(self.jobs, thread_name_prefix="gitoverit-git")
-        future = self.gits.submit(self._git, ref)
-        self.running[future] = ref
-        future.add_done_callback(self._wake)
-
-    def _git(self, ref: RepoRef) -> RepoRecord:
-        from gitoverit.parallel._cancel import enter_scope
-
-        with enter_scope(self.scope):
-            return self.reader.read(ref, "git")
-
-    def _wake(self, _future: Future[RepoRecord]) -> None:
-        with contextlib.suppress(OSError):  # a full pipe already holds a wake-up
-            os.write(self.git_w, b"\0")
+        """Have the git engine read *ref*."""
+        self.gits.put(ref)
 
     def add(self, record: RepoRecord) -> None:
         if self.fail_fast and record.error is not None and not self.stopped:
             self.stopped = True
-            for future, ref in list(self.running.items()):
-                if future.cancel():  # not begun: nothing new starts after a failure
-                    del self.running[future]
-                    self.ready.append(RepoRecord(ref, error=RepoError(Reason.SKIPPED, _SKIPPED)))
+            self.gits.halt()  # nothing new starts after a failure
         self.ready.append(record)
 
     def finish(self, w: _Worker, packed: object) -> None:
@@ -380,13 +360,10 @@ class _Run:
             wait = 0.0
         for key, _ in pool.sel.select(None if wait is None else max(0.0, wait)):
             if key.data is None:
-                _drain(wake_fd)
+                drain_pipe(wake_fd)
             elif key.data is _GITS:
-                _drain(self.git_r)
-                for future in [f for f in self.running if f.done()]:
-                    del self.running[future]
-                    if not future.cancelled():
-                        self.add(future.result())
+                for record in self.gits.records():
+                    self.add(record)
             else:
                 self.read_worker(key.data)
         now = time.monotonic()
@@ -429,22 +406,9 @@ class _Run:
         self.pool.spawn()
 
     def close(self, *, done: bool) -> None:
-        if self.gits is not None:
-            if not done:
-                self.scope.cancel()  # kills the gits still running
-            self.gits.shutdown(wait=done, cancel_futures=True)
-        self.pool.sel.unregister(self.git_r)
-        os.close(self.git_r)
-        os.close(self.git_w)
+        self.pool.sel.unregister(self.gits.done_r)
+        self.gits.close(done=done)
 
 
-#: The selector's mark for the gits' wake-up pipe.
+#: The selector's mark for the git engine's wake-up pipe.
 _GITS = object()
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass

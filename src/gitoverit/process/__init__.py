@@ -75,6 +75,15 @@ def log_commands(logger: logging.Logger | None) -> None:
     _LOG = logger
 
 
+def drain_pipe(fd: int) -> None:
+    """Read everything waiting in the non-blocking pipe *fd* (wake-up bytes)."""
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
 def command_log() -> logging.Logger | None:
     """The logger :func:`log_commands` set, if any."""
     return _LOG
