@@ -94,7 +94,13 @@ def test_in_process_reads_and_the_workers_gits_are_logged(
     tmp_path: Path, repos: RepoFactory
 ) -> None:
     """With the in-process reader, each repository is in the log once: read in-process,
-    or by a git that a worker started (a conflicted repo goes to git)."""
+    or by git (a scan's first repositories, and a conflicted repo)."""
+    from gitoverit.git.readers import GIT_FIRST
+
+    seed = repos.repo("seed", aux=True)
+    fillers = [f"a-fill-{i:02d}" for i in range(GIT_FIRST)]
+    for name in fillers:
+        sh("git", "clone", "-q", seed.path, repos.root / name)
     for name in ("one", "two"):
         repos.repo(name, commits=2)
     conflicted = repos.repo("conflicted", commits=1)
@@ -110,8 +116,8 @@ def test_in_process_reads_and_the_workers_gits_are_logged(
     lines = log.read_text().splitlines()
     reads = sorted(m["repo"] for m in map(READ.match, lines) if m is not None)
     assert reads == sorted(str(repos.root / n) for n in ("one", "two"))
-    status = [m for m in commands(log) if m["cmd"].startswith("git status ")]
-    assert [m["repo"] for m in status] == [str(repos.root / "conflicted")]
+    status = sorted(m["repo"] for m in commands(log) if m["cmd"].startswith("git status "))
+    assert status == sorted(str(repos.root / n) for n in [*fillers, "conflicted"])
     assert len(calls.read_text().splitlines()) == len(commands(log)), "every git is logged"
 
 

@@ -261,7 +261,18 @@ def test_global_excludes_are_followed(repos: RepoFactory) -> None:
 # Whole scans: both readers, the same JSON
 
 
+def _fillers(f: RepoFactory) -> None:
+    """Repositories that come first in discovery order, enough for the rest to be read
+    in-process (a scan's first repositories go to git: see ``readers.GIT_FIRST``)."""
+    from gitoverit.git.readers import GIT_FIRST
+
+    seed = f.repo("a-fill-seed", aux=True)
+    for i in range(GIT_FIRST):
+        sh("git", "clone", "-q", seed.path, f.root / f"a-fill-{i:02d}")
+
+
 def _build_shapes(f: RepoFactory) -> None:
+    _fillers(f)
     remote, clone = f.remote_and_clone("tracking", commits=2)
     clone.commit("ahead.txt")
     f.push_from_other(remote, 1)
@@ -325,7 +336,7 @@ def test_a_scan_gives_the_same_records_through_both_readers(repos: RepoFactory) 
         }
 
     assert records(auto) == records(by_git)
-    assert len(records(auto)) >= 15
+    assert len(records(auto)) >= 45
     readers = auto[-1]["readers"]
     assert isinstance(readers, dict)
     # Most shapes are read in-process; the conflict, the submodule's superproject and the
@@ -547,6 +558,7 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     marker = tmp_path / "crashed"
     monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
     monkeypatch.setattr(readers, "WORKER", "crashing_worker")
+    monkeypatch.setattr(readers, "GIT_FIRST", 0)
     # The workers start at once, and the main process takes its time over each repository
     # it reads (then asks git), so that the workers, once ready, get the rest.
     monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
@@ -562,9 +574,7 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     q.put(end)
     wake_r, wake_w = os.pipe()
     try:
-        records = list(
-            readers.run_readers(q, end, wake_r, jobs=2, timeout=30, config=inproc.run_config())
-        )
+        records = list(readers.run_readers(q, end, wake_r, jobs=2, timeout=30))
     finally:
         os.close(wake_r)
         os.close(wake_w)
@@ -591,6 +601,7 @@ def test_workers_read_in_process_what_they_are_given(
         r.write("file.txt", "changed\n")
         refs.append(ref_of(r))
     monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
+    monkeypatch.setattr(readers, "GIT_FIRST", 0)
 
     def slow(self: object, ref: object) -> None:
         time.sleep(1.0)  # the main process declines, slowly: the workers read the rest
@@ -603,11 +614,7 @@ def test_workers_read_in_process_what_they_are_given(
     q.put(end)
     wake_r, wake_w = os.pipe()
     try:
-        records = list(
-            readers.run_readers(
-                q, end, wake_r, jobs=2, timeout=30, config=inproc.run_config(), lines=True
-            )
-        )
+        records = list(readers.run_readers(q, end, wake_r, jobs=2, timeout=30, lines=True))
     finally:
         os.close(wake_r)
         os.close(wake_w)

@@ -29,8 +29,10 @@ from gitoverit.output.sorting import sort_records
 
 N_REPOS = 60
 #: Descriptors the gitoverit process holds whatever ``-j`` is: stdio, the engine's wake-up
-#: pipe, ``/dev/null``, the pipes of a git being started and those of the extras' gits.
-FIXED_FDS = 12
+#: pipe, ``/dev/null``, the pipes of a git being started and those of the extras' gits,
+#: and with the in-process reader the wake-up pipes of the git engine beside it (4) and
+#: one worker's two pipes (more workers come only with more jobs).
+FIXED_FDS = 18
 #: Descriptors per job at most (the issue's "about -j x 4").
 FDS_PER_JOB = 4
 

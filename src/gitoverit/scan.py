@@ -309,8 +309,7 @@ class Scan:
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
-        config = self._reader_config()
-        if config is not None:
+        if self._in_process():
             from gitoverit.git.readers import run_readers
 
             records = run_readers(
@@ -322,7 +321,6 @@ class Scan:
                 fail_fast=o.fail_fast,
                 trust=o.trust_repo_config,
                 started=self._started,
-                config=config,
                 lines="lines" in o.extras,
                 ident="ident" in o.extras,
             )
@@ -353,14 +351,9 @@ class Scan:
             os.close(w)
             os.close(wake_r)
 
-    def _reader_config(self) -> object | None:
-        """The run's configuration for the in-process reader, when it is to be used."""
-        if self.options.reader != "auto" or importlib.util.find_spec("pygit2") is None:
-            return None
-        from gitoverit.git.inproc import run_config
-
-        config = run_config(self.options.timeout)
-        return config if config.reason is None else None
+    def _in_process(self) -> bool:
+        """Whether the in-process reader may read this scan's repositories."""
+        return self.options.reader == "auto" and importlib.util.find_spec("pygit2") is not None
 
     def _started_task(self, ref: RepoRef) -> RepoRecord:
         self._started.add(ref.path)

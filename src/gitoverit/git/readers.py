@@ -51,6 +51,10 @@ from gitoverit.process import drain_pipe
 
 #: Repositories handed to a worker before it returns the first of them.
 DEPTH = 2
+#: The first repositories of a scan go to git: a scan of no more than these never pays for
+#: the in-process reader's start (a ``git config``, the import of libgit2), which would
+#: cost more than it saves.
+GIT_FIRST = 32
 #: The workers start once the main process has read this many repositories in-process
 #: and as many may still come: a scan of fewer is read by the main process alone (and
 #: git), sparing the workers' start-up, about 0.15 s of CPU each, as much as a hundred
@@ -193,28 +197,23 @@ def run_readers(
     fail_fast: bool = False,
     trust: bool = False,
     started: set[str] | None = None,
-    config: Any = None,
     lines: bool = False,
     ident: bool = False,
 ) -> Generator[RepoRecord, None, None]:
     """A record for every repository taken from *refs* until *end* (see module);
-    *wake_fd* becomes readable when *refs* has more. *config* is the
-    :class:`~gitoverit.git.inproc.RunConfig` of this run; with *lines*, the records read
+    *wake_fd* becomes readable when *refs* has more. With *lines*, the records read
     in-process carry their line totals where libgit2 counts them as git does, and with
-    *ident* their committer identity where it needs no git. Each
-    record's ``reader`` says which reader took it."""
+    *ident* their committer identity where it needs no git. Each record's ``reader`` says
+    which reader took it."""
     settings = {
         "timeout": timeout,
         "trust": trust,
-        "config": config,
+        "config": None,  # read when the first repository is to be read in-process
         "lines": lines,
         "ident": ident,
         "log": log_settings(),
     }
-    reader = Reader.from_settings(settings)
-    if settings["log"] is not None:
-        reader.log = logging.getLogger("gitoverit.reader")
-    run = _Run(_Pool(worker_count(jobs), settings), refs, end, fail_fast, reader, jobs)
+    run = _Run(_Pool(worker_count(jobs), settings), refs, end, fail_fast, settings, jobs)
     run.pool.sel.register(wake_fd, selectors.EVENT_READ, None)
     done = False
     try:
@@ -250,18 +249,24 @@ class _Run:
         refs: queue.Queue[object],
         end: object,
         fail_fast: bool,
-        reader: Reader,
+        settings: dict[str, Any],
         jobs: int,
     ) -> None:
         self.pool = pool
-        self.reader = reader
+        self.settings = settings
+        #: How this process reads in-process; set up for the first repository it is to
+        #: read that way (``None`` before, or when none can be).
+        self.reader: Reader | None = None
+        self.reader_checked = False
+        #: Repositories taken so far: the first :data:`GIT_FIRST` go to git.
+        self.taken = 0
         self.refs = refs
         self.end = end
         self.fail_fast = fail_fast
         self.jobs = jobs
         self.depth = 1 if fail_fast else DEPTH
         #: How long a worker may take over one repository before it is killed.
-        self.limit = 2 * reader.timeout + 5.0
+        self.limit = 2 * settings["timeout"] + 5.0
         #: Repositories this process read in-process: the workers start once there are
         #: enough.
         self.read_here = 0
@@ -271,7 +276,7 @@ class _Run:
         self.ready: list[RepoRecord] = []
         self.source_done = self.stopped = False
         #: The git engine reading what the in-process reader declined.
-        self.gits = GitLane(jobs, reader.timeout, reader.trust)
+        self.gits = GitLane(jobs, settings["timeout"], settings["trust"])
         pool.sel.register(self.gits.done_r, selectors.EVENT_READ, _GITS)
 
     def take(self) -> RepoRef | None:
@@ -286,7 +291,25 @@ class _Run:
             self.source_done = True
             return None
         assert isinstance(item, RepoRef)
+        self.taken += 1
         return item
+
+    def in_process(self) -> Reader | None:
+        """This process's in-process reader, set up on first use (one ``git config`` for
+        the run's configuration, the import of libgit2); ``None`` when no repository of
+        this run can be read in-process."""
+        if not self.reader_checked:
+            from gitoverit.git.inproc import run_config
+
+            self.reader_checked = True
+            config = self.settings["config"] = run_config(self.settings["timeout"])
+            if config.reason is None:
+                reader = Reader.from_settings(self.settings)
+                if reader.usable:
+                    if self.settings["log"] is not None:
+                        reader.log = logging.getLogger("gitoverit.reader")
+                    self.reader = reader
+        return self.reader
 
     def more_to_come(self) -> bool:
         """Whether enough repositories may still come to be worth the workers' start."""
@@ -312,13 +335,17 @@ class _Run:
                 continue
             if started is not None:
                 started.add(ref.path)
+            reader = self.in_process() if self.taken > GIT_FIRST else None
+            if reader is None:
+                self.to_git(ref)
+                continue
             if w is not None:
                 pool.send(w, ref, "auto")
                 continue
             if not pool.started and self.read_here >= SPAWN_AFTER and self.more_to_come():
                 pool.start()
             self.looked_here = True
-            record = self.reader.read_inprocess(ref)
+            record = reader.read_inprocess(ref)
             if record is None:
                 self.to_git(ref)
             else:
