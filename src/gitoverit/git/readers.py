@@ -1,23 +1,23 @@
-"""A status scan on worker processes that read repositories in-process (``--reader auto``).
+"""A status scan that reads repositories in-process where it can (``--reader auto``).
 
-libgit2 holds the GIL while it reads, so the in-process reader
-(:mod:`gitoverit.git.inproc`) runs in a few worker processes, one per CPU the scan may use
-(at most ``-j``). The main process hands them repositories as discovery finds them, a
-couple ahead of each worker so that none waits, and yields each record the moment it comes
-back. A worker reads a repository itself when it can promise git's record, and otherwise
-runs the same single ``git status`` as :func:`~gitoverit.git.status.read_status`, so the
-CPUs are shared by the workers and their gits without more processes than CPUs at work.
+- A scan's first :data:`GIT_FIRST` repositories go to the git engine
+  (:mod:`gitoverit.git.batch`, on a thread of its own: :class:`~.reader_lane.GitLane`), so
+  that a small scan never pays for the in-process reader's start.
+- After them, the main process reads in-process itself (:mod:`gitoverit.git.inproc`),
+  and once it has read :data:`SPAWN_AFTER` that way, with more to come, it starts worker
+  processes, one per CPU the scan may use (at most ``-j``): libgit2 holds the GIL while
+  it reads. Each ready worker gets repositories as discovery finds them, a couple ahead
+  so that none waits; the main process yields each record the moment it comes back.
+- What the in-process reader declines (it cannot promise git's record) goes to the git
+  engine, beside the workers: git's processes and the workers share the CPUs.
 
 The guarantees of the git engine hold here too: each worker's repository has a deadline
-(twice the git timeout: the git a worker starts has its own), after which the worker is
-killed, the repository gets a timeout record, and a new worker takes the rest; a worker
-that dies sends its repositories to git in a new worker; Ctrl-C or an early stop ends
-every worker, and a worker ends the git it runs before it exits. A repository is
-*started* when it is handed to a worker.
-
-When the configuration outside the repositories keeps every repository from being read
-in-process (see :func:`~gitoverit.git.inproc.run_config`), or pygit2 cannot be imported,
-the scan runs on the git engine (:mod:`gitoverit.git.batch`) instead.
+(twice the git timeout), after which the worker is killed, the repository gets a timeout
+record, and git reads the rest of what it held; a worker that dies hands its
+repositories to git; Ctrl-C or an early stop ends every worker and kills the engine's
+gits; under ``fail_fast`` nothing new starts after a failure, on either side. A
+repository is *started* when it is handed to a reader. Without pygit2 the scan runs on
+the git engine alone (see :mod:`gitoverit.scan`).
 """
 
 from __future__ import annotations
