@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from conftest import Repo, RepoFactory, git_dirs_snapshot, sh
 from gitoverit.git import inproc
 from gitoverit.git.status import read_status
-from gitoverit.model import RepoRef
+from gitoverit.model import RepoRecord, RepoRef
 from inproc_check import assert_same_in_process, in_process
 
 
@@ -540,27 +540,18 @@ def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactor
     assert assert_same_in_process(ref, read_status(ref)) is None
 
 
-def test_a_worker_that_dies_leaves_its_repos_to_git(
-    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each worker dies on the first repository it is given: that one and every other it
-    held are read by git, and every record is git's."""
+def _on_workers(
+    monkeypatch: pytest.MonkeyPatch, refs: list[RepoRef], **kw: bool
+) -> list[RepoRecord]:
+    """The records of *refs* from :func:`run_readers`, its workers started at once and the
+    main process declining each repository it reads, slowly (git then reads it), so
+    that the workers, once ready, get the rest."""
     import queue
     import time
 
     from gitoverit.git import reader_io, readers
 
-    refs = []
-    for i in range(10):
-        r = repos.repo(f"r{i}", commits=1)
-        r.write(f"new{i}.txt")
-        refs.append(ref_of(r))
-    marker = tmp_path / "crashed"
-    monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
-    monkeypatch.setattr(readers, "WORKER", "crashing_worker")
     monkeypatch.setattr(readers, "GIT_FIRST", 0)
-    # The workers start at once, and the main process takes its time over each repository
-    # it reads (then asks git), so that the workers, once ready, get the rest.
     monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
 
     def slow(self: object, ref: object) -> None:
@@ -574,10 +565,29 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     q.put(end)
     wake_r, wake_w = os.pipe()
     try:
-        records = list(readers.run_readers(q, end, wake_r, jobs=2, timeout=30))
+        return list(readers.run_readers(q, end, wake_r, jobs=2, timeout=30, **kw))
     finally:
         os.close(wake_r)
         os.close(wake_w)
+
+
+def test_a_worker_that_dies_leaves_its_repos_to_git(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker dies on the first repository it is given: that one and every other it
+    held are read by git, and every record is git's."""
+
+    from gitoverit.git import readers
+
+    refs = []
+    for i in range(10):
+        r = repos.repo(f"r{i}", commits=1)
+        r.write(f"new{i}.txt")
+        refs.append(ref_of(r))
+    marker = tmp_path / "crashed"
+    monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
+    monkeypatch.setattr(readers, "WORKER", "crashing_worker")
+    records = _on_workers(monkeypatch, refs)
     assert marker.exists(), "a worker died"
     assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
     for record in records:
@@ -589,10 +599,6 @@ def test_workers_read_in_process_what_they_are_given(
     repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The workers' records are the in-process reader's, and git's."""
-    import queue
-    import time
-
-    from gitoverit.git import reader_io, readers
 
     refs = []
     for i in range(8):
@@ -600,24 +606,7 @@ def test_workers_read_in_process_what_they_are_given(
         r.write(f"new{i}.txt")
         r.write("file.txt", "changed\n")
         refs.append(ref_of(r))
-    monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
-    monkeypatch.setattr(readers, "GIT_FIRST", 0)
-
-    def slow(self: object, ref: object) -> None:
-        time.sleep(1.0)  # the main process declines, slowly: the workers read the rest
-
-    monkeypatch.setattr(reader_io.Reader, "read_inprocess", slow)
-    q: queue.Queue[object] = queue.Queue()
-    end = object()
-    for ref in refs:
-        q.put(ref)
-    q.put(end)
-    wake_r, wake_w = os.pipe()
-    try:
-        records = list(readers.run_readers(q, end, wake_r, jobs=2, timeout=30, lines=True))
-    finally:
-        os.close(wake_r)
-        os.close(wake_w)
+    records = _on_workers(monkeypatch, refs, lines=True)
     by_workers = [r for r in records if r.reader == "libgit2"]
     assert by_workers, "the workers read some"
     assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)

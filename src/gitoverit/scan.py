@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.model import (
@@ -309,6 +310,13 @@ class Scan:
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
+        common: dict[str, Any] = {
+            "jobs": self.workers,
+            "timeout": o.timeout,
+            "fail_fast": o.fail_fast,
+            "trust": o.trust_repo_config,
+            "started": self._started,
+        }
         if self._in_process():
             from gitoverit.git.readers import run_readers
 
@@ -316,25 +324,12 @@ class Scan:
                 self._queue,
                 _DONE,
                 wake_r,
-                jobs=self.workers,
-                timeout=o.timeout,
-                fail_fast=o.fail_fast,
-                trust=o.trust_repo_config,
-                started=self._started,
                 lines="lines" in o.extras,
                 ident="ident" in o.extras,
+                **common,
             )
         else:
-            records = run_statuses(
-                self._queue,
-                _DONE,
-                wake_r,
-                jobs=self.workers,
-                timeout=o.timeout,
-                fail_fast=o.fail_fast,
-                trust=o.trust_repo_config,
-                started=self._started,
-            )
+            records = run_statuses(self._queue, _DONE, wake_r, **common)
         try:
             for record in records:
                 yield from self._drain()

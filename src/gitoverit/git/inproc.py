@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from gitoverit.git.gitconfig import common_dir, read_config
-from gitoverit.git.gitdir import detect_operation, remote_url
+from gitoverit.git.gitdir import detect_operation
 from gitoverit.git.index import IndexFormatError, IndexInfo, _read_index_bytes, parse_index
 from gitoverit.git.inproc_config import (
     NotExact,
@@ -60,6 +60,7 @@ from gitoverit.git.inproc_config import (
     run_config,
 )
 from gitoverit.git.inproc_refs import _headers, _Refs
+from gitoverit.git.metadata import status_of
 from gitoverit.git.porcelain import count_untracked, parse_porcelain_v2
 from gitoverit.git.tracked import latest_ns
 from gitoverit.model import RepoRef, RepoStatus
@@ -142,20 +143,14 @@ def read_inprocess(ref: RepoRef, *, lines: bool = False) -> RepoStatus:
             lines_added, lines_removed = _line_totals(repo)
         else:
             lines_added = lines_removed = 0
-    return RepoStatus(
-        branch=parsed.branch,
-        head=parsed.oid,
-        detached=parsed.detached,
-        upstream=parsed.upstream,
-        upstream_gone=parsed.upstream_gone,
-        ahead=parsed.ahead,
-        behind=parsed.behind,
+    # The branch part and the remote URL as the git engine builds them from git's output.
+    return status_of(
+        parsed,
+        config,
         untracked=count_untracked(untracked, index.paths),
         conflicted=0,
-        stashes=parsed.stashes,
         operation=operation,
         submodules=index.gitlinks,
-        remote_url=remote_url(config, parsed.branch, parsed.upstream),
         mtime=latest / 1e9 if latest >= 0 else None,
         lines_added=lines_added,
         lines_removed=lines_removed,
