@@ -19,8 +19,11 @@ class GitLane:
     reading the repositories it is given; each record it yields waits in :attr:`out`, and
     :attr:`done_r` becomes readable."""
 
-    def __init__(self, jobs: int, timeout: float, trust: bool) -> None:
+    def __init__(self, jobs: int, timeout: float, trust: bool, *, fail_fast: bool = False) -> None:
         self.jobs, self.timeout, self.trust = jobs, timeout, trust
+        #: The engine stops itself at its own first failure, without waiting for the main
+        #: thread to see it (:meth:`halt` covers the in-process reader's failures).
+        self.fail_fast = fail_fast
         self.refs: queue.Queue[object] = queue.Queue()
         self.end = object()
         self.stop = threading.Event()
@@ -52,6 +55,7 @@ class GitLane:
             jobs=self.jobs,
             timeout=self.timeout,
             trust=self.trust,
+            fail_fast=self.fail_fast,
             stop=self.stop,
             halt=self.halted,
         )

@@ -276,7 +276,7 @@ class _Run:
         self.ready: list[RepoRecord] = []
         self.source_done = self.stopped = False
         #: The git engine reading what the in-process reader declined.
-        self.gits = GitLane(jobs, settings["timeout"], settings["trust"])
+        self.gits = GitLane(jobs, settings["timeout"], settings["trust"], fail_fast=fail_fast)
         pool.sel.register(self.gits.done_r, selectors.EVENT_READ, _GITS)
 
     def take(self) -> RepoRef | None:
