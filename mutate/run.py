@@ -32,9 +32,22 @@ EQUIVALENT = ROOT / "mutate" / "equivalent.txt"
 #: What is mutated: module -> the functions (``Class.method`` for a method) whose
 #: behaviour protects the user's data or the promises the README makes.
 TARGETS: dict[str, tuple[str, ...]] = {
-    # The safe pull/push rules, how an outcome is named, and the network pool's bound.
-    "gitoverit.git.ops": ("_clean_worktree", "_branch_blocker", "pull_blocker", "push_blocker"),
+    # The safe pull/push rules, the fetch/fast-forward/push they guard, how an outcome is
+    # named, and the network pool's bound.
+    "gitoverit.git.ops": (
+        "fetch",
+        "fetch_remote",
+        "_clean_worktree",
+        "_branch_blocker",
+        "pull_blocker",
+        "push_blocker",
+        "merge_ff",
+        "upstream_of",
+        "push",
+    ),
     "gitoverit.actions": ("net_jobs", "_outcome"),
+    # Which repos sync clones, updates or leaves alone.
+    "gitoverit.sync": ("sync_task", "_run", "_existing"),
     # The exit code of a run.
     "gitoverit.cli": ("run_click",),
     "gitoverit.commands._pipeline": ("run_pipeline",),
@@ -43,11 +56,34 @@ TARGETS: dict[str, tuple[str, ...]] = {
     # Which folders are repositories: ignore rules and submodules.
     "gitoverit.discovery": ("_is_ignored", "_is_submodule_git_dir"),
     # Config precedence: flags over GITOVERIT_* over the config file.
-    "gitoverit.config": ("apply_flags",),
-    # The status parser's headers: branch, upstream, ahead/behind, stashes.
-    "gitoverit.git.porcelain": ("_Headers.read", "_parse_ab"),
-    # The expression sandbox: size limits, the regex guard, the "only ExprError" promise.
-    "gitoverit.query.values": ("measure", "bounded"),
+    "gitoverit.config.loading": ("load_settings", "apply_flags"),
+    # The status parser: entries, headers (branch, upstream, ahead/behind, stashes) and
+    # the count of untracked entries.
+    "gitoverit.git.porcelain": (
+        "parse_porcelain_v2",
+        "_Headers.read",
+        "_parse_ab",
+        "count_untracked",
+    ),
+    # The expression sandbox: size limits, arithmetic and comparisons, the regex guard,
+    # the "only ExprError" promise.
+    "gitoverit.query.values": (
+        "measure",
+        "bounded",
+        "_numbers",
+        "_add",
+        "_sub",
+        "_mul",
+        "_nonzero",
+        "_div",
+        "_floordiv",
+        "_mod",
+        "_pow",
+        "negate",
+        "plus",
+        "_ordered",
+        "_contains",
+    ),
     "gitoverit.query.functions": ("_risky_pattern",),
     "gitoverit.query.evaluator": ("Expr.evaluate",),
 }
