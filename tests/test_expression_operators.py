@@ -160,3 +160,49 @@ def test_membership_in_a_dict_refuses_unhashable_keys_by_name() -> None:
     assert info.value.message == "a dict cannot be a dict key"
     assert compile_expr("'reason' in error").evaluate(env) is True
     assert compile_expr("'nothing' not in error").evaluate(env) is True
+
+
+def test_repetition_by_one_and_by_zero_or_less() -> None:
+    assert ev("'ab' * 1") == "ab"
+    assert ev("1 * 'ab'") == "ab"
+    assert ev("[1, 2] * 1") == [1, 2]
+    assert ev("'ab' * 0") == ""
+    assert ev("[1] * -3") == []
+    assert ev("2 * [1]") == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("'a' * 'b'", "unsupported operand types for *: string and string"),
+        ("[1] * 'a'", "unsupported operand types for *: list and string"),
+        ("'a' * [1]", "unsupported operand types for *: string and list"),
+        ("'a' * 1.5", "unsupported operand types for *: string and float"),
+    ],
+)
+def test_repetition_faults_name_both_types_in_order(text: str, expected: str) -> None:
+    assert message(text) == expected
+
+
+def test_a_dict_is_never_repeated() -> None:
+    failed = RepoRecord(
+        RepoRef("/home/u/code/broken", "/home/u/code/broken/.git", "code/broken"),
+        error=RepoError(Reason.TIMEOUT, "git status timed out after 10s"),
+    )
+    env = record_env(failed)
+    for text, expected in [
+        ("error * 2", "unsupported operand types for *: dict and int"),
+        ("2 * error", "unsupported operand types for *: int and dict"),
+    ]:
+        with pytest.raises(ExprError) as info:
+            compile_expr(text).evaluate(env)
+        assert info.value.message == expected
+
+
+def test_unary_signs_name_the_wrong_type() -> None:
+    assert message("+name") == "bad operand type for unary +: string"
+    assert message("-name") == "bad operand type for unary -: string"
+    assert ev("+ahead") == 2
+    assert ev("-ahead") == -2
+    assert ev("+branch") is None
+    assert ev("-branch") is None
