@@ -47,7 +47,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "gitoverit.actions": ("net_jobs", "_outcome"),
     # Which repos sync clones, updates or leaves alone.
-    "gitoverit.sync": ("sync_task", "_run", "_existing"),
+    "gitoverit.sync": ("sync_task", "_run"),
     # The exit code of a run.
     "gitoverit.cli": ("run_click",),
     "gitoverit.commands._pipeline": ("run_pipeline",),
