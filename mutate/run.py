@@ -98,6 +98,10 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
 
 #: mutmut's exit codes that mean a test noticed the mutant (failed, crashed or timed out).
 _KILLED = {1, 3, 24, -24, 152, 255, 36, 37, -9, -11}
+#: Those of them that mean "stopped for taking too long". A test process forked while
+#: another thread of mutmut's holds a lock can hang without any fault of the mutant, so
+#: such a mutant runs once more, alone, before it counts as killed.
+_TIMED_OUT = {24, -24, 152, 36, -9}
 
 
 def _pattern(module: str, function: str) -> str:
@@ -255,7 +259,8 @@ def _add_child_process_tests(modules: list[str]) -> list[str]:
 def run(modules: list[str], jobs: int) -> None:
     """A fresh mutmut run over *modules*; its output goes to ``mutants/mutmut.log``.
 
-    Mutants that survive it in a module of :data:`CHILD_PROCESS_TESTS` run again, with
+    Mutants stopped for time run again, one at a time (``mutants/mutmut-timeouts.log``).
+    Mutants that survive in a module of :data:`CHILD_PROCESS_TESTS` run again, with
     those tests added (``mutants/mutmut-child-processes.log``).
     """
     shutil.rmtree(MUTANTS, ignore_errors=True)
@@ -266,6 +271,10 @@ def run(modules: list[str], jobs: int) -> None:
     log = MUTANTS / "mutmut.log"
     print(f"mutmut: {len(modules)} modules, {jobs} workers; log in {log.relative_to(ROOT)}")
     _mutmut(patterns, jobs, log, temp)
+    slow = [k for m in modules for k, code in _results(m).items() if code in _TIMED_OUT]
+    if slow:
+        print(f"mutmut: {len(slow)} mutants stopped for time run again, one at a time")
+        _mutmut(slow, 1, MUTANTS / "mutmut-timeouts.log", temp)
     again = _add_child_process_tests(modules)
     if again:
         print(f"mutmut: {len(again)} survivors again, with the tests of child processes")
