@@ -206,3 +206,46 @@ def test_unary_signs_name_the_wrong_type() -> None:
     assert ev("-ahead") == -2
     assert ev("+branch") is None
     assert ev("-branch") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 + 'a'", "unsupported operand types for +: int and string"),
+        ("'a' + 1", "unsupported operand types for +: string and int"),
+        ("[1] + 'a'", "unsupported operand types for +: list and string"),
+        ("'ab' + [1]", "unsupported operand types for +: string and list"),
+        ("[1] + 2", "unsupported operand types for +: list and int"),
+    ],
+)
+def test_addition_faults_name_both_types_in_order(text: str, expected: str) -> None:
+    assert message(text) == expected
+
+
+def test_joining_lists_and_strings() -> None:
+    assert ev("[1] + [2, 3]") == [1, 2, 3]
+    assert ev("'ab' + 'cd'") == "abcd"
+
+
+def test_a_list_at_the_size_limit_still_counts_what_it_holds() -> None:
+    too_large = "result too large (limit 100,000 characters or items)"
+    # 99,999 items and the list itself make 100,000; the one "a" among them is one more.
+    assert message("('a' + ',' * 99998).split(',')") == too_large
+    assert ev("len(('a' + ',' * 99997).split(','))") == 99_998
+    # A list inside a list: both lists count, then the string.
+    assert message("[['a' * 99997]]") == too_large
+    assert ev("len([['a' * 99996]][0][0])") == 99_996
+
+
+def test_a_list_holding_a_dict_counts_the_dict_and_all_before_it() -> None:
+    failed = RepoRecord(
+        RepoRef("/home/u/code/broken", "/home/u/code/broken/.git", "code/broken"),
+        error=RepoError(Reason.TIMEOUT, "git status timed out after 10s"),
+    )
+    env = record_env(failed)
+    # The list: 1 + 2 items; the dict: 1 + 2 keys + "reason" "timeout" "message" and
+    # the message's 30 characters, 53 in all; so 99,944 more characters make 100,000.
+    assert compile_expr("len([error, 'a' * 99944])").evaluate(env) == 2
+    with pytest.raises(ExprError) as info:
+        compile_expr("[error, 'a' * 99945]").evaluate(env)
+    assert info.value.message == "result too large (limit 100,000 characters or items)"
