@@ -96,6 +96,41 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
     "gitoverit.cli": ("tests/test_interrupt.py", "tests/test_pipe.py", "tests/test_branches.py"),
 }
 
+_QUERY_TESTS = ("tests/test_query.py", "tests/test_expression_operators.py")
+
+#: For a module that nearly every test reaches (the status parser, redaction, the config,
+#: the expression language), the test files whose tests count for its mutants: its own
+#: tests and the command-line tests that read its results. The end-to-end tests of
+#: pull, push and sync call it too but take seconds each and check nothing of it that
+#: these do not.
+FOCUS: dict[str, tuple[str, ...]] = {
+    "gitoverit.git.porcelain": (
+        "tests/test_status.py",
+        "tests/test_metadata_only.py",
+        "tests/test_where_you_stand.py",
+        "tests/test_cli.py",
+    ),
+    "gitoverit.text": (
+        "tests/test_text.py",
+        "tests/test_status.py",
+        "tests/test_network_failures.py",
+        "tests/test_cli.py",
+        "tests/test_config.py",
+        "tests/test_config_compat.py",
+        "tests/test_where_you_stand.py",
+    ),
+    "gitoverit.config.loading": (
+        "tests/test_config.py",
+        "tests/test_config_compat.py",
+        "tests/test_cli.py",
+        "tests/test_network_failures.py",
+        "tests/test_where_you_stand.py",
+    ),
+    "gitoverit.query.values": _QUERY_TESTS,
+    "gitoverit.query.functions": _QUERY_TESTS,
+    "gitoverit.query.evaluator": _QUERY_TESTS,
+}
+
 #: mutmut's exit codes that mean a test noticed the mutant (failed, crashed or timed out).
 _KILLED = {1, 3, 24, -24, 152, 255, 36, 37, -9, -11}
 #: Those of them that mean "stopped for taking too long". A test process forked while
@@ -215,8 +250,9 @@ def report(modules: list[str]) -> int:
     return int(totals[4]) + int(totals[5])
 
 
-def _mutmut(args: list[str], jobs: int, log: Path, temp: str) -> None:
-    """``mutmut run`` with *args*, its output in *log*; exits when mutmut fails."""
+def _mutmut(args: list[str], jobs: int, log: Path, temp: str, *, may_fail: bool = False) -> None:
+    """``mutmut run`` with *args*, its output in *log*; exits when mutmut fails (unless
+    *may_fail*)."""
     # Child processes started by the tests (``python -m gitoverit``) import the mutated
     # copy too, and their temporary folders go apart from any other pytest run's, outside
     # any repository (a scan of a folder inside one reports that repository).
@@ -231,9 +267,26 @@ def _mutmut(args: list[str], jobs: int, log: Path, temp: str) -> None:
             stderr=subprocess.STDOUT,
             check=False,
         )
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not may_fail:
         shutil.rmtree(temp, ignore_errors=True)
         sys.exit(f"mutmut failed (exit {proc.returncode}); see {log}")
+
+
+def _focus(modules: list[str]) -> None:
+    """Keep, in mutmut's record of which test calls which function, only the tests of
+    :data:`FOCUS` for the targets of its modules."""
+    stats_path = MUTANTS / "mutmut-stats.json"
+    stats = json.loads(stats_path.read_text())
+    tests = stats["tests_by_mangled_function_name"]
+    for module in modules:
+        files = FOCUS.get(module)
+        if files is None:
+            continue
+        for function in TARGETS[module]:
+            key = _pattern(module, function).rpartition("__mutmut_")[0]
+            if key in tests:
+                tests[key] = [t for t in tests[key] if t.split("::")[0] in files]
+    stats_path.write_text(json.dumps(stats))
 
 
 def _add_child_process_tests(modules: list[str]) -> list[str]:
@@ -259,6 +312,8 @@ def _add_child_process_tests(modules: list[str]) -> list[str]:
 def run(modules: list[str], jobs: int) -> None:
     """A fresh mutmut run over *modules*; its output goes to ``mutants/mutmut.log``.
 
+    The tests that count for the mutants of a module of :data:`FOCUS` are narrowed first.
+
     Mutants stopped for time run again, one at a time (``mutants/mutmut-timeouts.log``).
     Mutants that survive in a module of :data:`CHILD_PROCESS_TESTS` run again, with
     those tests added (``mutants/mutmut-child-processes.log``).
@@ -270,6 +325,13 @@ def run(modules: list[str], jobs: int) -> None:
     patterns = [_pattern(m, f) for m in modules for f in TARGETS[m]]
     log = MUTANTS / "mutmut.log"
     print(f"mutmut: {len(modules)} modules, {jobs} workers; log in {log.relative_to(ROOT)}")
+    # First only which test calls which function: a run for a mutant that does not exist
+    # records that, then stops. The record is narrowed to FOCUS before any mutant runs.
+    _mutmut(["gitoverit.x_none__mutmut_0"], jobs, MUTANTS / "mutmut-stats.log", temp, may_fail=True)
+    if not (MUTANTS / "mutmut-stats.json").exists():
+        shutil.rmtree(temp, ignore_errors=True)
+        sys.exit(f"mutmut recorded no test calls; see {MUTANTS / 'mutmut-stats.log'}")
+    _focus(modules)
     _mutmut(patterns, jobs, log, temp)
     slow = [k for m in modules for k, code in _results(m).items() if code in _TIMED_OUT]
     if slow:
