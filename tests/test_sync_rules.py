@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,9 @@ from test_actions import json_records, run_cli
 from test_sync import toml_manifest
 
 
-def _sync(capsys: pytest.CaptureFixture[str], manifest: Path, *args: str) -> tuple[int, dict]:
+def _sync(
+    capsys: pytest.CaptureFixture[str], manifest: Path, *args: str
+) -> tuple[int, dict[str, dict[str, Any]]]:
     code, out, _err = run_cli(
         capsys, "sync", "-m", str(manifest), "-o", "json", "--no-progress", *args
     )
