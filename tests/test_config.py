@@ -438,3 +438,9 @@ def test_exclude_flags_replace_the_config_files_list_in_a_scan(
     assert names() == ["a-kept", "c-by-flag"]
     # Each layer replaces the one below: the flag's list is the whole list.
     assert names("--exclude", "c-*") == ["a-kept", "b-by-file"]
+
+
+def test_apply_flags_takes_no_bool_for_a_number_of_seconds() -> None:
+    settings, sources = Settings(), {k: SettingSource(k, None, "default") for k in KEYS}
+    with pytest.raises(ConfigError, match=r"^--timeout: must be a positive number of seconds"):
+        apply_flags(settings, sources, timeout=True)
