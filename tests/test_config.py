@@ -444,3 +444,14 @@ def test_apply_flags_takes_no_bool_for_a_number_of_seconds() -> None:
     settings, sources = Settings(), {k: SettingSource(k, None, "default") for k in KEYS}
     with pytest.raises(ConfigError, match=r"^--timeout: must be a positive number of seconds"):
         apply_flags(settings, sources, timeout=True)
+
+
+def test_apply_flags_expands_a_leading_tilde_in_roots_and_the_log_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings, sources = Settings(), {k: SettingSource(k, None, "default") for k in KEYS}
+    got, got_sources = apply_flags(settings, sources, roots=["~/code", "/abs"], log_file="~/g.log")
+    assert got.roots == (f"{tmp_path}/code", "/abs")
+    assert got.log_file == f"{tmp_path}/g.log"
+    assert got_sources["roots"].value == got.roots
