@@ -455,3 +455,15 @@ def test_apply_flags_expands_a_leading_tilde_in_roots_and_the_log_file(
     assert got.roots == (f"{tmp_path}/code", "/abs")
     assert got.log_file == f"{tmp_path}/g.log"
     assert got_sources["roots"].value == got.roots
+
+
+def test_load_settings_names_each_key_and_where_its_value_came_from(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('sort = "name"\n')
+    settings, sources = load_settings(env={"GITOVERIT_JOBS": "3"}, path=path)
+    assert (settings.jobs, settings.sort) == (3, "name")
+    assert sources["jobs"] == SettingSource("jobs", 3, "env GITOVERIT_JOBS")
+    assert sources["sort"].key == "sort" and sources["sort"].value == "name"
+    assert sources["sort"].source.startswith(f"config file {path}")
+    assert sources["net_jobs"] == SettingSource("net_jobs", None, "default")
+    assert all(source.key == key for key, source in sources.items())
