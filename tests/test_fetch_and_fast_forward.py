@@ -123,3 +123,13 @@ def test_merge_ff_stops_at_its_time_limit(repos: RepoFactory) -> None:
     with pytest.raises(CommandError):
         ops.merge_ff(_ref(clone.path), timeout=1)
     assert time.monotonic() - started < 40
+
+
+def test_merge_ff_names_the_upstream_whatever_the_repo_config_says(repos: RepoFactory) -> None:
+    remote, clone = repos.remote_and_clone("r")
+    repos.push_from_other(remote, 1)
+    clone.git("fetch", "-q")
+    # Without a commit named, git merges the upstream only when this is true.
+    clone.git("config", "merge.defaultToUpstream", "false")
+    ops.merge_ff(_ref(clone.path), timeout=30)
+    assert clone.head == remote.git("rev-parse", "main")
