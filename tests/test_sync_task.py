@@ -88,6 +88,18 @@ def test_a_failure_in_an_existing_repo_is_a_sync_failure(repos: RepoFactory) -> 
     assert record.action == "sync"
 
 
+def test_a_failed_clone_into_an_empty_folder_is_a_clone_failure(repos: RepoFactory) -> None:
+    empty = repos.root / "empty"
+    empty.mkdir()
+    task = sync_task(
+        {str(empty): _target(empty, (repos.aux / "none.git").as_uri())}, ActionOptions()
+    )
+    record = task(_ref(empty))
+    assert record.error is not None
+    assert record.action == "clone"
+    assert list(empty.iterdir()) == []
+
+
 def test_fail_fast_stops_at_the_first_failure(repos: RepoFactory) -> None:
     broken = repos.root / "broken"
     targets = {str(broken): _target(broken, (repos.aux / "none.git").as_uri())}
