@@ -143,3 +143,27 @@ def test_a_repo_not_in_the_manifest_is_named_in_a_dry_run_as_a_sync(
     assert recs["stray"]["outcome"] == "not in manifest"
     assert recs["stray"]["action"] == "sync"
     assert sorted(os.listdir(repos.root)) == ["listed", "stray"]
+
+
+def test_a_repo_inside_a_plain_folder_that_should_be_a_repo_is_skipped(
+    capsys: pytest.CaptureFixture[str], repos: RepoFactory, tmp_path: Path
+) -> None:
+    remote, _seed = repos.remote_and_clone("seed")
+    app = repos.root / "app"
+    (app / "vendor").mkdir(parents=True)
+    (app / "notes.txt").write_text("not a repo\n")
+    lib = app / "vendor" / "lib"
+    manifest = toml_manifest(
+        tmp_path / "m.toml",
+        [
+            {"path": app, "url": remote.path.as_uri()},
+            {"path": lib, "url": remote.path.as_uri()},
+        ],
+    )
+    code, recs = _sync(capsys, manifest)
+    assert code == 0
+    assert recs["app"]["outcome"] == "skipped"
+    assert recs["app"]["note"] == "exists and is not a git repository"
+    assert recs["lib"]["outcome"] == "skipped"
+    assert recs["lib"]["note"] == f"{app} is not there"
+    assert not lib.exists()
