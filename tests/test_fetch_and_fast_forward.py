@@ -133,3 +133,12 @@ def test_merge_ff_names_the_upstream_whatever_the_repo_config_says(repos: RepoFa
     clone.git("config", "merge.defaultToUpstream", "false")
     ops.merge_ff(_ref(clone.path), timeout=30)
     assert clone.head == remote.git("rev-parse", "main")
+
+
+def test_a_remote_whose_name_looks_like_an_option_is_fetched(repos: RepoFactory) -> None:
+    remote, clone = repos.remote_and_clone("r")
+    repos.push_from_other(remote, 1)
+    clone.git("remote", "add", "--", "-x", remote.path.as_uri())
+    report = ops.fetch(_ref(clone.path), timeout=30)
+    assert report.failed == ()
+    assert clone.git("rev-parse", "refs/remotes/-x/main") == remote.git("rev-parse", "main")
