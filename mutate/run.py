@@ -32,9 +32,22 @@ EQUIVALENT = ROOT / "mutate" / "equivalent.txt"
 #: What is mutated: module -> the functions (``Class.method`` for a method) whose
 #: behaviour protects the user's data or the promises the README makes.
 TARGETS: dict[str, tuple[str, ...]] = {
-    # The safe pull/push rules, how an outcome is named, and the network pool's bound.
-    "gitoverit.git.ops": ("_clean_worktree", "_branch_blocker", "pull_blocker", "push_blocker"),
+    # The safe pull/push rules, the fetch/fast-forward/push they guard, how an outcome is
+    # named, and the network pool's bound.
+    "gitoverit.git.ops": (
+        "fetch",
+        "fetch_remote",
+        "_clean_worktree",
+        "_branch_blocker",
+        "pull_blocker",
+        "push_blocker",
+        "merge_ff",
+        "upstream_of",
+        "push",
+    ),
     "gitoverit.actions": ("net_jobs", "_outcome"),
+    # Which repos sync clones, updates or leaves alone.
+    "gitoverit.sync": ("sync_task", "_run"),
     # The exit code of a run.
     "gitoverit.cli": ("run_click",),
     "gitoverit.commands._pipeline": ("run_pipeline",),
@@ -43,11 +56,34 @@ TARGETS: dict[str, tuple[str, ...]] = {
     # Which folders are repositories: ignore rules and submodules.
     "gitoverit.discovery": ("_is_ignored", "_is_submodule_git_dir"),
     # Config precedence: flags over GITOVERIT_* over the config file.
-    "gitoverit.config": ("apply_flags",),
-    # The status parser's headers: branch, upstream, ahead/behind, stashes.
-    "gitoverit.git.porcelain": ("_Headers.read", "_parse_ab"),
-    # The expression sandbox: size limits, the regex guard, the "only ExprError" promise.
-    "gitoverit.query.values": ("measure", "bounded"),
+    "gitoverit.config.loading": ("load_settings", "apply_flags"),
+    # The status parser: entries, headers (branch, upstream, ahead/behind, stashes) and
+    # the count of untracked entries.
+    "gitoverit.git.porcelain": (
+        "parse_porcelain_v2",
+        "_Headers.read",
+        "_parse_ab",
+        "count_untracked",
+    ),
+    # The expression sandbox: size limits, arithmetic and comparisons, the regex guard,
+    # the "only ExprError" promise.
+    "gitoverit.query.values": (
+        "measure",
+        "bounded",
+        "_numbers",
+        "_add",
+        "_sub",
+        "_mul",
+        "_nonzero",
+        "_div",
+        "_floordiv",
+        "_mod",
+        "_pow",
+        "negate",
+        "plus",
+        "_ordered",
+        "_contains",
+    ),
     "gitoverit.query.functions": ("_risky_pattern",),
     "gitoverit.query.evaluator": ("Expr.evaluate",),
 }
@@ -60,8 +96,47 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
     "gitoverit.cli": ("tests/test_interrupt.py", "tests/test_pipe.py", "tests/test_branches.py"),
 }
 
+_QUERY_TESTS = ("tests/test_query.py", "tests/test_expression_operators.py")
+
+#: For a module that nearly every test reaches (the status parser, redaction, the config,
+#: the expression language), the test files whose tests count for its mutants: its own
+#: tests and the command-line tests that read its results. The end-to-end tests of
+#: pull, push and sync call it too but take seconds each and check nothing of it that
+#: these do not.
+FOCUS: dict[str, tuple[str, ...]] = {
+    "gitoverit.git.porcelain": (
+        "tests/test_status.py",
+        "tests/test_metadata_only.py",
+        "tests/test_where_you_stand.py",
+        "tests/test_cli.py",
+    ),
+    "gitoverit.text": (
+        "tests/test_text.py",
+        "tests/test_status.py",
+        "tests/test_network_failures.py",
+        "tests/test_cli.py",
+        "tests/test_config.py",
+        "tests/test_config_compat.py",
+        "tests/test_where_you_stand.py",
+    ),
+    "gitoverit.config.loading": (
+        "tests/test_config.py",
+        "tests/test_config_compat.py",
+        "tests/test_cli.py",
+        "tests/test_network_failures.py",
+        "tests/test_where_you_stand.py",
+    ),
+    "gitoverit.query.values": _QUERY_TESTS,
+    "gitoverit.query.functions": _QUERY_TESTS,
+    "gitoverit.query.evaluator": _QUERY_TESTS,
+}
+
 #: mutmut's exit codes that mean a test noticed the mutant (failed, crashed or timed out).
 _KILLED = {1, 3, 24, -24, 152, 255, 36, 37, -9, -11}
+#: Those of them that mean "stopped for taking too long". A test process forked while
+#: another thread of mutmut's holds a lock can hang without any fault of the mutant, so
+#: such a mutant runs once more, alone, before it counts as killed.
+_TIMED_OUT = {24, -24, 152, 36, -9}
 
 
 def _pattern(module: str, function: str) -> str:
@@ -175,8 +250,9 @@ def report(modules: list[str]) -> int:
     return int(totals[4]) + int(totals[5])
 
 
-def _mutmut(args: list[str], jobs: int, log: Path, temp: str) -> None:
-    """``mutmut run`` with *args*, its output in *log*; exits when mutmut fails."""
+def _mutmut(args: list[str], jobs: int, log: Path, temp: str, *, may_fail: bool = False) -> None:
+    """``mutmut run`` with *args*, its output in *log*; exits when mutmut fails (unless
+    *may_fail*)."""
     # Child processes started by the tests (``python -m gitoverit``) import the mutated
     # copy too, and their temporary folders go apart from any other pytest run's, outside
     # any repository (a scan of a folder inside one reports that repository).
@@ -191,9 +267,26 @@ def _mutmut(args: list[str], jobs: int, log: Path, temp: str) -> None:
             stderr=subprocess.STDOUT,
             check=False,
         )
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not may_fail:
         shutil.rmtree(temp, ignore_errors=True)
         sys.exit(f"mutmut failed (exit {proc.returncode}); see {log}")
+
+
+def _focus(modules: list[str]) -> None:
+    """Keep, in mutmut's record of which test calls which function, only the tests of
+    :data:`FOCUS` for the targets of its modules."""
+    stats_path = MUTANTS / "mutmut-stats.json"
+    stats = json.loads(stats_path.read_text())
+    tests = stats["tests_by_mangled_function_name"]
+    for module in modules:
+        files = FOCUS.get(module)
+        if files is None:
+            continue
+        for function in TARGETS[module]:
+            key = _pattern(module, function).rpartition("__mutmut_")[0]
+            if key in tests:
+                tests[key] = [t for t in tests[key] if t.split("::")[0] in files]
+    stats_path.write_text(json.dumps(stats))
 
 
 def _add_child_process_tests(modules: list[str]) -> list[str]:
@@ -219,7 +312,10 @@ def _add_child_process_tests(modules: list[str]) -> list[str]:
 def run(modules: list[str], jobs: int) -> None:
     """A fresh mutmut run over *modules*; its output goes to ``mutants/mutmut.log``.
 
-    Mutants that survive it in a module of :data:`CHILD_PROCESS_TESTS` run again, with
+    The tests that count for the mutants of a module of :data:`FOCUS` are narrowed first.
+
+    Mutants stopped for time run again, one at a time (``mutants/mutmut-timeouts.log``).
+    Mutants that survive in a module of :data:`CHILD_PROCESS_TESTS` run again, with
     those tests added (``mutants/mutmut-child-processes.log``).
     """
     shutil.rmtree(MUTANTS, ignore_errors=True)
@@ -229,7 +325,18 @@ def run(modules: list[str], jobs: int) -> None:
     patterns = [_pattern(m, f) for m in modules for f in TARGETS[m]]
     log = MUTANTS / "mutmut.log"
     print(f"mutmut: {len(modules)} modules, {jobs} workers; log in {log.relative_to(ROOT)}")
+    # First only which test calls which function: a run for a mutant that does not exist
+    # records that, then stops. The record is narrowed to FOCUS before any mutant runs.
+    _mutmut(["gitoverit.x_none__mutmut_0"], jobs, MUTANTS / "mutmut-stats.log", temp, may_fail=True)
+    if not (MUTANTS / "mutmut-stats.json").exists():
+        shutil.rmtree(temp, ignore_errors=True)
+        sys.exit(f"mutmut recorded no test calls; see {MUTANTS / 'mutmut-stats.log'}")
+    _focus(modules)
     _mutmut(patterns, jobs, log, temp)
+    slow = [k for m in modules for k, code in _results(m).items() if code in _TIMED_OUT]
+    if slow:
+        print(f"mutmut: {len(slow)} mutants stopped for time run again, one at a time")
+        _mutmut(slow, 1, MUTANTS / "mutmut-timeouts.log", temp)
     again = _add_child_process_tests(modules)
     if again:
         print(f"mutmut: {len(again)} survivors again, with the tests of child processes")

@@ -438,3 +438,32 @@ def test_exclude_flags_replace_the_config_files_list_in_a_scan(
     assert names() == ["a-kept", "c-by-flag"]
     # Each layer replaces the one below: the flag's list is the whole list.
     assert names("--exclude", "c-*") == ["a-kept", "b-by-file"]
+
+
+def test_apply_flags_takes_no_bool_for_a_number_of_seconds() -> None:
+    settings, sources = Settings(), {k: SettingSource(k, None, "default") for k in KEYS}
+    with pytest.raises(ConfigError, match=r"^--timeout: must be a positive number of seconds"):
+        apply_flags(settings, sources, timeout=True)
+
+
+def test_apply_flags_expands_a_leading_tilde_in_roots_and_the_log_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings, sources = Settings(), {k: SettingSource(k, None, "default") for k in KEYS}
+    got, got_sources = apply_flags(settings, sources, roots=["~/code", "/abs"], log_file="~/g.log")
+    assert got.roots == (f"{tmp_path}/code", "/abs")
+    assert got.log_file == f"{tmp_path}/g.log"
+    assert got_sources["roots"].value == got.roots
+
+
+def test_load_settings_names_each_key_and_where_its_value_came_from(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('sort = "name"\n')
+    settings, sources = load_settings(env={"GITOVERIT_JOBS": "3"}, path=path)
+    assert (settings.jobs, settings.sort) == (3, "name")
+    assert sources["jobs"] == SettingSource("jobs", 3, "env GITOVERIT_JOBS")
+    assert sources["sort"].key == "sort" and sources["sort"].value == "name"
+    assert sources["sort"].source.startswith(f"config file {path}")
+    assert sources["net_jobs"] == SettingSource("net_jobs", None, "default")
+    assert all(source.key == key for key, source in sources.items())

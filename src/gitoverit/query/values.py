@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -214,22 +215,21 @@ def plus(a: Any) -> Any:
 # --------------------------------------------------------------------------- comparisons
 
 
-def _ordered(symbol: str, op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def compare(a: Any, b: Any) -> bool:
-        if a is None or b is None:
-            return False
-        if (
-            (is_num(a) and is_num(b))
-            or (isinstance(a, str) and isinstance(b, str))
-            or (isinstance(a, list | tuple) and isinstance(b, list | tuple))
-        ):
-            try:
-                return bool(op(a, b))
-            except TypeError:
-                pass
-        fault(f"cannot compare {type_name(a)} {symbol} {type_name(b)}")
-
-    return compare
+def _ordered(symbol: str, op: Callable[[Any, Any], Any], a: Any, b: Any) -> bool:
+    """``a <symbol> b`` with *op*, for two numbers, two strings or two lists; false when
+    either is ``None``."""
+    if a is None or b is None:
+        return False
+    if (
+        (is_num(a) and is_num(b))
+        or (isinstance(a, str) and isinstance(b, str))
+        or (isinstance(a, list | tuple) and isinstance(b, list | tuple))
+    ):
+        try:
+            return bool(op(a, b))
+        except TypeError:
+            pass
+    fault(f"cannot compare {type_name(a)} {symbol} {type_name(b)}")
 
 
 def _contains(a: Any, b: Any) -> bool:
@@ -265,10 +265,10 @@ BINOPS: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
 CMPOPS: dict[type[ast.cmpop], tuple[str, Callable[[Any, Any], bool]]] = {
     ast.Eq: ("==", lambda a, b: bool(a == b)),
     ast.NotEq: ("!=", lambda a, b: bool(a != b)),
-    ast.Lt: ("<", _ordered("<", lambda a, b: a < b)),
-    ast.LtE: ("<=", _ordered("<=", lambda a, b: a <= b)),
-    ast.Gt: (">", _ordered(">", lambda a, b: a > b)),
-    ast.GtE: (">=", _ordered(">=", lambda a, b: a >= b)),
+    ast.Lt: ("<", lambda a, b: _ordered("<", operator.lt, a, b)),
+    ast.LtE: ("<=", lambda a, b: _ordered("<=", operator.le, a, b)),
+    ast.Gt: (">", lambda a, b: _ordered(">", operator.gt, a, b)),
+    ast.GtE: (">=", lambda a, b: _ordered(">=", operator.ge, a, b)),
     ast.In: ("in", _contains),
     ast.NotIn: ("not", lambda a, b: not _contains(a, b)),
     ast.Is: ("is", lambda a, b: a is b),
