@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from conftest import Repo, RepoFactory, git_dirs_snapshot, sh
 from gitoverit.git import inproc
 from gitoverit.git.status import read_status
-from gitoverit.model import RepoRecord, RepoRef
+from gitoverit.model import Reason, RepoRecord, RepoRef
 from inproc_check import assert_same_in_process, in_process
 
 
@@ -541,7 +541,7 @@ def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactor
 
 
 def _on_workers(
-    monkeypatch: pytest.MonkeyPatch, refs: list[RepoRef], **kw: bool
+    monkeypatch: pytest.MonkeyPatch, refs: list[RepoRef], timeout: float = 30, **kw: bool
 ) -> list[RepoRecord]:
     """The records of *refs* from :func:`run_readers`, its workers started at once and the
     main process declining each repository it reads, slowly (git then reads it), so
@@ -565,7 +565,7 @@ def _on_workers(
     q.put(end)
     wake_r, wake_w = os.pipe()
     try:
-        return list(readers.run_readers(q, end, wake_r, jobs=2, timeout=30, **kw))
+        return list(readers.run_readers(q, end, wake_r, jobs=2, timeout=timeout, **kw))
     finally:
         os.close(wake_r)
         os.close(wake_w)
@@ -593,6 +593,37 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     for record in records:
         assert record.error is None and record.reader == "git"
         assert record.status == read_status(record.ref)
+
+
+def test_a_worker_that_stops_answering_is_killed_and_its_repos_go_to_git(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker hangs on a repository: past its deadline (twice the timeout and 5 s) that
+    repository gets a timeout record, the worker is killed, and git reads the rest."""
+
+    from gitoverit.git import readers
+
+    refs = []
+    for i in range(8):
+        r = repos.repo(f"r{i}", commits=1)
+        r.write(f"new{i}.txt")
+        refs.append(ref_of(r))
+    marker = tmp_path / "hung"
+    monkeypatch.setenv("HANG_MARKER", os.fspath(marker))
+    monkeypatch.setattr(readers, "WORKER", "hanging_worker")
+    records = _on_workers(monkeypatch, refs, timeout=2)
+    pid_text, hung_path = marker.read_text().split(" ", 1)
+    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
+    for record in records:
+        if record.ref.path == hung_path:
+            assert record.error is not None and record.error.reason is Reason.TIMEOUT
+            assert record.error.message == "status did not finish within 9 s"
+            assert record.status is None
+        else:
+            assert record.error is None, record.error
+            assert record.status == read_status(record.ref)
+    with pytest.raises(ProcessLookupError):  # killed and reaped: no orphan is left
+        os.kill(int(pid_text), 0)
 
 
 def test_workers_read_in_process_what_they_are_given(
