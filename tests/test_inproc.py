@@ -541,7 +541,7 @@ def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactor
 
 
 def _on_workers(
-    monkeypatch: pytest.MonkeyPatch, refs: list[RepoRef], timeout: float = 30, **kw: bool
+    monkeypatch: pytest.MonkeyPatch, refs: list[RepoRef], timeout: float = 30, lines: bool = False
 ) -> list[RepoRecord]:
     """The records of *refs* from :func:`run_readers`, its workers started at once and the
     main process declining each repository it reads, slowly (git then reads it), so
@@ -565,7 +565,7 @@ def _on_workers(
     q.put(end)
     wake_r, wake_w = os.pipe()
     try:
-        return list(readers.run_readers(q, end, wake_r, jobs=2, timeout=timeout, **kw))
+        return list(readers.run_readers(q, end, wake_r, jobs=2, timeout=timeout, lines=lines))
     finally:
         os.close(wake_r)
         os.close(wake_w)
