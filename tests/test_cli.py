@@ -208,14 +208,26 @@ def test_usage_errors_exit_2_before_scanning(
     assert "Error" in err or "error" in err
 
 
-def test_version_fast_path_and_module_entry_point() -> None:
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_fast_path_and_module_entry_point(flag: str) -> None:
+    from gitoverit import __version__
+
     proc = subprocess.run(
-        [sys.executable, "-m", "gitoverit", "--version"],
+        [sys.executable, "-m", "gitoverit", flag],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert proc.returncode == 0 and proc.stdout.startswith("gitoverit ")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"gitoverit {__version__}\n", "")
+    # The console script answers before the command line (and click) is imported.
+    probe = (
+        "import sys; from gitoverit._entry import gitoverit; code = gitoverit(); "
+        "print(code, 'click' in sys.modules, 'gitoverit.cli' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, flag], capture_output=True, text=True, check=False
+    )
+    assert proc.stdout.splitlines()[-1] == "0 False False", proc.stdout
 
 
 def test_empty_folder_reports_nothing_and_exits_0(

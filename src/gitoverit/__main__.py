@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from gitoverit.cli import main
+from gitoverit._entry import gitoverit
 
-raise SystemExit(main())
+raise SystemExit(gitoverit())

@@ -13,6 +13,12 @@ from gitoverit.exit_codes import EXIT_INTERRUPTED
 
 def gitoverit() -> int:
     """``gitoverit`` and ``gito``."""
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        # The most common liveness check answers before the command line is imported.
+        from gitoverit import __version__
+
+        print(f"gitoverit {__version__}")
+        return 0
     try:
         from gitoverit.cli import main
     except KeyboardInterrupt:
