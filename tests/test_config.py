@@ -257,7 +257,8 @@ def test_apply_flags_checks_values_and_names() -> None:
     with pytest.raises(TypeError) as info:
         apply_flags(settings, sources, nonsense=1, bogus=2)
     assert str(info.value) == "apply_flags() got unknown settings: bogus, nonsense"
-    # One pattern may come as a plain string; an int timeout becomes seconds as a float.
+    # One pattern may come as a plain string; an int timeout becomes seconds as a float
+    # (the check of the config file does that).
     got, got_sources = apply_flags(settings, sources, exclude="vendor/", timeout=5)
     assert (got.exclude, got.timeout) == (("vendor/",), 5.0)
     assert type(got.timeout) is float

@@ -236,8 +236,6 @@ def apply_flags(
                 raw = list(raw)
             if not raw:
                 continue
-        elif key == "timeout" and isinstance(raw, int) and not isinstance(raw, bool):
-            raw = float(raw)
         try:
             value = CHECKS[key](raw)
         except Invalid as exc:
