@@ -92,8 +92,18 @@ TARGETS: dict[str, tuple[str, ...]] = {
 #: which functions a test calls in its own process, so these count as calling every
 #: target of their modules (in a second run, for the mutants that survived the first).
 CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
-    "gitoverit.commands._pipeline": ("tests/test_interrupt.py", "tests/test_pipe.py"),
-    "gitoverit.cli": ("tests/test_interrupt.py", "tests/test_pipe.py", "tests/test_branches.py"),
+    # test_cli.py: the progress display on a terminal, and the exit codes of real runs.
+    "gitoverit.commands._pipeline": (
+        "tests/test_interrupt.py",
+        "tests/test_pipe.py",
+        "tests/test_cli.py",
+    ),
+    "gitoverit.cli": (
+        "tests/test_interrupt.py",
+        "tests/test_pipe.py",
+        "tests/test_branches.py",
+        "tests/test_cli.py",
+    ),
 }
 
 _QUERY_TESTS = ("tests/test_query.py", "tests/test_expression_operators.py")

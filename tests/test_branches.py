@@ -655,7 +655,7 @@ def test_ctrl_c_exits_130_and_leaves_no_git_running(scenario: Scenario, tmp_path
             proc.wait()
     assert proc.returncode == 130, err
     assert out == b""
-    assert b"interrupted" in err and b"Traceback" not in err
+    assert err.decode().splitlines()[-1] == "interrupted" and b"Traceback" not in err
     time.sleep(0.1)
     state = Path(f"/proc/{git_pid}/stat")
     assert not state.exists() or state.read_text().rpartition(")")[2].split()[0] in "ZX"
