@@ -4,7 +4,6 @@ through the repository's ssh command; a branch without an upstream is refused.""
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from conftest import RepoFactory, sh
 from gitoverit.errors import CommandError, GitAuthError
 from gitoverit.git import ops
 from gitoverit.model import RepoRef
+from test_ssh_command import fake_ssh
 
 
 def _ref(path: Path) -> RepoRef:
@@ -76,15 +76,7 @@ def test_push_of_a_branch_without_upstream_is_refused_with_a_clear_error(
 def test_push_uses_the_repository_ssh_command_in_batch_mode(
     repos: RepoFactory, tmp_path: Path
 ) -> None:
-    log = tmp_path / "ssh-args.log"
-    script = tmp_path / "fake-ssh"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'printf "%s\\n" "$@" > "{log}"\n'
-        'echo "git@example.invalid: Permission denied (publickey)." >&2\n'
-        "exit 255\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    script, log = fake_ssh(tmp_path)
     repo = repos.repo("r")
     repo.git("remote", "add", "origin", "ssh://git@example.invalid/x.git")
     repo.git("config", "branch.main.remote", "origin")
