@@ -571,6 +571,16 @@ def _on_workers(
         os.close(wake_w)
 
 
+def _with_new_files(repos: RepoFactory, count: int) -> list[RepoRef]:
+    """*count* repositories of one commit, each with an untracked file."""
+    refs = []
+    for i in range(count):
+        r = repos.repo(f"r{i}", commits=1)
+        r.write(f"new{i}.txt")
+        refs.append(ref_of(r))
+    return refs
+
+
 def test_a_worker_that_dies_leaves_its_repos_to_git(
     repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -579,11 +589,7 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
 
     from gitoverit.git import readers
 
-    refs = []
-    for i in range(10):
-        r = repos.repo(f"r{i}", commits=1)
-        r.write(f"new{i}.txt")
-        refs.append(ref_of(r))
+    refs = _with_new_files(repos, 10)
     marker = tmp_path / "crashed"
     monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
     monkeypatch.setattr(readers, "WORKER", "crashing_worker")
@@ -603,11 +609,7 @@ def test_a_worker_that_stops_answering_is_killed_and_its_repos_go_to_git(
 
     from gitoverit.git import readers
 
-    refs = []
-    for i in range(8):
-        r = repos.repo(f"r{i}", commits=1)
-        r.write(f"new{i}.txt")
-        refs.append(ref_of(r))
+    refs = _with_new_files(repos, 8)
     marker = tmp_path / "hung"
     monkeypatch.setenv("HANG_MARKER", os.fspath(marker))
     monkeypatch.setattr(readers, "WORKER", "hanging_worker")
