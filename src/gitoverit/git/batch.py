@@ -46,6 +46,7 @@ from gitoverit.git.index_copy import (
     make_copy_dir,
 )
 from gitoverit.git.porcelain import STATUS_ARGS
+from gitoverit.git.ref_source import RefSource
 from gitoverit.git.repo_filters import NO_GUARD, FilterGuard, filter_guard
 from gitoverit.git.repo_git import status_env, status_error
 from gitoverit.git.status import LocalFacts, read_local_facts, status_from
@@ -386,7 +387,7 @@ def run_statuses(
                 yield from batch
                 continue
             if (
-                scan.source_done
+                scan.source.done
                 and not scan.ahead
                 and not engine.running
                 and not engine.waiting
@@ -409,13 +410,11 @@ class _Scan:
         self, engine: _Engine, refs: queue.Queue[object], end: object, wake_fd: int, fail_fast: bool
     ) -> None:
         self.engine = engine
-        self.refs = refs
-        self.end = end
+        self.source = RefSource(refs, end)
         self.wake_fd = wake_fd
         self.fail_fast = fail_fast
         engine.sel.register(wake_fd, selectors.EVENT_READ, None)
         self.ready: list[RepoRecord] = []
-        self.source_done = False
         self.stopped = False
         # The next repository, taken while every slot was busy, with its index already
         # copied: that file work then overlaps with the running gits instead of delaying
@@ -428,20 +427,6 @@ class _Scan:
             self.stopped = True
         self.ready.append(record)
 
-    def take(self) -> RepoRef | None:
-        """The next repository from the queue, if one is there already."""
-        if self.source_done:
-            return None
-        try:
-            item = self.refs.get_nowait()
-        except queue.Empty:
-            return None
-        if item is self.end:
-            self.source_done = True
-            return None
-        assert isinstance(item, RepoRef)
-        return item
-
     def start_next(self) -> None:
         """Start gits until every slot is busy or no repository is waiting; once the scan
         is stopped, report every repository that comes as skipped instead."""
@@ -450,7 +435,7 @@ class _Scan:
             if self.ahead:
                 item, prepared = self.ahead.pop()
             else:
-                taken = self.take()
+                taken = self.source.take()
                 if taken is None:
                     break
                 item = taken
@@ -475,7 +460,7 @@ class _Scan:
         next: output and exits, the queue's wake-ups, timeouts, files read on helpers."""
         engine = self.engine
         if not self.ahead and not self.stopped:
-            taken = self.take()
+            taken = self.source.take()
             if taken is not None:
                 self.ahead.append((taken, engine.prepare(taken)))
         wait = None

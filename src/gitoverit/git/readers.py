@@ -46,6 +46,7 @@ from gitoverit.git.reader_io import (
     write_frame,
 )
 from gitoverit.git.reader_lane import GitLane
+from gitoverit.git.ref_source import RefSource
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 from gitoverit.process import drain_pipe
 
@@ -226,7 +227,7 @@ def run_readers(
                 batch, run.ready = run.ready, []
                 yield from batch
                 continue
-            if run.source_done and not run.busy():
+            if run.source.done and not run.busy():
                 done = True
                 return
             run.wait(wake_fd)
@@ -260,8 +261,7 @@ class _Run:
         self.reader_checked = False
         #: Repositories taken so far: the first :data:`GIT_FIRST` go to git.
         self.taken = 0
-        self.refs = refs
-        self.end = end
+        self.source = RefSource(refs, end)
         self.fail_fast = fail_fast
         self.jobs = jobs
         self.depth = 1 if fail_fast else DEPTH
@@ -274,24 +274,16 @@ class _Run:
         #: worker has become ready before it reads another).
         self.looked_here = False
         self.ready: list[RepoRecord] = []
-        self.source_done = self.stopped = False
+        self.stopped = False
         #: The git engine reading what the in-process reader declined.
         self.gits = GitLane(jobs, settings["timeout"], settings["trust"], fail_fast=fail_fast)
         pool.sel.register(self.gits.done_r, selectors.EVENT_READ, _GITS)
 
     def take(self) -> RepoRef | None:
         """The next repository from the queue, if one is there already."""
-        if self.source_done:
-            return None
-        try:
-            item = self.refs.get_nowait()
-        except queue.Empty:
-            return None
-        if item is self.end:
-            self.source_done = True
-            return None
-        assert isinstance(item, RepoRef)
-        self.taken += 1
+        item = self.source.take()
+        if item is not None:
+            self.taken += 1
         return item
 
     def in_process(self) -> Reader | None:
@@ -313,7 +305,7 @@ class _Run:
 
     def more_to_come(self) -> bool:
         """Whether enough repositories may still come to be worth the workers' start."""
-        return not self.source_done or self.refs.qsize() >= SPAWN_AFTER
+        return not self.source.done or self.source.refs.qsize() >= SPAWN_AFTER
 
     def busy(self) -> bool:
         return bool(self.gits.pending) or any(w.queue for w in self.pool.workers)
