@@ -581,6 +581,13 @@ def _fresh(dest: Path) -> None:
     (dest / _SENTINEL).write_text("made by bench/corpus.py; deleted and rebuilt at will\n")
 
 
+def fresh_git(dest: Path) -> _Git:
+    """Empty *dest* for a build (:func:`_fresh`) and return a git that runs with a HOME
+    of its own there."""
+    _fresh(dest)
+    return _Git(_build_env(make_home(dest)))
+
+
 def _make_big(git: _Git, path: Path, files: int) -> None:
     _init(git, path)
     (path / "README.md").write_text("# big\n")
@@ -623,9 +630,7 @@ def build_corpus_info(
         return cached
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    _fresh(dest)
-    home = make_home(dest)
-    git = _Git(_build_env(home))
+    git = fresh_git(dest)
     templates = dest / "templates"
     repos_dir = dest / "repos"
     remotes_dir = dest / "remotes"
@@ -775,9 +780,7 @@ def build_net_corpus(
         )
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    _fresh(dest)
-    home = make_home(dest)
-    git = _Git(_build_env(home))
+    git = fresh_git(dest)
     templates = dest / "templates"
     repos_dir = dest / "repos"
     remotes_dir = dest / "remotes"

@@ -451,9 +451,7 @@ def build(
             pass
     say = log or (lambda _m: None)
     t0 = time.perf_counter()
-    corpus_mod._fresh(dest)
-    home = corpus_mod.make_home(dest)
-    git = corpus_mod._Git(corpus_mod._build_env(home))
+    git = corpus_mod.fresh_git(dest)
     repos_dir = dest / "repos"
     repos_dir.mkdir()
     todo = plans(n_repos, max_files)

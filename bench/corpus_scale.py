@@ -206,9 +206,7 @@ def build(dest: Path, n_repos: int, log: Callable[[str], None] | None = None) ->
             pass
     say = log or (lambda _m: None)
     t0 = time.perf_counter()
-    corpus_mod._fresh(dest)
-    home = corpus_mod.make_home(dest)
-    git = corpus_mod._Git(corpus_mod._build_env(home))
+    git = corpus_mod.fresh_git(dest)
     templates = _templates(git, dest)
     listings = {name: _listing(p) for name, p in templates.items()}
     say(f"scale corpus: templates in {time.perf_counter() - t0:.1f} s")
