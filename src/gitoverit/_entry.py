@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from gitoverit.exit_codes import EXIT_INTERRUPTED
+from gitoverit.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 
 def gitoverit() -> int:
@@ -18,7 +18,7 @@ def gitoverit() -> int:
         from gitoverit import __version__
 
         print(f"gitoverit {__version__}")
-        return 0
+        return EXIT_OK
     try:
         from gitoverit.cli import main
     except KeyboardInterrupt:
