@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from conftest import Repo, RepoFactory, git_dirs_snapshot, sh
 from gitoverit.git import inproc
+from gitoverit.git.reader_io import Reader
 from gitoverit.git.status import read_status
 from gitoverit.model import Reason, RepoRecord, RepoRef
 from inproc_check import assert_same_in_process, in_process
@@ -549,15 +551,15 @@ def _on_workers(
     import queue
     import time
 
-    from gitoverit.git import reader_io, readers
+    from gitoverit.git import readers
 
     monkeypatch.setattr(readers, "GIT_FIRST", 0)
     monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
 
-    def slow(self: object, ref: object) -> None:
+    def slow(self: object, reader: object, ref: object) -> None:
         time.sleep(1.0)
 
-    monkeypatch.setattr(reader_io.Reader, "read_inprocess", slow)
+    monkeypatch.setattr(readers._Run, "read_here_now", slow)
     q: queue.Queue[object] = queue.Queue()
     end = object()
     for ref in refs:
@@ -587,12 +589,17 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     """Each worker dies on the first repository it is given: that one and every other it
     held are read by git, and every record is git's."""
 
-    from gitoverit.git import readers
+    from gitoverit.git import reader_worker
 
     refs = _with_new_files(repos, 10)
     marker = tmp_path / "crashed"
-    monkeypatch.setenv("CRASH_MARKER", os.fspath(marker))
-    monkeypatch.setattr(readers, "WORKER", "crashing_worker")
+
+    def dying(reader: object, ref: RepoRef) -> None:
+        with open(marker, "a") as fh:
+            fh.write(ref.path + "\n")
+        os._exit(3)
+
+    monkeypatch.setattr(reader_worker, "read_one", dying)
     records = _on_workers(monkeypatch, refs)
     assert marker.exists(), "a worker died"
     assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
@@ -607,12 +614,24 @@ def test_a_worker_that_stops_answering_is_killed_and_its_repos_go_to_git(
     """A worker hangs on a repository: past its deadline (twice the timeout and 5 s) that
     repository gets a timeout record, the worker is killed, and git reads the rest."""
 
-    from gitoverit.git import readers
+    from gitoverit.git import reader_worker
 
     refs = _with_new_files(repos, 8)
     marker = tmp_path / "hung"
-    monkeypatch.setenv("HANG_MARKER", os.fspath(marker))
-    monkeypatch.setattr(readers, "WORKER", "hanging_worker")
+    read_one = reader_worker.read_one
+
+    def hanging(reader: Reader, ref: RepoRef) -> RepoRecord | None:
+        """Hangs on the first repository any worker is given; reads the others."""
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        except FileExistsError:
+            return read_one(reader, ref)
+        os.write(fd, f"{os.getpid()} {ref.path}".encode())
+        os.close(fd)
+        time.sleep(600)
+        return read_one(reader, ref)
+
+    monkeypatch.setattr(reader_worker, "read_one", hanging)
     records = _on_workers(monkeypatch, refs, timeout=2)
     pid_text, hung_path = marker.read_text().split(" ", 1)
     assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)

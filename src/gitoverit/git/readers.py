@@ -6,8 +6,10 @@
 - After them, the main process reads in-process itself (:mod:`gitoverit.git.inproc`),
   and once it has read :data:`SPAWN_AFTER` that way, with more to come, it starts worker
   processes, one per CPU the scan may use (at most ``-j``): libgit2 holds the GIL while
-  it reads. Each ready worker gets repositories as discovery finds them, a couple ahead
-  so that none waits; the main process yields each record the moment it comes back.
+  it reads. Each worker is a fork of the main process
+  (:func:`~gitoverit.git.reader_worker.fork_worker`), its reader already set up. It gets
+  repositories as discovery finds them, up to :data:`DEPTH` ahead so that none waits;
+  the main process yields each record the moment it comes back.
 - What the in-process reader declines (it cannot promise git's record) goes to the git
   engine, beside the workers: git's processes and the workers share the CPUs.
 
@@ -30,7 +32,6 @@ import queue
 import selectors
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -50,20 +51,19 @@ from gitoverit.git.ref_source import RefSource
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef
 from gitoverit.process import drain_pipe
 
-#: Repositories handed to a worker before it returns the first of them.
-DEPTH = 2
+#: Repositories a worker may hold at once: enough that it never waits for the main
+#: process, whose thread shares its interpreter with discovery's (a few milliseconds at a
+#: time), and few enough that the last of them end together.
+DEPTH = 8
 #: The first repositories of a scan go to git: a scan of no more than these never pays for
 #: the in-process reader's start (a ``git config``, the import of libgit2), which would
 #: cost more than it saves.
 GIT_FIRST = 32
 #: The workers start once the main process has read this many repositories in-process
 #: and as many may still come: a scan of fewer is read by the main process alone (and
-#: git), sparing the workers' start-up, about 0.15 s of CPU each, as much as a hundred
-#: reads.
-SPAWN_AFTER = 32
-#: The module a worker runs.
-WORKER = "gitoverit.git.reader_worker"
-#: How long a stopping worker gets to end its git before it is killed.
+#: git). A worker is a fork of the main process, ready in a few milliseconds.
+SPAWN_AFTER = 8
+#: How long a stopping worker gets to end its read before it is killed.
 GRACE = 2.0
 
 
@@ -74,9 +74,47 @@ def worker_count(jobs: int) -> int:
     return max(1, min(jobs, cpu_count()))
 
 
+class _Child:
+    """A forked worker process, as much of :class:`subprocess.Popen` as the pool uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere
+                self.returncode = -1
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Its exit code, once it has ended; :class:`subprocess.TimeoutExpired` after
+        *timeout* seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.0005
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"reader worker {self.pid}", timeout or 0.0)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
 @dataclass(eq=False)
 class _Worker:
-    proc: subprocess.Popen[bytes]
+    proc: _Child
     to: int
     frm: int
     reader: FrameReader = field(default_factory=FrameReader)
@@ -84,8 +122,16 @@ class _Worker:
     queue: collections.deque[tuple[RepoRef, str]] = field(default_factory=collections.deque)
     #: When it began the first one in its queue.
     since: float = 0.0
-    #: Whether it has said it is ready (its imports done).
+    #: Whether it has said it is ready.
     ready: bool = False
+    closed: bool = False
+
+    def close_pipes(self) -> None:
+        if not self.closed:
+            self.closed = True
+            for fd in (self.to, self.frm):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 class _Pool:
@@ -95,29 +141,23 @@ class _Pool:
         self.settings = settings
         self.sel = selectors.PollSelector()
         self.workers: list[_Worker] = []
+        #: The reader the workers inherit (set up by this process before they start).
+        self.reader: Reader | None = None
 
-    def start(self) -> None:
-        """Start the workers (in the background: each says when it is ready)."""
+    def start(self, reader: Reader) -> None:
+        """Start the workers, each a fork of this process reading with *reader*."""
         self.started = True
+        self.reader = reader
         for _ in range(self.n):
             self.spawn()
 
     def spawn(self) -> _Worker:
-        # The worker imports what this process imported, from the same places.
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", WORKER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            close_fds=True,
-            env=env,
-        )
-        assert proc.stdin is not None and proc.stdout is not None
-        w = _Worker(proc, proc.stdin.fileno(), proc.stdout.fileno())
+        from gitoverit.git.reader_worker import fork_worker
+
+        assert self.reader is not None
+        pid, to, frm = fork_worker(self.reader, self.settings["log"])
+        w = _Worker(_Child(pid), to, frm)
         os.set_blocking(w.frm, False)
-        with contextlib.suppress(BrokenPipeError):
-            write_frame(w.to, self.settings)
         self.sel.register(w.frm, selectors.EVENT_READ, w)
         self.workers.append(w)
         return w
@@ -151,10 +191,7 @@ class _Pool:
             self.sel.unregister(w.frm)
         if idle:
             for w in workers:
-                for f in (w.proc.stdin, w.proc.stdout):
-                    if f is not None:
-                        with contextlib.suppress(OSError):
-                            f.close()
+                w.close_pipes()
                 if not w.ready:  # still starting: it holds nothing, and need not finish
                     w.proc.kill()
             for w in workers:
@@ -172,10 +209,7 @@ def _stop(workers: list[_Worker], *, kill: bool) -> None:
     """End *workers*: each is told to stop (SIGTERM, on which it ends its git) and
     killed if it has not within :data:`GRACE`, or killed at once with *kill*."""
     for w in workers:
-        for f in (w.proc.stdin, w.proc.stdout):
-            if f is not None:
-                with contextlib.suppress(OSError):
-                    f.close()
+        w.close_pipes()
         if w.proc.poll() is None:
             with contextlib.suppress(OSError):
                 w.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
@@ -335,15 +369,19 @@ class _Run:
                 pool.send(w, ref, "auto")
                 continue
             if not pool.started and self.read_here >= SPAWN_AFTER and self.more_to_come():
-                pool.start()
+                pool.start(reader)
             self.looked_here = True
-            record = reader.read_inprocess(ref)
+            record = self.read_here_now(reader, ref)
             if record is None:
                 self.to_git(ref)
             else:
                 self.add(record)
                 self.read_here += 1
             return
+
+    def read_here_now(self, reader: Reader, ref: RepoRef) -> RepoRecord | None:
+        """*ref* read in-process by this process, or ``None`` (git reads it)."""
+        return reader.read_inprocess(ref)
 
     def to_git(self, ref: RepoRef) -> None:
         """Have the git engine read *ref*."""
