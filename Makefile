@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?= .
 
-.PHONY: run test test-browser lint bench bench-peers bench-watch bench-crossover mutate clean
+.PHONY: run test test-browser lint bench bench-peers bench-watch bench-crossover mutate clean bytecode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+# The package's bytecode, compiled ahead as an installer compiles it: the sources are
+# installed in place, and where PYTHONDONTWRITEBYTECODE is set Python would otherwise
+# compile every module again at each start (about 70 ms of every run). Only changed
+# files are compiled again.
+bytecode: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q src
+
+run: $(VENV)/.installed bytecode
 	$(BIN)/gitoverit $(ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -28,7 +35,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+test: lint bytecode
 	$(BIN)/pytest -q -m "not browser"
 
 # The HTML report in a real browser. Installs Debian's chromium (apt-get, as root) and
@@ -39,7 +46,7 @@ test-browser: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install -q -e '.[dev,browser]'
 	$(BIN)/pytest -q -m browser
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The peers beside the floor and gitoverit on the bench corpus (bench/peers.py). Each
@@ -48,7 +55,7 @@ bench: $(VENV)/.installed-dev
 PEERS := build/peers
 PEER_PACKAGES := gita vcspull gitoverit
 
-bench-peers: $(VENV)/.installed-dev
+bench-peers: $(VENV)/.installed-dev bytecode
 	@mkdir -p $(PEERS)
 	@for p in $(PEER_PACKAGES); do \
 	  test -x $(PEERS)/$$p/bin/python || $(PYTHON) -m venv $(PEERS)/$$p; \
@@ -59,11 +66,11 @@ bench-peers: $(VENV)/.installed-dev
 	  > $(PEERS)/myrepos.log 2>&1 || echo "myrepos: apt-get install failed (see $(PEERS)/myrepos.log)"
 	$(BIN)/python bench/peers.py --peers $(PEERS) $(BENCH_ARGS)
 
-bench-watch: $(VENV)/.installed-dev
+bench-watch: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/watch.py $(BENCH_ARGS)
 
 # Where git's own status gets faster than the in-process reader, by tracked files.
-bench-crossover: $(VENV)/.installed-dev
+bench-crossover: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/reader_crossover.py $(BENCH_ARGS)
 
 # Mutation testing of the code that protects data (mutate/run.py); not part of `make test`.
@@ -72,3 +79,4 @@ mutate: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache mutants
+	find src -name __pycache__ -prune -exec rm -rf {} +
