@@ -16,6 +16,7 @@ from conftest import RepoFactory, sh
 from gitoverit import process
 from gitoverit.cli import branches_main, main
 from gitoverit.config import config_path
+from inproc_check import add_fillers, slow_filler_git
 
 COMMAND = re.compile(
     r"^\d\d:\d\d:\d\d\.\d{3} (?P<level>[A-Z]+) command repo=(?P<repo>'[^']*'|\S+) "
@@ -93,14 +94,10 @@ READ = re.compile(
 def test_in_process_reads_and_the_workers_gits_are_logged(
     tmp_path: Path, repos: RepoFactory
 ) -> None:
-    """With the in-process reader, each repository is in the log once: read in-process,
-    or by git (a scan's first repositories, and a conflicted repo)."""
-    from gitoverit.git.readers import GIT_FIRST
-
-    seed = repos.repo("seed", aux=True)
-    fillers = [f"a-fill-{i:02d}" for i in range(GIT_FIRST)]
-    for name in fillers:
-        sh("git", "clone", "-q", seed.path, repos.root / name)
+    """With the in-process reader, each repository is in the log once: read in-process
+    by a worker, or by git (a scan's first repositories, and a conflicted repo), and the
+    workers' lines are whole."""
+    fillers = add_fillers(repos)
     for name in ("one", "two"):
         repos.repo(name, commits=2)
     conflicted = repos.repo("conflicted", commits=1)
@@ -109,15 +106,19 @@ def test_in_process_reads_and_the_workers_gits_are_logged(
     conflicted.git("checkout", "-q", "main")
     conflicted.commit("file.txt", "main\n")
     conflicted.git("merge", "-q", "side", check=False)
-    env, calls = recording_git(tmp_path)
+    calls = tmp_path / "git-calls"
+    env = slow_filler_git(tmp_path, calls=calls)
     log = tmp_path / "debug.log"
     proc = run_proc("--no-progress", str(repos.root), env={**env, "GITO_DEBUG_LOG": str(log)})
     assert proc.returncode == 0, proc.stderr
     lines = log.read_text().splitlines()
-    reads = sorted(m["repo"] for m in map(READ.match, lines) if m is not None)
-    assert reads == sorted(str(repos.root / n) for n in ("one", "two"))
-    status = sorted(m["repo"] for m in commands(log) if m["cmd"].startswith("git status "))
-    assert status == sorted(str(repos.root / n) for n in [*fillers, "conflicted"])
+    reads = [m["repo"] for m in map(READ.match, lines) if m is not None]
+    status = [m["repo"] for m in commands(log) if m["cmd"].startswith("git status ")]
+    every = [*map(str, fillers), *(str(repos.root / n) for n in ("one", "two", "conflicted"))]
+    assert sorted(reads + status) == sorted(every), "each repository once"
+    assert {str(repos.root / n) for n in ("one", "two")} <= set(reads)
+    assert str(repos.root / "conflicted") in status
+    assert all(READ.match(line) or " command " in line for line in lines[1:]), "whole lines"
     assert len(calls.read_text().splitlines()) == len(commands(log)), "every git is logged"
 
 

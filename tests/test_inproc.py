@@ -26,7 +26,7 @@ from gitoverit.git import inproc
 from gitoverit.git.reader_io import Reader
 from gitoverit.git.status import read_status
 from gitoverit.model import Reason, RepoRecord, RepoRef
-from inproc_check import assert_same_in_process, in_process
+from inproc_check import add_fillers, assert_same_in_process, in_process, slow_filler_git
 
 
 def ref_of(repo: Repo) -> RepoRef:
@@ -263,18 +263,8 @@ def test_global_excludes_are_followed(repos: RepoFactory) -> None:
 # Whole scans: both readers, the same JSON
 
 
-def _fillers(f: RepoFactory) -> None:
-    """Repositories that come first in discovery order, enough for the rest to be read
-    in-process (a scan's first repositories go to git: see ``readers.GIT_FIRST``)."""
-    from gitoverit.git.readers import GIT_FIRST
-
-    seed = f.repo("a-fill-seed", aux=True)
-    for i in range(GIT_FIRST):
-        sh("git", "clone", "-q", seed.path, f.root / f"a-fill-{i:02d}")
-
-
 def _build_shapes(f: RepoFactory) -> None:
-    _fillers(f)
+    add_fillers(f)
     remote, clone = f.remote_and_clone("tracking", commits=2)
     clone.commit("ahead.txt")
     f.push_from_other(remote, 1)
@@ -313,21 +303,27 @@ def _build_shapes(f: RepoFactory) -> None:
     (corrupt.git_dir / "index").write_bytes(b"garbage")
 
 
-def _scan(root: Path, *args: str) -> list[dict[str, object]]:
+def _scan(root: Path, *args: str, env: dict[str, str] | None = None) -> list[dict[str, object]]:
     proc = subprocess.run(
         [sys.executable, "-m", "gitoverit", "--no-progress", *args, os.fspath(root)],
         capture_output=True,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     assert proc.returncode in (0, 1), proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-def test_a_scan_gives_the_same_records_through_both_readers(repos: RepoFactory) -> None:
+def test_a_scan_gives_the_same_records_through_both_readers(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
     _build_shapes(repos)
     before = git_dirs_snapshot(repos.root)
-    auto = _scan(repos.root, "-o", "ndjson")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    auto = _scan(repos.root, "-o", "ndjson", env={**slow_filler_git(tmp_path), "TMPDIR": str(tmp)})
     assert git_dirs_snapshot(repos.root) == before  # libgit2 wrote nothing
+    assert list(tmp.iterdir()) == [], "the workers' libgit2 folder is gone with the scan"
     by_git = _scan(repos.root, "-o", "ndjson", "--reader", "git")
 
     def records(lines: list[dict[str, object]]) -> dict[object, dict[str, object]]:
@@ -338,7 +334,7 @@ def test_a_scan_gives_the_same_records_through_both_readers(repos: RepoFactory) 
         }
 
     assert records(auto) == records(by_git)
-    assert len(records(auto)) >= 45
+    assert len(records(auto)) >= 75
     readers = auto[-1]["readers"]
     assert isinstance(readers, dict)
     # Most shapes are read in-process; the conflict, the submodule's superproject and the
@@ -349,9 +345,11 @@ def test_a_scan_gives_the_same_records_through_both_readers(repos: RepoFactory) 
 
 
 def test_without_pygit2_the_scan_asks_git(repos: RepoFactory, tmp_path: Path) -> None:
-    """A pygit2 that cannot be imported: every worker asks git, and the records hold."""
-    repos.repo("a", commits=1).write("x.txt")
-    repos.repo("b", commits=2)
+    """A pygit2 that cannot be imported: the workers say so, git reads every repository,
+    and the records hold."""
+    fillers = add_fillers(repos)
+    repos.repo("b", commits=1).write("x.txt")
+    repos.repo("c", commits=2)
     broken = tmp_path / "broken"
     (broken / "pygit2").mkdir(parents=True)
     (broken / "pygit2" / "__init__.py").write_text("raise ImportError('no libgit2 here')\n")
@@ -363,8 +361,10 @@ def test_without_pygit2_the_scan_asks_git(repos: RepoFactory, tmp_path: Path) ->
         check=True,
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert lines[-1]["readers"] == {"git": 2}
-    assert {r["untracked"] for r in lines if r["type"] == "repo"} == {0, 1}
+    assert lines[-1]["readers"] == {"git": len(fillers) + 2}
+    by_path = {r["path"]: r for r in lines if r["type"] == "repo"}
+    assert by_path[os.fspath(repos.root / "b")]["untracked"] == 1
+    assert by_path[os.fspath(repos.root / "c")]["untracked"] == 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -545,21 +545,14 @@ def test_untracked_cache_and_fsmonitor_settings_change_nothing(repos: RepoFactor
 def _on_workers(
     monkeypatch: pytest.MonkeyPatch, refs: list[RepoRef], timeout: float = 30, lines: bool = False
 ) -> list[RepoRecord]:
-    """The records of *refs* from :func:`run_readers`, its workers started at once and the
-    main process declining each repository it reads, slowly (git then reads it), so
-    that the workers, once ready, get the rest."""
+    """The records of *refs* from :func:`run_readers`, its workers started at once and
+    git reading none while they start, so that they get every repository."""
     import queue
-    import time
 
     from gitoverit.git import readers
 
-    monkeypatch.setattr(readers, "GIT_FIRST", 0)
-    monkeypatch.setattr(readers, "SPAWN_AFTER", 0)
-
-    def slow(self: object, reader: object, ref: object) -> None:
-        time.sleep(1.0)
-
-    monkeypatch.setattr(readers._Run, "read_here_now", slow)
+    monkeypatch.setattr(readers, "FORK_AT", 0)
+    monkeypatch.setattr(readers, "git_ahead", lambda jobs: 0)
     q: queue.Queue[object] = queue.Queue()
     end = object()
     for ref in refs:
@@ -659,8 +652,7 @@ def test_workers_read_in_process_what_they_are_given(
         r.write("file.txt", "changed\n")
         refs.append(ref_of(r))
     records = _on_workers(monkeypatch, refs, lines=True)
-    by_workers = [r for r in records if r.reader == "libgit2"]
-    assert by_workers, "the workers read some"
+    assert all(r.reader == "libgit2" for r in records), "the workers read every one"
     assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
     for record in records:
         assert record.status is not None
@@ -670,3 +662,48 @@ def test_workers_read_in_process_what_they_are_given(
                 record, status=replace(record.status, lines_added=None, lines_removed=None)
             )
         assert record.status == read_status(record.ref)
+
+
+def test_workers_that_cannot_read_in_process_leave_every_repo_to_git(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker without a working pygit2 says so and leaves; no other starts, and git
+    reads every repository."""
+    from gitoverit.git import reader_io
+
+    def unusable(cls: type[Reader], settings: dict[str, object]) -> Reader:
+        return Reader(30.0, False, False, False)
+
+    monkeypatch.setattr(reader_io.Reader, "from_settings", classmethod(unusable))
+    refs = _with_new_files(repos, 6)
+    records = _on_workers(monkeypatch, refs)
+    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
+    for record in records:
+        assert record.error is None and record.reader == "git"
+        assert record.status == read_status(record.ref)
+
+
+def test_a_worker_that_is_not_ready_in_time_is_killed_and_git_reads_everything(
+    repos: RepoFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitoverit.git import reader_io, readers
+
+    marker = tmp_path / "starting"
+
+    def stuck(cls: type[Reader], settings: dict[str, object]) -> Reader:
+        with open(marker, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(600)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(reader_io.Reader, "from_settings", classmethod(stuck))
+    monkeypatch.setattr(readers, "READY_LIMIT", 1.0)
+    refs = _with_new_files(repos, 4)
+    records = _on_workers(monkeypatch, refs)
+    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
+    assert all(r.error is None and r.reader == "git" for r in records)
+    pids = [int(line) for line in marker.read_text().split()]
+    assert len(pids) == readers.worker_count(2), "none is started again"
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):  # killed and reaped: no orphan is left
+            os.kill(pid, 0)

@@ -16,14 +16,22 @@ import pytest
 from conftest import RepoFactory
 from gitoverit import process
 from gitoverit.git import inproc, reader_io, reader_worker
-from gitoverit.git.reader_io import DECLINED, READY, FrameReader, Reader, write_frame
+from gitoverit.git.reader_io import DECLINED, READY, UNUSABLE, FrameReader, write_frame
 from gitoverit.model import RepoRef
 
 
-def _reader(*, usable: bool) -> Reader:
-    config = inproc.run_config()
-    settings = {"config": config if usable else None, "timeout": 30.0, "trust": False}
-    return Reader.from_settings({**settings, "lines": False, "ident": False})
+def _settings(*, usable: bool = True, log: object = None) -> dict[str, object]:
+    """A scan's settings for its workers (see ``readers.run_readers``); without
+    *usable*, a configuration that leaves no repository to the in-process reader."""
+    config = inproc.run_config() if usable else None
+    return {
+        "config": config,
+        "timeout": 30.0,
+        "trust": False,
+        "lines": False,
+        "ident": False,
+        "log": log,
+    }
 
 
 def _answers(fd: int, count: int) -> list[object]:
@@ -47,7 +55,7 @@ def test_a_worker_keeps_only_its_pipes() -> None:
     """A worker holds no descriptor of the process it was forked from: a pipe the main
     process closes ends at once, even though the worker was forked while it was open."""
     other_r, other_w = os.pipe()
-    pid, to, frm = reader_worker.fork_worker(_reader(usable=False), None)
+    pid, to, frm = reader_worker.fork_worker(_settings())
     try:
         assert _answers(frm, 1) == [READY]
         fds = {int(n): os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")}
@@ -74,7 +82,7 @@ def test_a_worker_answers_each_repository_in_order(repos: RepoFactory) -> None:
         RepoRef(os.fspath(r.path), os.fspath(r.git_dir), os.fspath(r.path))
         for r in (plain, attributes, plain)
     ]
-    pid, to, frm = reader_worker.fork_worker(_reader(usable=True), None)
+    pid, to, frm = reader_worker.fork_worker(_settings())
     try:
         for ref in refs:
             write_frame(to, (ref, "auto"))
@@ -90,10 +98,21 @@ def test_a_worker_answers_each_repository_in_order(repos: RepoFactory) -> None:
     assert first[:2] == third[:2], "the same repository, the same record"  # type: ignore[index]
 
 
+def test_a_worker_that_cannot_read_in_process_says_so_and_leaves() -> None:
+    pid, to, frm = reader_worker.fork_worker(_settings(usable=False))
+    try:
+        assert _answers(frm, 1) == [UNUSABLE]
+        assert os.read(frm, 1) == b"", "nothing more"
+    finally:
+        os.close(to)
+        os.close(frm)
+    assert _reap(pid) == 0
+
+
 def test_a_worker_that_is_told_to_stop_leaves_with_130() -> None:
     import signal
 
-    pid, to, frm = reader_worker.fork_worker(_reader(usable=False), None)
+    pid, to, frm = reader_worker.fork_worker(_settings())
     try:
         assert _answers(frm, 1) == [READY]
         os.kill(pid, signal.SIGTERM)
@@ -113,7 +132,8 @@ from gitoverit.git.reader_io import Reader
 atexit.register(lambda: print("exit handler", flush=True))
 sys.stdout = open(sys.stdout.fileno(), "w", buffering=1 << 16, closefd=False)
 sys.stdout.write("before\\n")
-pid, to, frm = reader_worker.fork_worker(Reader(30.0, False, False, False), None)
+settings = {"config": None, "timeout": 30.0, "trust": False, "lines": False, "ident": False}
+pid, to, frm = reader_worker.fork_worker(settings)
 os.read(frm, 4096)
 os.close(to)
 os.close(frm)
@@ -153,9 +173,7 @@ def test_a_worker_appends_its_reads_to_the_command_log(
     ref = RepoRef(os.fspath(r.path), os.fspath(r.git_dir), os.fspath(r.path))
     settings = reader_io.log_settings()
     assert settings is not None and settings[0] == os.fspath(command_log)
-    reader = _reader(usable=True)
-    reader.log = logging.getLogger("gitoverit.reader")
-    pid, to, frm = reader_worker.fork_worker(reader, settings)
+    pid, to, frm = reader_worker.fork_worker(_settings(log=settings))
     try:
         write_frame(to, (ref, "auto"))
         _, packed = _answers(frm, 2)

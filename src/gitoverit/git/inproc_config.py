@@ -181,30 +181,42 @@ def _listed_entries(out: bytes) -> Iterable[ConfigEntry]:
 
 _home: tempfile.TemporaryDirectory[str] | None = None
 _excludes: list[str | None] = []
+#: The folder this process's libgit2 was pointed at, and by which process.
+_pointed: list[tuple[int, str]] = []
+
+
+def libgit2_home(config: RunConfig) -> str:
+    """The folder of libgit2's configuration of its own (see :func:`prepare_libgit2`),
+    made on first use: it holds a ``.gitconfig`` that names the global excludes file of
+    *config*, and an empty folder. It lives as long as the process that made it, and the
+    reader workers forked from that process use it too (they never clean up)."""
+    global _home
+    if _home is None:
+        _home = tempfile.TemporaryDirectory(prefix="gitoverit-libgit2-")
+        os.mkdir(os.path.join(_home.name, "empty"))
+    if _excludes != [config.excludes_file]:
+        with open(os.path.join(_home.name, ".gitconfig"), "w", encoding="utf-8") as fh:
+            if config.excludes_file is not None:
+                quoted = config.excludes_file.replace("\\", "\\\\").replace('"', '\\"')
+                fh.write(f'[core]\n\texcludesfile = "{quoted}"\n')
+        _excludes[:] = [config.excludes_file]
+    return _home.name
 
 
 def prepare_libgit2(config: RunConfig) -> None:
-    """Point libgit2 at a configuration of its own: no system, XDG or global file but one
-    that names the global excludes file of *config*, so that it reads nothing that
-    :func:`run_config` has not checked. The folder holding that file lives as long as the
-    process."""
-    global _home
+    """Point libgit2 at a configuration of its own (:func:`libgit2_home`): no system, XDG
+    or global file but one that names the global excludes file of *config*, so that it
+    reads nothing that :func:`run_config` has not checked."""
     import pygit2
     from pygit2.enums import ConfigLevel
 
-    if _home is None:
-        _home = tempfile.TemporaryDirectory(prefix="gitoverit-libgit2-")
-        empty = os.path.join(_home.name, "empty")
-        os.mkdir(empty)
-        paths = pygit2.settings.search_path
-        paths[ConfigLevel.GLOBAL] = _home.name
-        paths[ConfigLevel.XDG] = empty
-        paths[ConfigLevel.SYSTEM] = empty
-        paths[ConfigLevel.PROGRAMDATA] = empty
-    elif _excludes == [config.excludes_file]:
+    home = libgit2_home(config)
+    if _pointed == [(os.getpid(), home)]:
         return
-    with open(os.path.join(_home.name, ".gitconfig"), "w", encoding="utf-8") as fh:
-        if config.excludes_file is not None:
-            quoted = config.excludes_file.replace("\\", "\\\\").replace('"', '\\"')
-            fh.write(f'[core]\n\texcludesfile = "{quoted}"\n')
-    _excludes[:] = [config.excludes_file]
+    empty = os.path.join(home, "empty")
+    paths = pygit2.settings.search_path
+    paths[ConfigLevel.GLOBAL] = home
+    paths[ConfigLevel.XDG] = empty
+    paths[ConfigLevel.SYSTEM] = empty
+    paths[ConfigLevel.PROGRAMDATA] = empty
+    _pointed[:] = [(os.getpid(), home)]

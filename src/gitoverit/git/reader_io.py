@@ -107,6 +107,8 @@ def start_worker_log(path: str, level: int, fmt: str, datefmt: str | None) -> lo
 
 #: What a worker sends first, once it is ready.
 READY = "ready"
+#: What a worker sends instead when it cannot read in-process (no working pygit2).
+UNUSABLE = "unusable"
 #: What a worker sends back for a repository the in-process reader declined.
 DECLINED = "declined"
 

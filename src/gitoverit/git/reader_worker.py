@@ -1,18 +1,22 @@
-"""A worker process of :mod:`gitoverit.git.readers`, forked from the scan's main process
-once its in-process reader is set up: the worker starts with libgit2 already imported
-and configured, in a few milliseconds, where a fresh interpreter would spend a tenth of
-a second or more on its imports.
+"""A worker process of :mod:`gitoverit.git.readers`, forked from the scan's main process:
+it starts in a few milliseconds where a fresh interpreter would spend a tenth of a second
+or more on its imports, and sets up libgit2 for itself (:meth:`Reader.from_settings
+<gitoverit.git.reader_io.Reader.from_settings>`) on a CPU of its own while the main process
+goes on. It says :data:`~gitoverit.git.reader_io.READY` then, or
+:data:`~gitoverit.git.reader_io.UNUSABLE` and leaves when it cannot read in-process.
 
-The worker reads frames on its stdin: ``(ref, mode)`` for each repository, and writes one
+Then it reads frames on its stdin: ``(ref, mode)`` for each repository, and writes one
 frame to its stdout for each, in order: :data:`~gitoverit.git.reader_io.DECLINED` when
-the in-process reader cannot promise git's record, else the packed record. It first
-says :data:`~gitoverit.git.reader_io.READY`. SIGTERM and SIGINT end it.
+the in-process reader cannot promise git's record, else the packed record. SIGTERM and
+SIGINT end it.
 
-What a forked copy of a threaded process must not do, it does not: it keeps none of the
-main process's descriptors but its two pipes (stderr goes to ``/dev/null``), never lets
-its garbage collector finalize an object it inherited (a file object closing a
-descriptor number it no longer owns), writes its command log through handlers of its
-own, and leaves with :func:`os._exit`, so that nothing the main process buffered or
+What a forked copy of a threaded process must not do, it does not: the modules it imports
+and that another thread of the main process may be importing at the same moment are
+imported before the fork (such a module would stay locked in the worker); it keeps none
+of the main process's descriptors but its two pipes (stderr goes to ``/dev/null``); it
+never lets its garbage collector finalize an object it inherited (a file object closing a
+descriptor number it no longer owns); it writes its command log through handlers of its
+own; and it leaves with :func:`os._exit`, so that nothing the main process buffered or
 registered runs twice.
 """
 
@@ -32,6 +36,7 @@ from gitoverit.git.reader_io import (
     _HEADER,
     DECLINED,
     READY,
+    UNUSABLE,
     Reader,
     pack_record,
     start_worker_log,
@@ -43,18 +48,12 @@ from gitoverit.model import RepoRecord, RepoRef
 _SET_ASIDE: list[logging.Handler] = []
 
 
-#: Where a worker appends its command log: see :func:`~.reader_io.log_settings`.
-LogSettings = tuple[str, int, str, str | None]
-
-
-def fork_worker(reader: Reader, log: LogSettings | None) -> tuple[int, int, int]:
-    """Fork a worker that reads with *reader* (and appends to the command log *log*, when
-    given); returns its pid, the descriptor to write its frames to and the one to read
-    its answers from."""
-    # What a read imports is imported before the fork: a module that another thread of
-    # this process is importing at that moment would stay locked in the worker.
-    import pygit2.enums  # noqa: F401
-
+def fork_worker(settings: dict[str, Any]) -> tuple[int, int, int]:
+    """Fork a worker that reads as *settings* say (see
+    :func:`~gitoverit.git.readers.run_readers`); returns its pid, the descriptor to write
+    its frames to and the one to read its answers from."""
+    # The modules a read needs, but libgit2's, are imported before the fork: see the
+    # module's notes. pygit2 and what it imports only the worker imports.
     from gitoverit.git import extras, inproc  # noqa: F401
 
     to_r, to_w = os.pipe()
@@ -66,8 +65,12 @@ def fork_worker(reader: Reader, log: LogSettings | None) -> tuple[int, int, int]
     if pid == 0:  # the worker: it never returns
         code = 1
         try:
-            _become_worker(to_r, frm_w, log)
-            serve(0, 1, reader)
+            _become_worker(to_r, frm_w, settings.get("log"))
+            reader = Reader.from_settings(settings)
+            if reader.usable:
+                serve(0, 1, reader, log=settings.get("log") is not None)
+            else:
+                write_frame(1, UNUSABLE)
             code = 0
         except (KeyboardInterrupt, BrokenPipeError):
             code = 130
@@ -82,7 +85,7 @@ def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _become_worker(fd_in: int, fd_out: int, log: LogSettings | None) -> None:
+def _become_worker(fd_in: int, fd_out: int, log: tuple[str, int, str, str | None] | None) -> None:
     """Set up the forked process: its signals, its descriptors (*fd_in* becomes stdin,
     *fd_out* stdout, stderr ``/dev/null``, no other) and its log."""
     gc.freeze()  # what it inherited is never collected (and so never finalized) here
@@ -136,8 +139,9 @@ def read_one(reader: Reader, ref: RepoRef) -> RepoRecord | None:
     return reader.read_inprocess(ref)
 
 
-def serve(fd_in: int, fd_out: int, reader: Reader) -> None:
-    """Answer frames from *fd_in* on *fd_out* until *fd_in* closes."""
+def serve(fd_in: int, fd_out: int, reader: Reader, *, log: bool = False) -> None:
+    """Say it is ready, then answer frames from *fd_in* on *fd_out* until *fd_in*
+    closes; with *log*, each read goes to the command log."""
 
     def frame() -> Any:
         head = _read_exact(fd_in, 4)
@@ -147,7 +151,7 @@ def serve(fd_in: int, fd_out: int, reader: Reader) -> None:
         body = _read_exact(fd_in, size)
         return None if body is None else pickle.loads(body)
 
-    if reader.log is not None:
+    if log:
         reader.log = logging.getLogger("gitoverit.reader")
     write_frame(fd_out, READY)
     while (item := frame()) is not None:

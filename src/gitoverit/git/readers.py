@@ -1,32 +1,34 @@
 """A status scan that reads repositories in-process where it can (``--reader auto``).
 
-- A scan's first :data:`GIT_FIRST` repositories go to the git engine
-  (:mod:`gitoverit.git.batch`, on a thread of its own: :class:`~.reader_lane.GitLane`), so
-  that a small scan never pays for the in-process reader's start.
-- After them, the main process reads in-process itself (:mod:`gitoverit.git.inproc`),
-  and once it has read :data:`SPAWN_AFTER` that way, with more to come, it starts worker
-  processes, one per CPU the scan may use (at most ``-j``): libgit2 holds the GIL while
-  it reads. Each worker is a fork of the main process
-  (:func:`~gitoverit.git.reader_worker.fork_worker`), its reader already set up. It gets
+- Until the scan has met :data:`FORK_AT` repositories (taken, or waiting for a reader),
+  they go to the git engine (:mod:`gitoverit.git.batch`, on a thread of its own:
+  :class:`~.reader_lane.GitLane`): a small scan never pays for the in-process reader's
+  start.
+- Then the main process starts its worker processes, one per CPU the scan may use (at
+  most ``-j``): libgit2 holds the GIL while it reads. Each is a fork of the main process
+  (:func:`~gitoverit.git.reader_worker.fork_worker`) that imports libgit2 and sets it up
+  on a CPU of its own, while git goes on reading (never more than :data:`git_ahead`
+  repositories ahead, so that the rest wait for the workers). A ready worker gets
   repositories as discovery finds them, up to :data:`DEPTH` ahead so that none waits;
-  the main process yields each record the moment it comes back.
+  the main process yields each record the moment it comes back. The main process never
+  imports libgit2 itself.
 - What the in-process reader declines (it cannot promise git's record) goes to the git
   engine, beside the workers: git's processes and the workers share the CPUs.
 
 The guarantees of the git engine hold here too: each worker's repository has a deadline
 (twice the git timeout), after which the worker is killed, the repository gets a timeout
 record, and git reads the rest of what it held; a worker that dies hands its
-repositories to git; Ctrl-C or an early stop ends every worker and kills the engine's
-gits; under ``fail_fast`` nothing new starts after a failure, on either side. A
-repository is *started* when it is handed to a reader. Without pygit2 the scan runs on
-the git engine alone (see :mod:`gitoverit.scan`).
+repositories to git; a worker that cannot read in-process (no working pygit2), or is not
+ready within :data:`READY_LIMIT`, leaves every repository to git; Ctrl-C or an early stop
+ends every worker and kills the engine's gits; under ``fail_fast`` nothing new starts
+after a failure, on either side. A repository is *started* when it is handed to a reader.
+Without pygit2 the scan runs on the git engine alone (see :mod:`gitoverit.scan`).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import logging
 import os
 import queue
 import selectors
@@ -40,8 +42,8 @@ from typing import Any
 from gitoverit.git.reader_io import (
     DECLINED,
     READY,
+    UNUSABLE,
     FrameReader,
-    Reader,
     log_settings,
     unpack_record,
     write_frame,
@@ -55,16 +57,20 @@ from gitoverit.process import drain_pipe
 #: process, whose thread shares its interpreter with discovery's (a few milliseconds at a
 #: time), and few enough that the last of them end together.
 DEPTH = 8
-#: The first repositories of a scan go to git: a scan of no more than these never pays for
-#: the in-process reader's start (a ``git config``, the import of libgit2), which would
-#: cost more than it saves.
-GIT_FIRST = 32
-#: The workers start once the main process has read this many repositories in-process
-#: and as many may still come: a scan of fewer is read by the main process alone (and
-#: git). A worker is a fork of the main process, ready in a few milliseconds.
-SPAWN_AFTER = 8
+#: The workers start once the scan has met this many repositories (read, or waiting to
+#: be): a smaller scan is read by git alone. A worker's start, the import of libgit2 in
+#: it (about 0.07 s of CPU), costs more than git's extra cost on fewer.
+FORK_AT = 64
+#: How long a worker may take to be ready (its import of libgit2) before it is killed.
+READY_LIMIT = 30.0
 #: How long a stopping worker gets to end its read before it is killed.
 GRACE = 2.0
+
+
+def git_ahead(jobs: int) -> int:
+    """While the workers start, the repositories git may hold at once: enough to keep
+    *jobs* gits running, no more (the rest wait for the workers)."""
+    return 2 * jobs
 
 
 def worker_count(jobs: int) -> int:
@@ -137,30 +143,30 @@ class _Worker:
 class _Pool:
     def __init__(self, n: int, settings: dict[str, Any]) -> None:
         self.n = n
+        #: Whether the workers have been started (or found not to be worth it).
         self.started = False
+        #: Whether a worker has said it cannot read in-process: then none is started again.
+        self.unusable = False
         self.settings = settings
         self.sel = selectors.PollSelector()
         self.workers: list[_Worker] = []
-        #: The reader the workers inherit (set up by this process before they start).
-        self.reader: Reader | None = None
 
-    def start(self, reader: Reader) -> None:
-        """Start the workers, each a fork of this process reading with *reader*."""
+    def start(self) -> None:
+        """Start the workers, each a fork of this process (it says when it is ready)."""
         self.started = True
-        self.reader = reader
         for _ in range(self.n):
             self.spawn()
 
-    def spawn(self) -> _Worker:
+    def spawn(self) -> None:
+        if self.unusable:
+            return
         from gitoverit.git.reader_worker import fork_worker
 
-        assert self.reader is not None
-        pid, to, frm = fork_worker(self.reader, self.settings["log"])
-        w = _Worker(_Child(pid), to, frm)
+        pid, to, frm = fork_worker(self.settings)
+        w = _Worker(_Child(pid), to, frm, since=time.monotonic())
         os.set_blocking(w.frm, False)
         self.sel.register(w.frm, selectors.EVENT_READ, w)
         self.workers.append(w)
-        return w
 
     def send(self, w: _Worker, ref: RepoRef, mode: str) -> None:
         if not w.queue:
@@ -170,13 +176,17 @@ class _Pool:
         with contextlib.suppress(BrokenPipeError):
             write_frame(w.to, (ref, mode))
 
-    def least_busy(self) -> _Worker | None:
+    def least_busy(self, depth: int) -> _Worker | None:
         """The ready worker with the fewest repositories, if it has room for one more."""
         ready = [w for w in self.workers if w.ready]
         if not ready:
             return None
         w = min(ready, key=lambda w: len(w.queue))
-        return w if len(w.queue) < DEPTH else None
+        return w if len(w.queue) < depth else None
+
+    def starting(self) -> bool:
+        """Whether workers are starting and none is ready yet."""
+        return bool(self.workers) and not any(w.ready for w in self.workers)
 
     def retire(self, w: _Worker, *, kill: bool) -> None:
         """Stop *w* (killed at once with *kill*) and forget it."""
@@ -243,7 +253,7 @@ def run_readers(
     settings = {
         "timeout": timeout,
         "trust": trust,
-        "config": None,  # read when the first repository is to be read in-process
+        "config": None,  # read when the workers are to start
         "lines": lines,
         "ident": ident,
         "log": log_settings(),
@@ -254,9 +264,6 @@ def run_readers(
     try:
         while True:
             run.hand_out(started)
-            if run.looked_here:
-                run.looked_here = False
-                run.wait(wake_fd, block=False)
             if run.ready:
                 batch, run.ready = run.ready, []
                 yield from batch
@@ -275,8 +282,8 @@ _SKIPPED = "skipped after an earlier failure"
 
 
 class _Run:
-    """The state of one :func:`run_readers` call: its workers, the gits it runs on a few
-    threads, where repositories come from, and the records ready for the caller."""
+    """The state of one :func:`run_readers` call: its workers, the gits it runs on a
+    thread, where repositories come from, and the records ready for the caller."""
 
     def __init__(
         self,
@@ -289,11 +296,7 @@ class _Run:
     ) -> None:
         self.pool = pool
         self.settings = settings
-        #: How this process reads in-process; set up for the first repository it is to
-        #: read that way (``None`` before, or when none can be).
-        self.reader: Reader | None = None
-        self.reader_checked = False
-        #: Repositories taken so far: the first :data:`GIT_FIRST` go to git.
+        #: Repositories taken so far.
         self.taken = 0
         self.source = RefSource(refs, end)
         self.fail_fast = fail_fast
@@ -301,12 +304,6 @@ class _Run:
         self.depth = 1 if fail_fast else DEPTH
         #: How long a worker may take over one repository before it is killed.
         self.limit = 2 * settings["timeout"] + 5.0
-        #: Repositories this process read in-process: the workers start once there are
-        #: enough.
-        self.read_here = 0
-        #: Whether this process has just read one itself (then it looks whether a
-        #: worker has become ready before it reads another).
-        self.looked_here = False
         self.ready: list[RepoRecord] = []
         self.stopped = False
         #: The git engine reading what the in-process reader declined.
@@ -320,39 +317,36 @@ class _Run:
             self.taken += 1
         return item
 
-    def in_process(self) -> Reader | None:
-        """This process's in-process reader, set up on first use (one ``git config`` for
-        the run's configuration, the import of libgit2); ``None`` when no repository of
-        this run can be read in-process."""
-        if not self.reader_checked:
-            from gitoverit.git.inproc import run_config
+    def maybe_start(self) -> None:
+        """Start the workers once the scan has met :data:`FORK_AT` repositories, unless
+        the run's configuration leaves no repository to be read in-process (one ``git
+        config`` tells)."""
+        if self.pool.started or self.stopped:
+            return
+        if self.taken + self.source.refs.qsize() < FORK_AT:
+            return
+        from gitoverit.git.inproc_config import libgit2_home, run_config
 
-            self.reader_checked = True
-            config = self.settings["config"] = run_config(self.settings["timeout"])
-            if config.reason is None:
-                reader = Reader.from_settings(self.settings)
-                if reader.usable:
-                    if self.settings["log"] is not None:
-                        reader.log = logging.getLogger("gitoverit.reader")
-                    self.reader = reader
-        return self.reader
-
-    def more_to_come(self) -> bool:
-        """Whether enough repositories may still come to be worth the workers' start."""
-        return not self.source.done or self.source.refs.qsize() >= SPAWN_AFTER
+        self.pool.started = True
+        config = self.settings["config"] = run_config(self.settings["timeout"])
+        if config.reason is None:
+            # Made here, removed when this process ends: the workers share it.
+            libgit2_home(config)
+            self.pool.start()
 
     def busy(self) -> bool:
         return bool(self.gits.pending) or any(w.queue for w in self.pool.workers)
 
     def hand_out(self, started: set[str] | None) -> None:
-        """Give waiting repositories to workers with room; while no worker is ready (they
-        start in the background once this process has read a few), read the next one
-        here; after a failure under ``fail_fast``, report each one as skipped instead."""
+        """Give waiting repositories to workers with room, or to git while there is no
+        worker to read them (not yet, or not at all); after a failure under
+        ``fail_fast``, report each one as skipped instead."""
         pool = self.pool
         while True:
-            w = None if self.stopped else pool.least_busy()
-            if not self.stopped and w is None and any(x.ready for x in pool.workers):
-                return  # every ready worker has enough to do
+            self.maybe_start()
+            w = None if self.stopped else pool.least_busy(self.depth)
+            if w is None and not self.stopped and self.hold():
+                return
             ref = self.take()
             if ref is None:
                 return
@@ -361,27 +355,18 @@ class _Run:
                 continue
             if started is not None:
                 started.add(ref.path)
-            reader = self.in_process() if self.taken > GIT_FIRST else None
-            if reader is None:
-                self.to_git(ref)
-                continue
             if w is not None:
                 pool.send(w, ref, "auto")
-                continue
-            if not pool.started and self.read_here >= SPAWN_AFTER and self.more_to_come():
-                pool.start(reader)
-            self.looked_here = True
-            record = self.read_here_now(reader, ref)
-            if record is None:
-                self.to_git(ref)
             else:
-                self.add(record)
-                self.read_here += 1
-            return
+                self.to_git(ref)
 
-    def read_here_now(self, reader: Reader, ref: RepoRef) -> RepoRecord | None:
-        """*ref* read in-process by this process, or ``None`` (git reads it)."""
-        return reader.read_inprocess(ref)
+    def hold(self) -> bool:
+        """Whether the next repository waits for a worker: every ready one has enough to
+        do, or they are still starting and git has enough."""
+        pool = self.pool
+        if any(w.ready for w in pool.workers):
+            return True
+        return pool.starting() and self.gits.pending >= git_ahead(self.jobs)
 
     def to_git(self, ref: RepoRef) -> None:
         """Have the git engine read *ref*."""
@@ -406,16 +391,14 @@ class _Run:
         else:
             self.add(unpack_record(ref, packed))  # type: ignore[arg-type]
 
-    def wait(self, wake_fd: int, *, block: bool = True) -> None:
-        """Wait for records, more repositories, or a deadline; only look at what has
-        come already unless *block*."""
+    def wait(self, wake_fd: int) -> None:
+        """Wait for records, more repositories, or a deadline."""
         pool = self.pool
-        busy = [w for w in pool.workers if w.queue]
         now = time.monotonic()
-        wait = min((w.since + self.limit - now for w in busy), default=None)
-        if not block:
-            wait = 0.0
-        for key, _ in pool.sel.select(None if wait is None else max(0.0, wait)):
+        deadlines = [w.since + self.limit for w in pool.workers if w.queue]
+        deadlines += [w.since + READY_LIMIT for w in pool.workers if not w.ready]
+        wait = max(0.0, min(deadlines) - now) if deadlines else None
+        for key, _ in pool.sel.select(wait):
             if key.data is None:
                 drain_pipe(wake_fd)
             elif key.data is _GITS:
@@ -424,6 +407,8 @@ class _Run:
             else:
                 self.read_worker(key.data)
         now = time.monotonic()
+        for w in [w for w in pool.workers if not w.ready and now > w.since + READY_LIMIT]:
+            pool.retire(w, kill=True)  # it holds nothing; git reads what would have been its
         for w in [w for w in pool.workers if w.queue and now > w.since + self.limit]:
             ref, _mode = w.queue.popleft()
             error = RepoError(Reason.TIMEOUT, f"status did not finish within {self.limit:.0f} s")
@@ -443,6 +428,10 @@ class _Run:
         for packed in w.reader.feed(data):
             if packed == READY:
                 w.ready = True
+            elif packed == UNUSABLE:  # no working pygit2 there: git reads everything
+                self.pool.unusable = True
+                self.pool.retire(w, kill=False)
+                return
             else:
                 self.finish(w, packed)
 
