@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RepoFactory
+from conftest import RepoFactory, sh
 from test_actions import (
     by_name,
     lock_files,
     log_starts,
+    procs_matching,
     unique_marker,
     uploadpack_wrapper,
     wait_no_procs,
@@ -224,3 +225,84 @@ def test_second_ctrl_c_exits_at_once_and_leaves_nothing_running(
     assert code == 130
     assert elapsed < 0.5, f"second Ctrl-C took {elapsed:.2f}s"
     assert_nothing_left(run)
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of *pid*."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _is_gitoverit(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"gitoverit" in fh.read()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_during_a_scan_ends_the_in_process_readers(
+    repos: RepoFactory, tmp_path: Path
+) -> None:
+    """A scan big enough for the in-process workers, held open by one repository whose
+    git hangs: Ctrl-C to the process group exits 130 at once and leaves no worker and no
+    git behind."""
+    from inproc_check import add_fillers
+
+    add_fillers(repos)
+    repos.repo("z-hang", commits=1)
+    marker = unique_marker("30.")
+    real = sh("sh", "-c", "command -v git")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "git").write_text(
+        "#!/bin/sh\n"
+        f'case "$PWD $*" in *z-hang*) case " $* " in *" status "*) sleep {marker};; esac;; esac\n'
+        f'exec {real} "$@"\n'
+    )
+    (bindir / "git").chmod(0o755)
+    # The hanging repository is read by git either way: its attributes send it there.
+    (repos.root / "z-hang" / ".gitattributes").write_text("* text\n")
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitoverit", "--no-progress", "-o", "ndjson", str(repos.root)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        end = time.monotonic() + 20
+        workers: list[int] = []
+        while not (workers and procs_matching(marker)):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < end, "no worker, or the hanging git never started"
+            workers = [p for p in _children(proc.pid) if _is_gitoverit(p)]
+            time.sleep(0.05)
+        start = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert elapsed < 5, elapsed
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[-1]["type"] == "summary"
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):  # ended and reaped
+            os.kill(pid, 0)
+    assert wait_no_procs(marker) == [], "the hanging git outlived gitoverit"
