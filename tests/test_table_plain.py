@@ -14,7 +14,7 @@ from gitoverit.output.columns import COLUMNS, DEFAULT_COLUMNS
 from gitoverit.output.table import _Layout, _lines, _plain_lines
 
 NAMES = st.text(
-    alphabet=st.sampled_from(list("abcXYZ-_. 0") + ["é", "日", "本", "\u200b", "🙂", "\x1b"]),
+    alphabet=st.sampled_from([*"abcXYZ-_. 0", "é", "日", "本", "\u200b", "🙂", "\x1b"]),
     min_size=1,
     max_size=30,
 )
