@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import stat
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,11 +37,16 @@ def _settings(*, usable: bool = True, log: object = None) -> dict[str, object]:
     }
 
 
-def _answers(fd: int, count: int) -> list[object]:
-    """The next *count* frames from *fd* (blocking)."""
+def _answers(fd: int, count: int, within: float = 30.0) -> list[object]:
+    """The next *count* frames from *fd*, within *within* seconds."""
+    import select
+
     reader = FrameReader()
     frames: list[object] = []
+    end = time.monotonic() + within
     while len(frames) < count:
+        readable, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+        assert readable, f"no answer within {within} s ({len(frames)} of {count} frames)"
         data = os.read(fd, 1 << 16)
         assert data, f"the worker ended after {len(frames)} of {count} frames"
         frames.extend(reader.feed(data))
@@ -110,8 +118,6 @@ def test_a_worker_that_cannot_read_in_process_says_so_and_leaves() -> None:
 
 
 def test_a_worker_that_is_told_to_stop_leaves_with_130() -> None:
-    import signal
-
     pid, to, frm = reader_worker.fork_worker(_settings())
     try:
         assert _answers(frm, 1) == [READY]
@@ -185,3 +191,44 @@ def test_a_worker_appends_its_reads_to_the_command_log(
     reads = [line for line in command_log.read_text().splitlines() if line.startswith("read ")]
     assert len(reads) == 1 and reads[0].startswith(f"read repo={ref.path} reader=libgit2 ")
     assert stat.S_ISREG(command_log.stat().st_mode)
+
+
+def test_a_worker_forked_while_a_thread_holds_the_identity_lock_still_reads(
+    repos: RepoFactory,
+) -> None:
+    """A lock another thread held when the worker was forked is not held in the worker:
+    its read of the identity (as the scan asks for JSON) does not wait for ever."""
+    from gitoverit.git import extras
+
+    r = repos.repo("one", commits=1)
+    ref = RepoRef(os.fspath(r.path), os.fspath(r.git_dir), os.fspath(r.path))
+    outside, _conditional = extras.user_ident(30)  # the scan asks before it forks
+    assert outside is not None
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with extras._lock:
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(10)
+        pid, to, frm = reader_worker.fork_worker({**_settings(), "ident": True})
+        try:
+            write_frame(to, (ref, "auto"))
+            ready, packed = _answers(frm, 2, within=10)
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)  # stuck: it would never leave
+            raise
+        finally:
+            os.close(to)
+            os.close(frm)
+    finally:
+        release.set()
+        thread.join()
+    assert _reap(pid) == 0
+    assert ready == READY
+    record = reader_io.unpack_record(ref, packed)  # type: ignore[arg-type]
+    assert record.status is not None and record.status.ident == outside

@@ -152,6 +152,18 @@ _DATE = re.compile(rb" \d+ [+-]\d{4}\s*$")
 #: ``[author]``, ``[committer]``, or an ``[include]``/``[includeIf ...]`` of another file.
 _IDENT_SECTION = re.compile(rb"^[ \t]*\[[ \t]*(?:user|author|committer|include(?:if)?)\b", re.M)
 _lock = threading.Lock()
+
+
+def _new_lock() -> None:
+    """In a forked process (a reader worker): a lock of its own, since the thread that
+    held the inherited one, if any, is not there."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock)
+
 _USER: dict[tuple[str, ...], tuple[str | None, bool]] = {}
 _USER_ENV = (
     "HOME",
@@ -175,11 +187,11 @@ def read_ident(ref: RepoRef, *, timeout: float) -> str | None:
 def known_ident(ref: RepoRef, *, timeout: float) -> tuple[bool, str | None]:
     """``(True, ident)`` when *ref*'s identity is the one outside any repository, known
     without running git in it; else ``(False, None)``: :func:`read_ident` must ask."""
-    user_ident, conditional = _user_ident(timeout)
+    outside, conditional = user_ident(timeout)
     # One read of the repository's config, no parse: this runs for every repository.
     if conditional or _IDENT_SECTION.search(own_config_bytes(ref.git_dir)):
         return False, None
-    return True, user_ident
+    return True, outside
 
 
 def with_extras(
@@ -244,7 +256,7 @@ def extras_in_process(
     return record, pending
 
 
-def _user_ident(timeout: float) -> tuple[str | None, bool]:
+def user_ident(timeout: float) -> tuple[str | None, bool]:
     """The identity outside any repository, and whether the user's configuration has an
     ``includeIf`` (then it can differ from one repository to another). Cached per
     environment."""

@@ -332,6 +332,12 @@ class _Run:
         if config.reason is None:
             # Made here, removed when this process ends: the workers share it.
             libgit2_home(config)
+            if self.settings["ident"]:
+                # The identity outside any repository, asked of git once, here: the
+                # workers then know it without running git.
+                from gitoverit.git.extras import user_ident
+
+                user_ident(self.settings["timeout"])
             self.pool.start()
 
     def busy(self) -> bool:
