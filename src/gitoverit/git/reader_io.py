@@ -23,6 +23,21 @@ _HEADER = struct.Struct(">I")
 STATUS_FIELDS = tuple(f.name for f in fields(RepoStatus))
 
 
+#: A repository travels to a worker as the tuple of its fields, in this order: cheaper
+#: to pickle than the dataclass.
+REF_FIELDS = tuple(f.name for f in fields(RepoRef))
+
+
+def pack_ref(ref: RepoRef) -> tuple[Any, ...]:
+    """What the main process sends a worker for *ref* (:func:`unpack_ref` rebuilds it)."""
+    return tuple(getattr(ref, name) for name in REF_FIELDS)
+
+
+def unpack_ref(packed: tuple[Any, ...]) -> RepoRef:
+    """The repository :func:`pack_ref` packed."""
+    return RepoRef(*packed)
+
+
 def pack_record(record: RepoRecord) -> tuple[Any, ...]:
     """What a worker sends back for *record* (its ref stays with the main process)."""
     st = record.status

@@ -40,6 +40,7 @@ from gitoverit.git.reader_io import (
     Reader,
     pack_record,
     start_worker_log,
+    unpack_ref,
     write_frame,
 )
 from gitoverit.model import RepoRecord, RepoRef
@@ -155,7 +156,7 @@ def serve(fd_in: int, fd_out: int, reader: Reader, *, log: bool = False) -> None
         reader.log = logging.getLogger("gitoverit.reader")
     write_frame(fd_out, READY)
     while (item := frame()) is not None:
-        ref, _mode = item
-        assert isinstance(ref, RepoRef)
+        packed, _mode = item
+        ref = unpack_ref(packed)
         record = read_one(reader, ref)
         write_frame(fd_out, DECLINED if record is None else pack_record(record))

@@ -45,6 +45,7 @@ from gitoverit.git.reader_io import (
     UNUSABLE,
     FrameReader,
     log_settings,
+    pack_ref,
     unpack_record,
     write_frame,
 )
@@ -174,7 +175,7 @@ class _Pool:
         w.queue.append((ref, mode))
         # A worker that has died is noticed when its output ends; then git reads its queue.
         with contextlib.suppress(BrokenPipeError):
-            write_frame(w.to, (ref, mode))
+            write_frame(w.to, (pack_ref(ref), mode))
 
     def least_busy(self, depth: int) -> _Worker | None:
         """The ready worker with the fewest repositories, if it has room for one more."""
