@@ -566,6 +566,14 @@ def _on_workers(
         os.close(wake_w)
 
 
+def _assert_git_read_them_all(records: list[RepoRecord], refs: list[RepoRef]) -> None:
+    """One record for each of *refs*, each git's, without error."""
+    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
+    for record in records:
+        assert record.error is None and record.reader == "git"
+        assert record.status == read_status(record.ref)
+
+
 def _with_new_files(repos: RepoFactory, count: int) -> list[RepoRef]:
     """*count* repositories of one commit, each with an untracked file."""
     refs = []
@@ -595,10 +603,7 @@ def test_a_worker_that_dies_leaves_its_repos_to_git(
     monkeypatch.setattr(reader_worker, "read_one", dying)
     records = _on_workers(monkeypatch, refs)
     assert marker.exists(), "a worker died"
-    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
-    for record in records:
-        assert record.error is None and record.reader == "git"
-        assert record.status == read_status(record.ref)
+    _assert_git_read_them_all(records, refs)
 
 
 def test_a_worker_that_stops_answering_is_killed_and_its_repos_go_to_git(
@@ -677,10 +682,7 @@ def test_workers_that_cannot_read_in_process_leave_every_repo_to_git(
     monkeypatch.setattr(reader_io.Reader, "from_settings", classmethod(unusable))
     refs = _with_new_files(repos, 6)
     records = _on_workers(monkeypatch, refs)
-    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
-    for record in records:
-        assert record.error is None and record.reader == "git"
-        assert record.status == read_status(record.ref)
+    _assert_git_read_them_all(records, refs)
 
 
 def test_a_worker_that_is_not_ready_in_time_is_killed_and_git_reads_everything(
@@ -700,8 +702,7 @@ def test_a_worker_that_is_not_ready_in_time_is_killed_and_git_reads_everything(
     monkeypatch.setattr(readers, "READY_LIMIT", 1.0)
     refs = _with_new_files(repos, 4)
     records = _on_workers(monkeypatch, refs)
-    assert sorted(r.ref.path for r in records) == sorted(ref.path for ref in refs)
-    assert all(r.error is None and r.reader == "git" for r in records)
+    _assert_git_read_them_all(records, refs)
     pids = [int(line) for line in marker.read_text().split()]
     assert len(pids) == readers.worker_count(2), "none is started again"
     for pid in pids:
