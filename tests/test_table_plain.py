@@ -89,3 +89,64 @@ def test_every_column_prints_the_same_plain_and_styled(width: int) -> None:
     )
     recs = [RepoRecord(ref, status=status), RepoRecord(ref, error=RepoError(Reason.TIMEOUT, "x"))]
     _both(recs, tuple(COLUMNS), width)
+
+
+@pytest.mark.parametrize("color", [None, False, True])
+@pytest.mark.parametrize("force_color", [None, "", "1"])
+@pytest.mark.parametrize("tty_compatible", [None, "0", "1"])
+@pytest.mark.parametrize("columns", [None, "50"])
+def test_a_table_is_printed_plain_without_a_console_only_where_rich_would_agree(
+    monkeypatch: pytest.MonkeyPatch,
+    color: bool | None,
+    force_color: str | None,
+    tty_compatible: str | None,
+    columns: str | None,
+) -> None:
+    """The shortcut past rich's console (no colour on a pipe or in a file) is taken only
+    where the console would print the table uncoloured and at the same width."""
+    import io
+
+    from gitoverit.output.table import _console, _plain_width
+
+    for name, value in (
+        ("FORCE_COLOR", force_color),
+        ("TTY_COMPATIBLE", tty_compatible),
+        ("COLUMNS", columns),
+    ):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    width = _plain_width(out, None, color)
+    console = _console(out, None, color)
+    plain = console.color_system is None or console.no_color
+    if width is not None:
+        assert plain and width == console.width
+    else:
+        assert not plain or color or columns or force_color is not None or tty_compatible == "1"
+
+
+def test_the_plain_table_is_the_consoles_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Printed through the shortcut or through a console, the same lines."""
+    import io
+
+    from gitoverit.output.table import _console, render_table
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    ref = RepoRef("/w/a", "/w/a/.git", "a")
+    recs = [
+        RepoRecord(ref, status=RepoStatus(branch="main", staged=1, untracked=2, mtime=1.7e9)),
+        RepoRecord(ref, error=RepoError(Reason.CORRUPT, "broken")),
+    ]
+    short, through_console = io.StringIO(), io.StringIO()
+    render_table(recs, short, terminal=False)
+    render_table(
+        recs,
+        through_console,
+        terminal=False,
+        console=_console(through_console, None, None),
+    )
+    assert short.getvalue() == through_console.getvalue() != ""

@@ -103,6 +103,14 @@ def render_table(
     cols = [COLUMNS[c] for c in (columns if columns is not None else DEFAULT_COLUMNS)]
     if terminal is None:
         terminal = hasattr(out, "isatty") and out.isatty()
+    plain_width = None if console is not None or terminal else _plain_width(out, width, color)
+    if plain_width is not None:
+        # Surely uncoloured (a pipe or a file): no console is needed, nor its import.
+        if cols and records:
+            layout = _Layout(records, cols, time.time(), priorities or {})
+            widths = layout.fit(plain_width)
+            out.write("".join(line + "\n" for line in _plain_lines(layout, widths)))
+        return
     if console is None:
         console = _console(out, width, color)
     if cols and records:
@@ -171,6 +179,28 @@ def _print_wrapped(console: Console, items: Sequence[str]) -> None:
             lines.append(item)
     for line in lines:
         console.print(Text(line, style="dim"), overflow="fold")
+
+
+def _plain_width(out: IO[str], width: int | None, color: bool | None) -> int | None:
+    """The width of a table that :func:`_console` would surely leave uncoloured, told
+    without one: *out* is not a terminal and nothing forces colour (*color*, or
+    ``FORCE_COLOR`` or ``TTY_COMPATIBLE=1``, which rich follows); ``None`` when a console
+    must decide, width included (``COLUMNS`` set, say)."""
+    import os
+
+    if color:
+        return None
+    try:
+        if hasattr(out, "isatty") and out.isatty():
+            return None
+    except ValueError:
+        return None
+    env = os.environ
+    if color is None and (env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") == "1"):
+        return None
+    if width is not None:
+        return width
+    return None if env.get("COLUMNS") else 100_000
 
 
 def _console(out: IO[str], width: int | None, color: bool | None) -> Console:
