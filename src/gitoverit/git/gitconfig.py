@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gitoverit.git.files import read_bytes
+
 
 def common_dir(git_dir: str) -> str:
     """The repository's common dir: *git_dir* itself, or what its ``commondir`` names."""
     try:
-        with open(os.path.join(git_dir, "commondir"), "rb") as fh:
-            rel = os.fsdecode(fh.read().strip())
+        rel = os.fsdecode(read_bytes(os.path.join(git_dir, "commondir")).strip())
     except OSError:
         return git_dir
     return os.path.normpath(os.path.join(git_dir, rel)) if rel else git_dir
@@ -160,8 +161,7 @@ def read_config(git_dir: str) -> list[ConfigEntry]:
 
 def _read_config_file(path: str) -> list[ConfigEntry]:
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_bytes(path)
     except OSError:
         return []
     return parse_config(data.decode("utf-8", "surrogateescape"))

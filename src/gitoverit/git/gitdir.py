@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
+from gitoverit.git.files import read_bytes
 from gitoverit.git.gitconfig import ConfigEntry, _get, common_dir, read_config
 from gitoverit.model import Operation
 from gitoverit.text import redact_url
@@ -121,7 +122,6 @@ def count_stashes(git_dir: str) -> int:
     """The number of stash entries (0 when the stash reflog cannot be read)."""
     # refs/stash is shared by all worktrees; each stash entry is one reflog line.
     try:
-        with open(os.path.join(common_dir(git_dir), "logs", "refs", "stash"), "rb") as fh:
-            return fh.read().count(b"\n")
+        return read_bytes(os.path.join(common_dir(git_dir), "logs", "refs", "stash")).count(b"\n")
     except OSError:
         return 0

@@ -11,6 +11,8 @@ import os
 import struct
 from dataclasses import dataclass
 
+from gitoverit.git.files import read_bytes
+
 _GITLINK = 0o160000
 _DIR = 0o040000
 _TYPE_MASK = 0o170000
@@ -182,8 +184,7 @@ def _read_index_bytes(git_dir: str) -> bytes | None:
     that the caller falls back to git, which reports the real problem).
     """
     try:
-        with open(os.path.join(git_dir, "index"), "rb") as fh:
-            return fh.read()
+        return read_bytes(os.path.join(git_dir, "index"))
     except FileNotFoundError:
         return None
     except OSError:

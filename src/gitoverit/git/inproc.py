@@ -47,6 +47,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from gitoverit.git.files import read_bytes
 from gitoverit.git.gitconfig import common_dir, read_config
 from gitoverit.git.gitdir import detect_operation
 from gitoverit.git.index import IndexFormatError, IndexInfo, _read_index_bytes, parse_index
@@ -105,13 +106,14 @@ _ODD = _INDEX_RENAMED | _WT_RENAMED | _WT_UNREADABLE | _CONFLICTED | _IGNORED
 # -- one repository -----------------------------------------------------------------
 
 
-def read_inprocess(ref: RepoRef, *, lines: bool = False) -> RepoStatus:
+def read_inprocess(ref: RepoRef, *, lines: bool = False, ident: str | None = None) -> RepoStatus:
     """*ref*'s status as the git engine would record it, read by libgit2 in this process
     (:func:`prepare_libgit2` first). Raises :class:`NotExact` when git must read it.
 
     With *lines*, the line totals of ``git diff HEAD --numstat``
     (:func:`gitoverit.git.extras.read_lines`) are filled in too when libgit2 counts them
-    as git does (see :func:`lines_config_reason`; an unborn HEAD leaves them to git)."""
+    as git does (see :func:`lines_config_reason`; an unborn HEAD leaves them to git).
+    *ident*, when known, is the record's committer identity."""
     config = read_config(ref.git_dir)
     reason = config_reason(config, repo=True)
     if reason is not None:
@@ -154,6 +156,7 @@ def read_inprocess(ref: RepoRef, *, lines: bool = False) -> RepoStatus:
         mtime=latest / 1e9 if latest >= 0 else None,
         lines_added=lines_added,
         lines_removed=lines_removed,
+        ident=ident,
         **counts._asdict(),
     )
 
@@ -345,8 +348,7 @@ def _check_history(common: str) -> None:
         pass
     if "packed-refs" in names:
         try:
-            with open(os.path.join(common, "packed-refs"), "rb") as fh:
-                packed = fh.read()
+            packed = read_bytes(os.path.join(common, "packed-refs"))
         except OSError as exc:
             raise NotExact(f"packed-refs: {exc}") from None
         if b" refs/replace/" in packed:

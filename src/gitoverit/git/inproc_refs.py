@@ -8,6 +8,7 @@ import os
 import re
 from typing import Any
 
+from gitoverit.git.files import read_bytes
 from gitoverit.git.gitconfig import ConfigEntry
 from gitoverit.git.inproc_config import NotExact
 from gitoverit.model import RepoRef
@@ -23,8 +24,7 @@ def _headers(ref: RepoRef, config: list[ConfigEntry], repo_refs: _Refs, common: 
     import pygit2
 
     try:
-        with open(os.path.join(ref.git_dir, "HEAD"), "rb") as fh:
-            head = fh.read(512).strip()
+        head = read_bytes(os.path.join(ref.git_dir, "HEAD"), 512).strip()
     except OSError as exc:
         raise NotExact(f"HEAD: {exc}") from None
     lines: list[bytes] = []
@@ -65,8 +65,7 @@ def _headers(ref: RepoRef, config: list[ConfigEntry], repo_refs: _Refs, common: 
 def _count_stashes(common: str) -> int:
     """The stash entries: lines of the stash reflog, shared by every worktree."""
     try:
-        with open(os.path.join(common, "logs", "refs", "stash"), "rb") as fh:
-            return fh.read().count(b"\n")
+        return read_bytes(os.path.join(common, "logs", "refs", "stash")).count(b"\n")
     except OSError:
         return 0
 

@@ -10,7 +10,7 @@ import pickle
 import shlex
 import struct
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef, RepoStatus
@@ -188,12 +188,11 @@ class Reader:
         from gitoverit.git import inproc
 
         start = time.monotonic()
+        ident = _known_ident(ref, self.timeout) if self.ident else None
         try:
-            status = inproc.read_inprocess(ref, lines=self.lines)
+            status = inproc.read_inprocess(ref, lines=self.lines, ident=ident)
         except Exception:
             return None  # NotExact, or anything libgit2 fails on: git reads it
-        if self.ident:
-            status = _with_known_ident(ref, status, self.timeout)
         duration = time.monotonic() - start
         if self.log is not None:
             self.log.debug(
@@ -204,12 +203,12 @@ class Reader:
         return RepoRecord(ref, status=status, duration=duration, reader="libgit2")
 
 
-def _with_known_ident(ref: RepoRef, status: RepoStatus, timeout: float) -> RepoStatus:
-    """*status* with its committer identity, when that needs no git in the repository."""
+def _known_ident(ref: RepoRef, timeout: float) -> str | None:
+    """*ref*'s committer identity, when that needs no git in the repository."""
     from gitoverit.git.extras import known_ident
 
     try:
         known, ident = known_ident(ref, timeout=timeout)
     except OSError:
-        return status
-    return replace(status, ident=ident) if known and ident is not None else status
+        return None
+    return ident if known else None

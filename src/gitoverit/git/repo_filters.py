@@ -28,6 +28,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gitoverit.git.files import read_bytes
 from gitoverit.git.gitconfig import ConfigEntry, common_dir, local_config
 from gitoverit.model import RepoRef
 
@@ -102,21 +103,11 @@ def own_config_bytes(git_dir: str) -> bytes:
 
 
 def _read(path: str) -> bytes | None:
-    """The file's bytes, or ``None`` when it cannot be read (``os.open`` costs a third of
-    ``open()``, which matters once per repository)."""
+    """The file's bytes, or ``None`` when it cannot be read."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        return read_bytes(path)
     except OSError:
         return None
-    try:
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _drivers(entries: Sequence[ConfigEntry]) -> dict[str, dict[str, str]]:
