@@ -708,3 +708,20 @@ def test_a_worker_that_is_not_ready_in_time_is_killed_and_git_reads_everything(
     for pid in pids:
         with pytest.raises(ProcessLookupError):  # killed and reaped: no orphan is left
             os.kill(pid, 0)
+
+
+def test_workers_forked_from_another_thread_read_as_well(
+    repos: RepoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``gitoverit watch`` scans on a thread of its event loop: workers forked from there
+    set up their signals and read in-process like any other."""
+    import threading
+
+    refs = _with_new_files(repos, 4)
+    found: list[RepoRecord] = []
+    thread = threading.Thread(target=lambda: found.extend(_on_workers(monkeypatch, refs)))
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert sorted(r.ref.path for r in found) == sorted(ref.path for ref in refs)
+    assert all(r.reader == "libgit2" and r.error is None for r in found)
