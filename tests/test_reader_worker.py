@@ -93,7 +93,7 @@ def test_a_worker_answers_each_repository_in_order(repos: RepoFactory) -> None:
     pid, to, frm = reader_worker.fork_worker(_settings())
     try:
         for ref in refs:
-            write_frame(to, (reader_io.pack_ref(ref), "auto"))
+            write_frame(to, reader_io.pack_ref(ref))
         ready, first, second, third = _answers(frm, 4)
     finally:
         os.close(to)
@@ -181,7 +181,7 @@ def test_a_worker_appends_its_reads_to_the_command_log(
     assert settings is not None and settings[0] == os.fspath(command_log)
     pid, to, frm = reader_worker.fork_worker(_settings(log=settings))
     try:
-        write_frame(to, (reader_io.pack_ref(ref), "auto"))
+        write_frame(to, reader_io.pack_ref(ref))
         _, packed = _answers(frm, 2)
     finally:
         os.close(to)
@@ -217,7 +217,7 @@ def test_a_worker_forked_while_a_thread_holds_the_identity_lock_still_reads(
         assert held.wait(10)
         pid, to, frm = reader_worker.fork_worker({**_settings(), "ident": True})
         try:
-            write_frame(to, (reader_io.pack_ref(ref), "auto"))
+            write_frame(to, reader_io.pack_ref(ref))
             ready, packed = _answers(frm, 2, within=10)
         except BaseException:
             os.kill(pid, signal.SIGKILL)  # stuck: it would never leave

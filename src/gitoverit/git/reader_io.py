@@ -128,20 +128,6 @@ UNUSABLE = "unusable"
 DECLINED = "declined"
 
 
-def read_by_git(ref: RepoRef, *, timeout: float, trust: bool) -> RepoRecord:
-    """*ref*'s record from one ``git status`` (:func:`~gitoverit.git.status.read_status`)."""
-    from gitoverit.errors import error_from_exception
-    from gitoverit.git.status import read_status
-
-    start = time.monotonic()
-    try:
-        status = read_status(ref, timeout=timeout, trust=trust)
-    except Exception as exc:
-        error = error_from_exception(exc)
-        return RepoRecord(ref, error=error, duration=time.monotonic() - start, reader="git")
-    return RepoRecord(ref, status=status, duration=time.monotonic() - start, reader="git")
-
-
 @dataclass
 class Reader:
     """How one process reads a repository in this run (a worker, or the main process
@@ -175,11 +161,6 @@ class Reader:
             lines=bool(settings["lines"]) and usable and config.lines_reason is None,
             ident=bool(settings.get("ident")),
         )
-
-    def read(self, ref: RepoRef, mode: str) -> RepoRecord:
-        """*ref*'s record: in-process with *mode* ``auto`` when exact, else from git."""
-        record = self.read_inprocess(ref) if mode == "auto" else None
-        return record or read_by_git(ref, timeout=self.timeout, trust=self.trust)
 
     def read_inprocess(self, ref: RepoRef) -> RepoRecord | None:
         """*ref*'s record read in-process, or ``None`` when git must read it."""

@@ -5,10 +5,10 @@ or more on its imports, and sets up libgit2 for itself (:meth:`Reader.from_setti
 goes on. It says :data:`~gitoverit.git.reader_io.READY` then, or
 :data:`~gitoverit.git.reader_io.UNUSABLE` and leaves when it cannot read in-process.
 
-Then it reads frames on its stdin: ``(ref, mode)`` for each repository, and writes one
-frame to its stdout for each, in order: :data:`~gitoverit.git.reader_io.DECLINED` when
-the in-process reader cannot promise git's record, else the packed record. SIGTERM and
-SIGINT end it.
+Then it reads frames on its stdin, one for each repository
+(:func:`~gitoverit.git.reader_io.pack_ref`), and writes one frame to its stdout for each,
+in order: :data:`~gitoverit.git.reader_io.DECLINED` when the in-process reader cannot
+promise git's record, else the packed record. SIGTERM and SIGINT end it.
 
 What a forked copy of a threaded process must not do, it does not: the modules it imports
 and that another thread of the main process may be importing at the same moment are
@@ -156,7 +156,6 @@ def serve(fd_in: int, fd_out: int, reader: Reader, *, log: bool = False) -> None
         reader.log = logging.getLogger("gitoverit.reader")
     write_frame(fd_out, READY)
     while (item := frame()) is not None:
-        packed, _mode = item
-        ref = unpack_ref(packed)
+        ref = unpack_ref(item)
         record = read_one(reader, ref)
         write_frame(fd_out, DECLINED if record is None else pack_record(record))

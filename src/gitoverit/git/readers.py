@@ -125,8 +125,8 @@ class _Worker:
     to: int
     frm: int
     reader: FrameReader = field(default_factory=FrameReader)
-    #: Handed to it, in order: ``(ref, mode)``; the first is being read.
-    queue: collections.deque[tuple[RepoRef, str]] = field(default_factory=collections.deque)
+    #: Handed to it, in order; the first is being read.
+    queue: collections.deque[RepoRef] = field(default_factory=collections.deque)
     #: When it began the first one in its queue.
     since: float = 0.0
     #: Whether it has said it is ready.
@@ -169,13 +169,13 @@ class _Pool:
         self.sel.register(w.frm, selectors.EVENT_READ, w)
         self.workers.append(w)
 
-    def send(self, w: _Worker, ref: RepoRef, mode: str) -> None:
+    def send(self, w: _Worker, ref: RepoRef) -> None:
         if not w.queue:
             w.since = time.monotonic()
-        w.queue.append((ref, mode))
+        w.queue.append(ref)
         # A worker that has died is noticed when its output ends; then git reads its queue.
         with contextlib.suppress(BrokenPipeError):
-            write_frame(w.to, (pack_ref(ref), mode))
+            write_frame(w.to, pack_ref(ref))
 
     def least_busy(self, depth: int) -> _Worker | None:
         """The ready worker with the fewest repositories, if it has room for one more."""
@@ -363,7 +363,7 @@ class _Run:
             if started is not None:
                 started.add(ref.path)
             if w is not None:
-                pool.send(w, ref, "auto")
+                pool.send(w, ref)
             else:
                 self.to_git(ref)
 
@@ -388,7 +388,7 @@ class _Run:
     def finish(self, w: _Worker, packed: object) -> None:
         """*w* is done with the first repository of its queue: *packed* is its record, or
         :data:`DECLINED` (git reads it)."""
-        ref, _mode = w.queue.popleft()
+        ref = w.queue.popleft()
         w.since = time.monotonic()
         if packed == DECLINED:
             if self.stopped:
@@ -417,7 +417,7 @@ class _Run:
         for w in [w for w in pool.workers if not w.ready and now > w.since + READY_LIMIT]:
             pool.retire(w, kill=True)  # it holds nothing; git reads what would have been its
         for w in [w for w in pool.workers if w.queue and now > w.since + self.limit]:
-            ref, _mode = w.queue.popleft()
+            ref = w.queue.popleft()
             error = RepoError(Reason.TIMEOUT, f"status did not finish within {self.limit:.0f} s")
             self.add(RepoRecord(ref, error=error, duration=now - w.since))
             self.replace(w)
@@ -454,7 +454,7 @@ class _Run:
         """Kill *w*, have git read what it had not finished, and start another worker."""
         rest = list(w.queue)
         self.pool.retire(w, kill=True)
-        for ref, _mode in rest:
+        for ref in rest:
             self.to_git(ref)
         self.pool.spawn()
 
