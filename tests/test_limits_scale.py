@@ -27,11 +27,14 @@ from gitoverit.model import DiscoveryDone, RepoDone, RepoRecord, RepoRef, RepoSt
 from gitoverit.output.columns import DEFAULT_COLUMNS
 from gitoverit.output.sorting import sort_records
 
-N_REPOS = 60
-#: Descriptors the gitoverit process holds whatever ``-j`` is: stdio, the engine's wake-up
-#: pipe, ``/dev/null``, the pipes of a git being started and those of the extras' gits,
-#: and with the in-process reader the wake-up pipes of the git engine beside it (4) and
-#: one worker's two pipes (more workers come only with more jobs).
+#: More than the in-process reader's threshold (``readers.FORK_AT``), so that its workers
+#: start and their descriptors count too.
+N_REPOS = 70
+#: Descriptors the gitoverit process holds whatever ``-j`` is: stdio (3), the engine's
+#: wake-up eventfd (1), the one process start under way at a time (``/dev/null`` and
+#: three pipes on both ends: 7, two of which stay), discovery's ``git check-ignore`` and
+#: the folder it lists, the files being read, and with the in-process reader the two
+#: wake-up eventfds of the git engine beside it and the workers' sockets (one each).
 FIXED_FDS = 18
 #: Descriptors per job at most (the issue's "about -j x 4").
 FDS_PER_JOB = 4
@@ -94,13 +97,17 @@ def test_open_descriptors_stay_bounded_by_jobs(
     repos: RepoFactory, jobs: int, nofile: int | None
 ) -> None:
     root = _many_repos(repos, N_REPOS)
-    argv = [sys.executable, "-m", "gitoverit", "--no-progress", "-o", "json", "-j", str(jobs)]
+    argv = [sys.executable, "-m", "gitoverit", "--no-progress", "-o", "ndjson", "-j", str(jobs)]
     code, out, err, peak = _run_sampled([*argv, str(root)], nofile)
     assert code == 0, err
-    records = json.loads(out)
+    lines = [json.loads(line) for line in out.splitlines()]
+    records = [line for line in lines if line["type"] == "repo"]
     assert len(records) == N_REPOS
     assert [r["error"] for r in records if r["error"]] == []
-    assert sum(1 for r in records if r["dirty"]) == 12
+    assert sum(1 for r in records if r["dirty"]) == sum(
+        1 for i in range(1, N_REPOS) if i % 10 in (3, 7)
+    )
+    assert lines[-1]["readers"].get("libgit2", 0) > 0, "the in-process workers read too"
     assert 0 < peak <= FIXED_FDS + FDS_PER_JOB * jobs, f"{peak} descriptors open at -j {jobs}"
 
 

@@ -59,23 +59,22 @@ def _reap(pid: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def test_a_worker_keeps_only_its_pipes() -> None:
+def test_a_worker_keeps_only_its_socket() -> None:
     """A worker holds no descriptor of the process it was forked from: a pipe the main
     process closes ends at once, even though the worker was forked while it was open."""
     other_r, other_w = os.pipe()
-    pid, to, frm = reader_worker.fork_worker(_settings())
+    pid, fd = reader_worker.fork_worker(_settings())
     try:
-        assert _answers(frm, 1) == [READY]
+        assert _answers(fd, 1) == [READY]
         fds = {int(n): os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")}
         assert sorted(fds) == [0, 1, 2], fds
         assert fds[2] == os.devnull
-        assert fds[0].startswith("pipe:") and fds[1].startswith("pipe:")
+        assert fds[0].startswith("socket:") and fds[1] == fds[0], "one socket, both ways"
         os.close(other_w)
         assert os.read(other_r, 1) == b"", "no copy of the write end is left open"
     finally:
         os.close(other_r)
-        os.close(to)
-        os.close(frm)
+        os.close(fd)
     assert _reap(pid) == 0, "its input ended: it leaves, with success"
 
 
@@ -90,14 +89,13 @@ def test_a_worker_answers_each_repository_in_order(repos: RepoFactory) -> None:
         RepoRef(os.fspath(r.path), os.fspath(r.git_dir), os.fspath(r.path))
         for r in (plain, attributes, plain)
     ]
-    pid, to, frm = reader_worker.fork_worker(_settings())
+    pid, fd = reader_worker.fork_worker(_settings())
     try:
         for ref in refs:
-            write_frame(to, reader_io.pack_ref(ref))
-        ready, first, second, third = _answers(frm, 4)
+            write_frame(fd, reader_io.pack_ref(ref))
+        ready, first, second, third = _answers(fd, 4)
     finally:
-        os.close(to)
-        os.close(frm)
+        os.close(fd)
     assert _reap(pid) == 0
     assert ready == READY and second == DECLINED
     record = reader_io.unpack_record(refs[0], first)  # type: ignore[arg-type]
@@ -107,25 +105,23 @@ def test_a_worker_answers_each_repository_in_order(repos: RepoFactory) -> None:
 
 
 def test_a_worker_that_cannot_read_in_process_says_so_and_leaves() -> None:
-    pid, to, frm = reader_worker.fork_worker(_settings(usable=False))
+    pid, fd = reader_worker.fork_worker(_settings(usable=False))
     try:
-        assert _answers(frm, 1) == [UNUSABLE]
-        assert os.read(frm, 1) == b"", "nothing more"
+        assert _answers(fd, 1) == [UNUSABLE]
+        assert os.read(fd, 1) == b"", "nothing more"
     finally:
-        os.close(to)
-        os.close(frm)
+        os.close(fd)
     assert _reap(pid) == 0
 
 
 def test_a_worker_that_is_told_to_stop_leaves_with_130() -> None:
-    pid, to, frm = reader_worker.fork_worker(_settings())
+    pid, fd = reader_worker.fork_worker(_settings())
     try:
-        assert _answers(frm, 1) == [READY]
+        assert _answers(fd, 1) == [READY]
         os.kill(pid, signal.SIGTERM)
         assert _reap(pid) == 130
     finally:
-        os.close(to)
-        os.close(frm)
+        os.close(fd)
 
 
 def test_what_the_main_process_buffered_is_written_once(tmp_path: Path) -> None:
@@ -139,10 +135,9 @@ atexit.register(lambda: print("exit handler", flush=True))
 sys.stdout = open(sys.stdout.fileno(), "w", buffering=1 << 16, closefd=False)
 sys.stdout.write("before\\n")
 settings = {"config": None, "timeout": 30.0, "trust": False, "lines": False, "ident": False}
-pid, to, frm = reader_worker.fork_worker(settings)
-os.read(frm, 4096)
-os.close(to)
-os.close(frm)
+pid, fd = reader_worker.fork_worker(settings)
+os.read(fd, 4096)
+os.close(fd)
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(f"worker exit {os.waitstatus_to_exitcode(status)}\\n")
 """
@@ -179,13 +174,12 @@ def test_a_worker_appends_its_reads_to_the_command_log(
     ref = RepoRef(os.fspath(r.path), os.fspath(r.git_dir), os.fspath(r.path))
     settings = reader_io.log_settings()
     assert settings is not None and settings[0] == os.fspath(command_log)
-    pid, to, frm = reader_worker.fork_worker(_settings(log=settings))
+    pid, fd = reader_worker.fork_worker(_settings(log=settings))
     try:
-        write_frame(to, reader_io.pack_ref(ref))
-        _, packed = _answers(frm, 2)
+        write_frame(fd, reader_io.pack_ref(ref))
+        _, packed = _answers(fd, 2)
     finally:
-        os.close(to)
-        os.close(frm)
+        os.close(fd)
     assert _reap(pid) == 0
     assert packed != DECLINED
     reads = [line for line in command_log.read_text().splitlines() if line.startswith("read ")]
@@ -215,16 +209,15 @@ def test_a_worker_forked_while_a_thread_holds_the_identity_lock_still_reads(
     thread.start()
     try:
         assert held.wait(10)
-        pid, to, frm = reader_worker.fork_worker({**_settings(), "ident": True})
+        pid, fd = reader_worker.fork_worker({**_settings(), "ident": True})
         try:
-            write_frame(to, reader_io.pack_ref(ref))
-            ready, packed = _answers(frm, 2, within=10)
+            write_frame(fd, reader_io.pack_ref(ref))
+            ready, packed = _answers(fd, 2, within=10)
         except BaseException:
             os.kill(pid, signal.SIGKILL)  # stuck: it would never leave
             raise
         finally:
-            os.close(to)
-            os.close(frm)
+            os.close(fd)
     finally:
         release.set()
         thread.join()

@@ -11,15 +11,13 @@ ones they have not shown as ``interrupted``.
 from __future__ import annotations
 
 import collections
-import contextlib
 import importlib.util
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitoverit.errors import RepoFailed, error_from_exception
 from gitoverit.model import (
@@ -34,6 +32,9 @@ from gitoverit.model import (
     ScanWarning,
 )
 from gitoverit.select import Selection, find
+
+if TYPE_CHECKING:
+    from gitoverit.process import Wakeup
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
 #: while letting the progress display learn the total early on ordinary ones.
@@ -147,7 +148,7 @@ class Scan:
         self.action = action
         self.task = task if task is not None else status_task(options)
         self.workers = workers or options.jobs
-        self._wake_w = -1
+        self._wakeup: Wakeup | None = None
         from gitoverit.git import batch
 
         #: Plain full status scans run on the single-threaded engine where it exists.
@@ -197,11 +198,9 @@ class Scan:
             self._wake()
 
     def _wake(self) -> None:
-        # Tell a waiting status engine that the queue has something; a full pipe already
-        # holds a wake-up.
-        if self._wake_w >= 0:
-            with contextlib.suppress(BlockingIOError, OSError):
-                os.write(self._wake_w, b"\0")
+        # Tell a waiting status engine that the queue has something.
+        if self._wakeup is not None:
+            self._wakeup.poke()
 
     def _refs(self) -> Iterator[RepoRef]:
         while True:
@@ -303,10 +302,10 @@ class Scan:
     def _engine_events(self) -> Iterator[Event]:
         """A plain status scan on the single-threaded engine (:mod:`gitoverit.git.batch`)."""
         from gitoverit.git.batch import run_statuses
+        from gitoverit.process import Wakeup
 
-        wake_r, self._wake_w = os.pipe()
-        os.set_blocking(wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        wakeup = self._wakeup = Wakeup()
+        wake_r = wakeup.fileno()
         thread = threading.Thread(target=self._discover, name="gitoverit-discovery", daemon=True)
         thread.start()
         o = self.options
@@ -342,9 +341,8 @@ class Scan:
         finally:
             self._stop.set()
             records.close()
-            w, self._wake_w = self._wake_w, -1
-            os.close(w)
-            os.close(wake_r)
+            self._wakeup = None
+            wakeup.close()
 
     def _in_process(self) -> bool:
         """Whether the in-process reader may read this scan's repositories."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import select
 import shlex
 import struct
 import time
@@ -63,11 +64,17 @@ def unpack_record(ref: RepoRef, packed: tuple[Any, ...]) -> RepoRecord:
 
 
 def write_frame(fd: int, obj: object) -> None:
-    """Send *obj* (pickled, length first) down the pipe *fd*."""
+    """Send *obj* (pickled, length first) down the pipe or socket *fd*; on a non-blocking
+    one, wait until it takes all of it."""
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view) :]
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            poll.poll()
 
 
 class FrameReader:

@@ -4,14 +4,12 @@ it reads, on a thread of its own, the repositories the in-process reader decline
 from __future__ import annotations
 
 import collections
-import contextlib
-import os
 import queue
 import threading
 from dataclasses import replace
 
 from gitoverit.model import RepoRecord, RepoRef
-from gitoverit.process import drain_pipe
+from gitoverit.process import Wakeup
 
 
 class GitLane:
@@ -28,10 +26,11 @@ class GitLane:
         self.end = object()
         self.stop = threading.Event()
         self.halted = threading.Event()
-        self.wake_r, self.wake_w = os.pipe()
-        self.done_r, self.done_w = os.pipe()
-        for fd in (self.wake_r, self.wake_w, self.done_r, self.done_w):
-            os.set_blocking(fd, False)
+        #: Poked when :attr:`refs` has more, or the engine is to stop.
+        self.wake = Wakeup()
+        #: Poked when :attr:`out` has more, or the engine has failed.
+        self.done = Wakeup()
+        self.done_r = self.done.fileno()
         self.out: collections.deque[RepoRecord] = collections.deque()
         self.pending = 0
         self.thread: threading.Thread | None = None
@@ -43,7 +42,7 @@ class GitLane:
             self.thread.start()
         self.pending += 1
         self.refs.put(ref)
-        _poke(self.wake_w)
+        self.wake.poke()
 
     def _run(self) -> None:
         from gitoverit.git.batch import run_statuses
@@ -51,7 +50,7 @@ class GitLane:
         records = run_statuses(
             self.refs,
             self.end,
-            self.wake_r,
+            self.wake.fileno(),
             jobs=self.jobs,
             timeout=self.timeout,
             trust=self.trust,
@@ -62,21 +61,21 @@ class GitLane:
         try:
             for record in records:
                 self.out.append(replace(record, reader="git"))
-                _poke(self.done_w)
+                self.done.poke()
         except BaseException as exc:  # surfaced to the main thread, never lost
             self.error = exc
-            _poke(self.done_w)
+            self.done.poke()
         finally:
             records.close()
 
     def halt(self) -> None:
         """Start nothing more: what has not started is reported as skipped."""
         self.halted.set()
-        _poke(self.wake_w)
+        self.wake.poke()
 
     def records(self) -> list[RepoRecord]:
         """The records that came since the last call."""
-        drain_pipe(self.done_r)
+        self.done.drain()
         if self.error is not None:
             raise self.error
         got = []
@@ -91,12 +90,7 @@ class GitLane:
             if not done:
                 self.stop.set()
             self.refs.put(self.end)
-            _poke(self.wake_w)
+            self.wake.poke()
             self.thread.join()
-        for fd in (self.wake_r, self.wake_w, self.done_r, self.done_w):
-            os.close(fd)
-
-
-def _poke(fd: int) -> None:
-    with contextlib.suppress(OSError):  # a full pipe already holds a wake-up
-        os.write(fd, b"\0")
+        self.wake.close()
+        self.done.close()

@@ -29,6 +29,7 @@ import logging
 import os
 import pickle
 import signal
+import socket
 import warnings
 from typing import Any
 
@@ -49,16 +50,16 @@ from gitoverit.model import RepoRecord, RepoRef
 _SET_ASIDE: list[logging.Handler] = []
 
 
-def fork_worker(settings: dict[str, Any]) -> tuple[int, int, int]:
+def fork_worker(settings: dict[str, Any]) -> tuple[int, int]:
     """Fork a worker that reads as *settings* say (see
-    :func:`~gitoverit.git.readers.run_readers`); returns its pid, the descriptor to write
-    its frames to and the one to read its answers from."""
+    :func:`~gitoverit.git.readers.run_readers`); returns its pid and the descriptor that
+    carries its frames and its answers: one end of a socket pair, so that each worker
+    costs the main process one descriptor."""
     # The modules a read needs, but libgit2's, are imported before the fork: see the
     # module's notes. pygit2 and what it imports only the worker imports.
     from gitoverit.git import extras, inproc  # noqa: F401
 
-    to_r, to_w = os.pipe()
-    frm_r, frm_w = os.pipe()
+    ours, theirs = (s.detach() for s in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
     with warnings.catch_warnings():
         # Python 3.12+ warns about fork() in a threaded process; see the module's notes.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -66,7 +67,8 @@ def fork_worker(settings: dict[str, Any]) -> tuple[int, int, int]:
     if pid == 0:  # the worker: it never returns
         code = 1
         try:
-            _become_worker(to_r, frm_w, settings.get("log"))
+            os.close(ours)
+            _become_worker(theirs, theirs, settings.get("log"))
             reader = Reader.from_settings(settings)
             if reader.usable:
                 serve(0, 1, reader, log=settings.get("log") is not None)
@@ -77,9 +79,8 @@ def fork_worker(settings: dict[str, Any]) -> tuple[int, int, int]:
             code = 130
         finally:
             os._exit(code)
-    os.close(to_r)
-    os.close(frm_w)
-    return pid, to_w, frm_r
+    os.close(theirs)
+    return pid, ours
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -127,7 +128,10 @@ def _close_from(low: int) -> None:
 def _read_exact(fd: int, n: int) -> bytes | None:
     chunks = []
     while n:
-        data = os.read(fd, n)
+        try:
+            data = os.read(fd, n)
+        except ConnectionResetError:  # the main process left with answers unread
+            return None
         if not data:
             return None
         chunks.append(data)

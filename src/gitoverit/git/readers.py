@@ -122,8 +122,8 @@ class _Child:
 @dataclass(eq=False)
 class _Worker:
     proc: _Child
-    to: int
-    frm: int
+    #: Its end of the socket pair: frames go out and answers come in on it.
+    fd: int
     reader: FrameReader = field(default_factory=FrameReader)
     #: Handed to it, in order; the first is being read.
     queue: collections.deque[RepoRef] = field(default_factory=collections.deque)
@@ -136,9 +136,8 @@ class _Worker:
     def close_pipes(self) -> None:
         if not self.closed:
             self.closed = True
-            for fd in (self.to, self.frm):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
 
 
 class _Pool:
@@ -163,10 +162,10 @@ class _Pool:
             return
         from gitoverit.git.reader_worker import fork_worker
 
-        pid, to, frm = fork_worker(self.settings)
-        w = _Worker(_Child(pid), to, frm, since=time.monotonic())
-        os.set_blocking(w.frm, False)
-        self.sel.register(w.frm, selectors.EVENT_READ, w)
+        pid, fd = fork_worker(self.settings)
+        w = _Worker(_Child(pid), fd, since=time.monotonic())
+        os.set_blocking(w.fd, False)
+        self.sel.register(w.fd, selectors.EVENT_READ, w)
         self.workers.append(w)
 
     def send(self, w: _Worker, ref: RepoRef) -> None:
@@ -174,8 +173,8 @@ class _Pool:
             w.since = time.monotonic()
         w.queue.append(ref)
         # A worker that has died is noticed when its output ends; then git reads its queue.
-        with contextlib.suppress(BrokenPipeError):
-            write_frame(w.to, pack_ref(ref))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            write_frame(w.fd, pack_ref(ref))
 
     def least_busy(self, depth: int) -> _Worker | None:
         """The ready worker with the fewest repositories, if it has room for one more."""
@@ -191,7 +190,7 @@ class _Pool:
 
     def retire(self, w: _Worker, *, kill: bool) -> None:
         """Stop *w* (killed at once with *kill*) and forget it."""
-        self.sel.unregister(w.frm)
+        self.sel.unregister(w.fd)
         self.workers.remove(w)
         _stop([w], kill=kill)
 
@@ -199,7 +198,7 @@ class _Pool:
         """Stop every worker: *idle* ones just see their input end and exit at once."""
         workers, self.workers = self.workers, []
         for w in workers:
-            self.sel.unregister(w.frm)
+            self.sel.unregister(w.fd)
         if idle:
             for w in workers:
                 w.close_pipes()
@@ -426,9 +425,11 @@ class _Run:
         if w not in self.pool.workers:
             return
         try:
-            data = os.read(w.frm, 1 << 16)
+            data = os.read(w.fd, 1 << 16)
         except BlockingIOError:
             return
+        except ConnectionResetError:  # it ended with frames unread: as good as the end
+            data = b""
         if not data:
             self.died(w)
             return

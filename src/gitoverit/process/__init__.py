@@ -37,6 +37,7 @@ from gitoverit.errors import (
     short_command,
 )
 from gitoverit.parallel._cancel import CancelScope, current_scope
+from gitoverit.process import _popen
 from gitoverit.process._env import (
     LOCATION_VARS,
     batch_ssh,
@@ -55,6 +56,7 @@ from gitoverit.process._wait import (
     signal_group,
     terminate,
 )
+from gitoverit.process._wakeup import Wakeup, drain_pipe
 
 if TYPE_CHECKING:
     import logging
@@ -73,15 +75,6 @@ def log_commands(logger: logging.Logger | None) -> None:
     and its levels). ``None`` turns the record off again."""
     global _LOG
     _LOG = logger
-
-
-def drain_pipe(fd: int) -> None:
-    """Read everything waiting in the non-blocking pipe *fd* (wake-up bytes)."""
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
 
 
 def command_log() -> logging.Logger | None:
@@ -318,6 +311,17 @@ def spawn(
     is the one the command works on (git's ``-C``), for the command log.
     """
     started = time.monotonic() if _LOG is not None else 0.0
+    with _popen.START_LOCK:
+        pid, out_r, err_r = _spawn(argv, env, path, folder, started)
+    _LIVE_GROUPS.add(pid)
+    if _LOG is not None:
+        _SPAWNED[pid] = (argv, folder, started)
+    return pid, out_r, err_r
+
+
+def _spawn(
+    argv: Sequence[str], env: Mapping[bytes, bytes], path: str, folder: str | None, started: float
+) -> tuple[int, int, int]:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
@@ -344,9 +348,6 @@ def spawn(
     finally:
         os.close(out_w)
         os.close(err_w)
-    _LIVE_GROUPS.add(pid)
-    if _LOG is not None:
-        _SPAWNED[pid] = (argv, folder, started)
     return pid, out_r, err_r
 
 
@@ -444,7 +445,9 @@ __all__ = [
     "OutputCallback",
     "ProgressCallback",
     "Running",
+    "Wakeup",
     "batch_ssh",
+    "drain_pipe",
     "executable",
     "forget",
     "inherited_ssh_command",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 
@@ -12,6 +13,20 @@ from gitoverit.errors import CommandError, GitNotARepoError, GitPermissionError
 from gitoverit.process._wait import Proc
 
 _EXECUTABLES: dict[tuple[str, str], str] = {}
+
+#: Held while a process starts, from its pipes' creation until the parent's copies of the
+#: child's ends are closed: starts from several threads take turns, so that at most one
+#: start at a time holds its extra descriptors (a ``Popen`` holds seven at its peak).
+START_LOCK = threading.Lock()
+
+
+def _new_start_lock() -> None:
+    # A process forked while another thread was starting one must not inherit it held.
+    global START_LOCK
+    START_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_start_lock)
 
 
 def executable(name: str, path: str | None = None) -> str:
@@ -54,17 +69,18 @@ def popen(
     if path is None and isinstance(env, dict) and b"PATH" in env:
         path = os.fsdecode(env[b"PATH"])
     try:
-        return subprocess.Popen(
-            argv,
-            executable=executable(argv[0], path),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
+        with START_LOCK:
+            return subprocess.Popen(
+                argv,
+                executable=executable(argv[0], path),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
     except OSError as exc:
         in_cwd = cwd is not None and exc.filename is not None and exc.filename == os.fspath(cwd)
         if not in_cwd and cwd is not None and not os.path.isdir(cwd):
