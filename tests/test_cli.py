@@ -230,6 +230,28 @@ def test_version_fast_path_and_module_entry_point(flag: str) -> None:
     assert proc.stdout.splitlines()[-1] == "0 False False", proc.stdout
 
 
+def test_a_small_scan_imports_only_what_it_uses(repos: RepoFactory) -> None:
+    """What only some runs need is imported only by them: a scan of a few clean
+    repositories, with no config file and no debug log, loads no TOML parser, no logging,
+    no pickle (no in-process worker below the threshold) and no thread pool for extras."""
+    for name in ("a", "b"):
+        repos.repo(name, commits=1)
+    probe = (
+        "import sys; from gitoverit._entry import gitoverit; code = gitoverit(); "
+        "print(code, sorted(m for m in ('tomllib', 'logging', 'pickle', "
+        "'concurrent.futures', 'pygit2') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GITOVERIT_CONFIG", "GITO_DEBUG_LOG")}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, "--no-progress", "-o", "json", str(repos.root)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert proc.stdout.splitlines()[-1] == "0 []", (proc.stdout, proc.stderr)
+
+
 def test_empty_folder_reports_nothing_and_exits_0(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -34,6 +34,8 @@ from gitoverit.model import (
 from gitoverit.select import Selection, find
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from gitoverit.process import Wakeup
 
 #: Most repositories discovery may run ahead of the workers. Bounds memory on huge trees
@@ -229,8 +231,6 @@ class Scan:
     def _with_extras(self, events: Iterator[Event]) -> Iterator[Event]:
         """*events* with each record's extras filled in: what needs git in the repository
         runs on a small pool while the scan goes on."""
-        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-
         from gitoverit.git.extras import extras_in_process, with_extras
         from gitoverit.parallel._cancel import CancelScope, enter_scope
 
@@ -242,13 +242,20 @@ class Scan:
             with enter_scope(scope):
                 return with_extras(record, o.extras, timeout=o.timeout, trust=o.trust_repo_config)
 
-        pool = ThreadPoolExecutor(max(1, self.workers // 2), thread_name_prefix="gitoverit-extras")
+        # Started when a record first needs git for its extras: many scans never do.
+        pool: ThreadPoolExecutor | None = None
         pending: set[Future[RepoRecord]] = set()
         try:
             for event in events:
                 if isinstance(event, RepoDone):
                     record, more = extras_in_process(event.record, o.extras, timeout=o.timeout)
                     if more:
+                        if pool is None:
+                            from concurrent.futures import ThreadPoolExecutor
+
+                            pool = ThreadPoolExecutor(
+                                max(1, self.workers // 2), thread_name_prefix="gitoverit-extras"
+                            )
                         pending.add(pool.submit(work, record))
                     else:
                         yield RepoDone(record)
@@ -258,13 +265,16 @@ class Scan:
                     pending.discard(future)
                     yield RepoDone(future.result())
             while pending:
+                from concurrent.futures import FIRST_COMPLETED, wait
+
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield RepoDone(future.result())
         finally:
             if pending:
                 scope.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def _events_of_work(self) -> Iterator[Event]:
         if self._engine:

@@ -114,10 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _mistyped_command(args: Sequence[str]) -> str | None:
     """The error for a first argument that is no folder but looks like a misspelt
     command (``frezee``), else ``None``. A folder of that name is scanned as usual."""
-    import difflib
-
     if not args or args[0].startswith(("-", "@")) or os.path.exists(args[0]):
         return None
+    import difflib
+
     close = difflib.get_close_matches(args[0], list(SUBCOMMANDS), n=1)
     if not close:
         return None

@@ -14,17 +14,20 @@ the line that starts a run is at ``INFO``. Nothing of it goes to stdout or stder
 
 from __future__ import annotations
 
-import logging
 import os
 import shlex
 import sys
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from gitoverit import __version__, process
 from gitoverit.config.describe import origin
 from gitoverit.config.settings import ConfigError, Settings, SettingSource
 from gitoverit.text import safe_text
+
+if TYPE_CHECKING:
+    import logging
 
 #: The logger every part of gitoverit logs under.
 LOGGER = "gitoverit"
@@ -46,6 +49,8 @@ def start_debug_log(settings: Settings, sources: Mapping[str, SettingSource]) ->
     stop_debug_log()
     if not settings.log_file:
         return False
+    import logging  # here: a run without a log never needs it
+
     path = settings.log_file
     try:
         handler = logging.FileHandler(path, mode="a", encoding="utf-8")
@@ -86,6 +91,8 @@ def stop_debug_log() -> None:
     process.log_commands(None)
     if _handler is None:
         return
+    import logging
+
     logger = logging.getLogger(LOGGER)
     logger.removeHandler(_handler)
     _handler.close()

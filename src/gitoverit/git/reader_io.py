@@ -4,18 +4,19 @@ packed for the trip, the command log a worker appends to, and :class:`Reader`.""
 
 from __future__ import annotations
 
-import logging
 import os
-import pickle
 import select
 import shlex
 import struct
 import time
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitoverit.model import Reason, RepoError, RepoRecord, RepoRef, RepoStatus
 from gitoverit.text import safe_text
+
+if TYPE_CHECKING:
+    import logging
 
 _HEADER = struct.Struct(">I")
 
@@ -66,6 +67,8 @@ def unpack_record(ref: RepoRef, packed: tuple[Any, ...]) -> RepoRecord:
 def write_frame(fd: int, obj: object) -> None:
     """Send *obj* (pickled, length first) down the pipe or socket *fd*; on a non-blocking
     one, wait until it takes all of it."""
+    import pickle  # here: a scan that never starts a worker never needs it
+
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
@@ -84,6 +87,8 @@ class FrameReader:
         self.buf = bytearray()
 
     def feed(self, data: bytes) -> list[Any]:
+        import pickle
+
         self.buf += data
         out = []
         while len(self.buf) >= 4:
@@ -102,7 +107,11 @@ def log_settings() -> tuple[str, int, str, str | None] | None:
     from gitoverit import process
 
     logger = process.command_log()
-    level = logger.getEffectiveLevel() if logger is not None else 0
+    if logger is None:
+        return None
+    import logging
+
+    level = logger.getEffectiveLevel()
     while logger is not None:
         for handler in logger.handlers:
             if isinstance(handler, logging.FileHandler) and handler.formatter is not None:
@@ -115,6 +124,8 @@ def log_settings() -> tuple[str, int, str, str | None] | None:
 def start_worker_log(path: str, level: int, fmt: str, datefmt: str | None) -> logging.Logger:
     """In a worker: append the commands it runs to the main process's log file, as the
     main process does; returns the logger for its in-process reads."""
+    import logging
+
     from gitoverit import process
 
     handler = logging.FileHandler(path, mode="a", encoding="utf-8")
