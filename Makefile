@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?= .
 
-.PHONY: run test test-browser lint bench bench-peers bench-watch bench-crossover mutate clean bytecode
+.PHONY: run test test-browser lint bench bench-peers bench-watch bench-crossover reader-diff mutate clean bytecode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ bench-watch: $(VENV)/.installed-dev bytecode
 # Where git's own status gets faster than the in-process reader, by tracked files.
 bench-crossover: $(VENV)/.installed-dev bytecode
 	$(BIN)/python bench/reader_crossover.py $(BENCH_ARGS)
+
+# The two status readers compared on real repositories given as paths (clones or bare
+# mirrors): make reader-diff REPOS="~/src/project /srv/mirrors/other.git"
+reader-diff: $(VENV)/.installed-dev bytecode
+	$(BIN)/python bench/reader_diff.py $(REPOS)
 
 # Mutation testing of the code that protects data (mutate/run.py); not part of `make test`.
 mutate: $(VENV)/.installed-dev
