@@ -15,7 +15,7 @@ from gitoverit.process import Wakeup
 class GitLane:
     """The git engine (:func:`~gitoverit.git.batch.run_statuses`) on a thread of its own,
     reading the repositories it is given; each record it yields waits in :attr:`out`, and
-    :attr:`done_r` becomes readable."""
+    :attr:`done` is poked."""
 
     def __init__(self, jobs: int, timeout: float, trust: bool, *, fail_fast: bool = False) -> None:
         self.jobs, self.timeout, self.trust = jobs, timeout, trust
@@ -30,7 +30,6 @@ class GitLane:
         self.wake = Wakeup()
         #: Poked when :attr:`out` has more, or the engine has failed.
         self.done = Wakeup()
-        self.done_r = self.done.fileno()
         self.out: collections.deque[RepoRecord] = collections.deque()
         self.pending = 0
         self.thread: threading.Thread | None = None

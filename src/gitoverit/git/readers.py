@@ -133,7 +133,7 @@ class _Worker:
     ready: bool = False
     closed: bool = False
 
-    def close_pipes(self) -> None:
+    def close_socket(self) -> None:
         if not self.closed:
             self.closed = True
             with contextlib.suppress(OSError):
@@ -201,7 +201,7 @@ class _Pool:
             self.sel.unregister(w.fd)
         if idle:
             for w in workers:
-                w.close_pipes()
+                w.close_socket()
                 if not w.ready:  # still starting: it holds nothing, and need not finish
                     w.proc.kill()
             for w in workers:
@@ -219,7 +219,7 @@ def _stop(workers: list[_Worker], *, kill: bool) -> None:
     """End *workers*: each is told to stop (SIGTERM, on which it ends its git) and
     killed if it has not within :data:`GRACE`, or killed at once with *kill*."""
     for w in workers:
-        w.close_pipes()
+        w.close_socket()
         if w.proc.poll() is None:
             with contextlib.suppress(OSError):
                 w.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
@@ -308,7 +308,7 @@ class _Run:
         self.stopped = False
         #: The git engine reading what the in-process reader declined.
         self.gits = GitLane(jobs, settings["timeout"], settings["trust"], fail_fast=fail_fast)
-        pool.sel.register(self.gits.done_r, selectors.EVENT_READ, _GITS)
+        pool.sel.register(self.gits.done.fileno(), selectors.EVENT_READ, _GITS)
 
     def take(self) -> RepoRef | None:
         """The next repository from the queue, if one is there already."""
@@ -460,7 +460,7 @@ class _Run:
         self.pool.spawn()
 
     def close(self, *, done: bool) -> None:
-        self.pool.sel.unregister(self.gits.done_r)
+        self.pool.sel.unregister(self.gits.done.fileno())
         self.gits.close(done=done)
 
 
