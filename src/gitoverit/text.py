@@ -8,6 +8,7 @@ gets through, and text is always handed to Rich as ``Text``, never as markup.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
@@ -92,8 +93,6 @@ def simplify_url(url: str | None) -> str:
     host, path = "", url
     scp = re.match(r"^(?:[^@/]+@)?([^:/]+):(?!//)(.*)$", url)
     if "://" in url:
-        from urllib.parse import urlsplit  # here: JSON and most tables never need it
-
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         path = parts.path
